@@ -1,0 +1,2 @@
+import { probe } from '../domain/shared/probe.ts';
+console.log(probe(1));

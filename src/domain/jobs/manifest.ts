@@ -1,0 +1,72 @@
+import { canonicalJson } from '../shared/canonical.ts';
+
+/** Shells an agent can run a script with. */
+export const SHELLS = ['sh', 'bash', 'pwsh', 'powershell', 'cmd'] as const;
+export type Shell = (typeof SHELLS)[number];
+
+/** Which identity runs the script (Windows semantics; other OSes skip user and system_gui). */
+export const RUN_AS = ['system', 'user', 'system_gui'] as const;
+export type RunAs = (typeof RUN_AS)[number];
+
+/** What to run. Exactly one of `script` and `script_object` is set; `script_file` is inlined by the CLI. */
+export type Execute = Readonly<{
+  shell: Shell;
+  script?: string;
+  script_object?: string;
+  timeout: string;
+  run_as: RunAs;
+  cwd?: string;
+}>;
+
+/** How an agent treats a command when it has been cut off from the broker. */
+export type Staleness =
+  | Readonly<{ mode: 'cached' }>
+  | Readonly<{ mode: 'unchecked' }>
+  | Readonly<{ mode: 'strict'; max_cache_age: string }>;
+
+/** Display types for inventory facts. */
+export const INVENTORY_TYPES = ['number', 'bytes', 'timestamp', 'table'] as const;
+
+/** One column of an inventory table. */
+export type InventoryColumn = Readonly<{ field: string; label: string; type?: (typeof INVENTORY_TYPES)[number] }>;
+
+/** One inventory fact the job's JSON output carries, and how to show it. */
+export type InventoryField = InventoryColumn & Readonly<{ columns?: readonly InventoryColumn[] }>;
+
+/** Marks a job whose stdout is an inventory document. */
+export type InventoryHint = Readonly<{ display: readonly InventoryField[]; summary?: readonly InventoryField[] }>;
+
+/** A job manifest after validation, with defaults filled and durations in canonical form. */
+export type JobManifest = Readonly<{
+  id: string;
+  version: string;
+  description?: string;
+  execute: Execute;
+  staleness: Staleness;
+  inventory?: InventoryHint;
+  require_approval: boolean;
+  tags: readonly string[];
+}>;
+
+/** Top-level keys, and the keys of nested objects, whose values differ between two manifests. */
+export const changedPaths = (before: JobManifest, after: JobManifest): string[] => {
+  const changed: string[] = [];
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const key of [...keys].sort()) {
+    const a = (before as Record<string, unknown>)[key];
+    const b = (after as Record<string, unknown>)[key];
+    if (canonicalJson(a) === canonicalJson(b)) continue;
+    if (isPlainObject(a) && isPlainObject(b)) {
+      const inner = new Set([...Object.keys(a), ...Object.keys(b)]);
+      for (const k of [...inner].sort()) {
+        if (canonicalJson(a[k]) !== canonicalJson(b[k])) changed.push(`${key}.${k}`);
+      }
+    } else {
+      changed.push(key);
+    }
+  }
+  return changed;
+};
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -1,0 +1,7 @@
+/** Every domain error code; `src/api/problem.ts` maps them to HTTP statuses. */
+export type DomainErrorCode = 'job-not-found' | 'version-not-bumped' | 'invalid-input';
+
+/** A broken business rule. Carries a stable string code, never an HTTP status. */
+export abstract class DomainError extends Error {
+  abstract readonly code: DomainErrorCode;
+}
