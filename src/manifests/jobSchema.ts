@@ -1,0 +1,132 @@
+import * as v from 'valibot';
+import {
+  type Execute,
+  INVENTORY_TYPES,
+  type InventoryHint,
+  type JobManifest,
+  RUN_AS,
+  SHELLS,
+} from '../domain/jobs/index.ts';
+import { JOB_ID_PATTERN, normalizeDuration } from '../domain/shared/index.ts';
+
+/** Inline scripts travel inside events and commands, which must stay well under NATS' 1 MB payload. */
+export const MAX_INLINE_SCRIPT_BYTES = 256 * 1024;
+
+const oneOf = (values: readonly string[]) => `must be one of ${values.join(', ')}`;
+
+/** A humantime duration such as 30s, 10m or 1h30m, normalized to its canonical spelling. */
+export const durationSchema = v.pipe(
+  v.string('must be a duration such as 30s, 10m or 1h30m'),
+  v.check((s) => normalizeDuration(s) !== undefined, 'must be a duration such as 30s, 10m or 1h30m'),
+  v.transform((s) => normalizeDuration(s) as string),
+);
+
+const positiveDuration = v.pipe(
+  durationSchema,
+  v.check((s) => s !== '0s', 'must be longer than 0s'),
+);
+
+const text = (what: string) => v.pipe(v.string(`${what} must be a string`), v.minLength(1, `${what} must not be empty`));
+
+const idSchema = v.pipe(
+  v.string('must be a string'),
+  v.regex(JOB_ID_PATTERN, 'must be 1-128 characters of A-Z, a-z, 0-9, _ and -'),
+);
+
+const versionSchema = v.pipe(
+  v.string('must be a string; quote numbers such as "1.0" so YAML keeps them as written'),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_", "+" and "-"'),
+);
+
+const scriptSchema = v.pipe(
+  v.string('must be a string'),
+  v.check(
+    (s) => new TextEncoder().encode(s).length <= MAX_INLINE_SCRIPT_BYTES,
+    'is larger than 256 KiB; store it in the object store and use script_object',
+  ),
+);
+
+const executeSchema = v.pipe(
+  v.strictObject({
+    shell: v.picklist(SHELLS, oneOf(SHELLS)),
+    script: v.optional(scriptSchema),
+    script_file: v.optional(v.string('must be a string')),
+    script_object: v.optional(
+      v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.+-]+$/, 'must be <name>/<version>')),
+    ),
+    timeout: positiveDuration,
+    run_as: v.optional(v.picklist(RUN_AS, oneOf(RUN_AS)), 'system'),
+    cwd: v.optional(text('cwd')),
+  }),
+  v.check(
+    (e) => [e.script, e.script_file, e.script_object].filter((s) => s !== undefined && s !== '').length === 1,
+    'exactly one of script, script_file and script_object must be set',
+  ),
+);
+
+const stalenessSchema = v.variant(
+  'mode',
+  [
+    v.strictObject({ mode: v.literal('cached') }),
+    v.strictObject({ mode: v.literal('unchecked') }),
+    v.strictObject({ mode: v.literal('strict'), max_cache_age: positiveDuration }),
+  ],
+  'mode must be one of cached, unchecked, strict (strict needs max_cache_age)',
+);
+
+const inventoryColumn = v.strictObject({
+  field: text('field'),
+  label: text('label'),
+  type: v.optional(v.picklist(INVENTORY_TYPES, oneOf(INVENTORY_TYPES))),
+});
+const inventoryField = v.strictObject({
+  ...inventoryColumn.entries,
+  columns: v.optional(v.array(inventoryColumn, 'must be a list')),
+});
+const inventorySchema = v.strictObject({
+  display: v.pipe(v.array(inventoryField, 'must be a list'), v.minLength(1, 'must list at least one field')),
+  summary: v.optional(v.array(inventoryField, 'must be a list')),
+});
+
+/** The job manifest as written (strict: an unknown key is an error). */
+export const jobManifestSchema = v.strictObject({
+  id: idSchema,
+  version: versionSchema,
+  description: v.optional(v.string('must be a string')),
+  execute: executeSchema,
+  staleness: v.optional(stalenessSchema, { mode: 'cached' }),
+  inventory: v.optional(inventorySchema),
+  require_approval: v.optional(v.boolean('must be true or false'), false),
+  tags: v.optional(
+    v.pipe(
+      v.array(text('tag'), 'must be a list of strings'),
+      v.check((tags) => new Set(tags).size === tags.length, 'must not repeat a tag'),
+    ),
+    [],
+  ),
+});
+
+/** The manifest as written, after validation but before script_file is dropped. */
+export type JobManifestInput = v.InferOutput<typeof jobManifestSchema>;
+
+/** Drops what only exists in files (script_file), fills defaults and fixes the key order of the stored manifest. */
+export const toJobManifest = (input: JobManifestInput): JobManifest => {
+  const e = input.execute;
+  const execute: Execute = {
+    shell: e.shell,
+    ...(e.script !== undefined && e.script !== '' ? { script: e.script } : { script_object: e.script_object ?? '' }),
+    timeout: e.timeout,
+    run_as: e.run_as,
+    ...(e.cwd === undefined ? {} : { cwd: e.cwd }),
+  };
+  return {
+    id: input.id,
+    version: input.version,
+    ...(input.description === undefined ? {} : { description: input.description }),
+    execute,
+    staleness: input.staleness,
+    ...(input.inventory === undefined ? {} : { inventory: input.inventory as InventoryHint }),
+    require_approval: input.require_approval,
+    tags: input.tags,
+  };
+};
