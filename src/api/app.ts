@@ -1,0 +1,32 @@
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { authenticate } from './auth.ts';
+import { consistentReads } from './consistency.ts';
+import type { ApiDeps, ApiEnv } from './env.ts';
+import { eventRoutes } from './events/routes.ts';
+import { healthRoutes } from './health/routes.ts';
+import { jobRoutes } from './jobs/routes.ts';
+import { catalogProblem } from './jobs/problems.ts';
+import { problemResponse, toProblem } from './problem.ts';
+import { projectionRoutes } from './projections/routes.ts';
+
+/** The HTTP API: queries read SQLite read models, writes become events; every error is problem+json. */
+export const createApp = (deps: ApiDeps) =>
+  new Hono<ApiEnv>()
+    .use(secureHeaders())
+    .route('/health', healthRoutes(deps))
+    .use('/api/*', authenticate(deps.auth))
+    .use('/api/*', consistentReads(deps))
+    .route('/api/jobs', jobRoutes(deps))
+    .route('/api/events', eventRoutes(deps))
+    .route('/api/projections', projectionRoutes(deps))
+    .notFound((c) => problemResponse(c, { type: 'about:blank', title: 'Not Found', status: 404 }))
+    .onError((error, c) => {
+      const problem = catalogProblem(error) ?? toProblem(error);
+      if (problem.status === 500) deps.log.error('request failed', { path: c.req.path, error, stack: error.stack });
+      else if (problem.status >= 500) deps.log.warn('request refused', { path: c.req.path, error });
+      return problemResponse(c, problem);
+    });
+
+/** The API app type. */
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,40 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import type { ApiEnv } from './env.ts';
+import { problemResponse } from './problem.ts';
+
+/** API tokens by the name recorded as the actor of every event the token causes. */
+export type TokenTable = ReadonlyMap<string, string>;
+
+/** How the API authenticates: named bearer tokens, or (dev only, explicitly) nobody. */
+export type AuthMode = { kind: 'tokens'; tokens: TokenTable } | { kind: 'insecure' };
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Finds which named token `presented` is, comparing in constant time. */
+export const actorForToken = (tokens: TokenTable, presented: string): string | undefined => {
+  const given = digest(presented);
+  let match: string | undefined;
+  for (const [name, token] of tokens) {
+    if (timingSafeEqual(digest(token), given)) match = name;
+  }
+  return match;
+};
+
+/** Requires `Authorization: Bearer <token>` and records the token's name as the request's actor. */
+export const authenticate = (mode: AuthMode): MiddlewareHandler<ApiEnv> =>
+  async function authenticateRequest(c, next) {
+    if (mode.kind === 'insecure') {
+      c.set('actor', 'anonymous');
+      return next();
+    }
+    const header = c.req.header('Authorization') ?? '';
+    const [scheme, token] = header.split(/\s+/, 2);
+    const actor = scheme?.toLowerCase() === 'bearer' && token !== undefined ? actorForToken(mode.tokens, token) : undefined;
+    if (actor === undefined) {
+      c.header('WWW-Authenticate', 'Bearer realm="kanade"');
+      return problemResponse(c, { type: '/problems/unauthorized', title: 'a valid bearer token is required', status: 401 });
+    }
+    c.set('actor', actor);
+    return next();
+  };

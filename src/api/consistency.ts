@@ -1,0 +1,26 @@
+import type { MiddlewareHandler } from 'hono';
+import type { ApiDeps, ApiEnv } from './env.ts';
+import { ReadModelsBehind, RequestRejected } from './errors.ts';
+
+const DEFAULT_WAIT_MS = 5_000;
+
+/**
+ * Read-your-writes: a GET with `min_seq=N` waits (bounded) until the read models have applied N.
+ * Every answer says how far the read models are in `Kanade-Seq`.
+ */
+export const consistentReads = (deps: ApiDeps): MiddlewareHandler<ApiEnv> =>
+  async function consistentRead(c, next) {
+    const raw = c.req.query('min_seq');
+    if (c.req.method === 'GET' && raw !== undefined) {
+      const wanted = Number(raw);
+      if (!Number.isSafeInteger(wanted) || wanted < 0) {
+        throw new RequestRejected(400, 'bad-query', 'min_seq must be a non-negative integer', [
+          { path: 'min_seq', message: 'must be a non-negative integer' },
+        ]);
+      }
+      const reached = await deps.readModels.waitFor(wanted, deps.minSeqWaitMs ?? DEFAULT_WAIT_MS);
+      if (!reached) throw new ReadModelsBehind(wanted, deps.readModels.position());
+    }
+    await next();
+    c.header('Kanade-Seq', String(deps.readModels.position()));
+  };

@@ -1,0 +1,25 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamEventStore } from '../infra/eventStore/index.ts';
+import type { Logger } from '../infra/log.ts';
+import type { ReadModelsService } from '../projections/index.ts';
+import type { AuthMode } from './auth.ts';
+
+/** Everything the API needs, wired by the server's composition root. */
+export type ApiDeps = {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  store: JetStreamEventStore;
+  readModels: ReadModelsService;
+  auth: AuthMode;
+  log: Logger;
+  /** The clock at the edge: command times come from here, never from inside a decider or projection. */
+  now: () => Date;
+  /** Commit ids (ULIDs in production). */
+  newId: () => string;
+  /** Longest wait for `min_seq` before answering 503. */
+  minSeqWaitMs?: number;
+};
+
+/** Hono's environment for our routes. */
+export type ApiEnv = { Variables: { actor: string } };

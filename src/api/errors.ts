@@ -1,0 +1,27 @@
+import type { Issue } from '../domain/shared/index.ts';
+
+/** A request the API refuses at its edge (before any command): bad body, bad query, unknown route. */
+export class RequestRejected extends Error {
+  readonly status: 400 | 404 | 413 | 415 | 422;
+  readonly code: string;
+  readonly issues: readonly Issue[];
+  constructor(status: RequestRejected['status'], code: string, message: string, issues: readonly Issue[] = []) {
+    super(message);
+    this.name = 'RequestRejected';
+    this.status = status;
+    this.code = code;
+    this.issues = issues;
+  }
+}
+
+/** The read models have not reached the sequence a reader asked for (min_seq) in time. */
+export class ReadModelsBehind extends Error {
+  readonly wanted: number;
+  readonly at: number;
+  constructor(wanted: number, at: number) {
+    super(`read models are at seq ${at}; seq ${wanted} was asked for and did not arrive in time`);
+    this.name = 'ReadModelsBehind';
+    this.wanted = wanted;
+    this.at = at;
+  }
+}

@@ -1,0 +1,20 @@
+import { RequestRejected } from './errors.ts';
+
+/** A boolean query flag: absent → false; "", "1", "true" → true; "0", "false" → false. */
+export const flag = (name: string, raw: string | undefined): boolean => {
+  if (raw === undefined) return false;
+  if (['', '1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new RequestRejected(400, 'bad-query', `${name} must be true or false`, [{ path: name, message: 'must be true or false' }]);
+};
+
+/** An optional integer query parameter within [min, max]. */
+export const integer = (name: string, raw: string | undefined, min: number, max: number): number | undefined => {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const message = `must be an integer from ${min} to ${max}`;
+    throw new RequestRejected(400, 'bad-query', `${name} ${message}`, [{ path: name, message }]);
+  }
+  return n;
+};

@@ -1,0 +1,32 @@
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { migrations } from './migrations/index.ts';
+import type { ReadModels } from './schema.ts';
+
+/** An open read-model file: the raw handle (for the runner's batches) and Kysely (for queries). */
+export type ReadModelDatabase = { file: string; sqlite: Database.Database; db: Kysely<ReadModels> };
+
+/** Opens (or creates) a read-model file, tunes it for batched writes and applies every migration. */
+export const openReadModelDatabase = async (file: string): Promise<ReadModelDatabase> => {
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma('temp_store = MEMORY');
+  const db = new Kysely<ReadModels>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    await db.destroy();
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+  return { file, sqlite, db };
+};
+
+/** Flushes the WAL into the main file and closes it, leaving no -wal/-shm files behind. */
+export const closeReadModelDatabase = async ({ sqlite, db }: ReadModelDatabase): Promise<void> => {
+  if (sqlite.open) sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  await db.destroy();
+};

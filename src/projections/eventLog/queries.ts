@@ -1,0 +1,18 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { EventLogTable, ReadModels } from '../schema.ts';
+
+/** Filters for the audit log; without `after`, the newest `limit` events. */
+export type EventFilter = { after?: number; limit: number; type?: string; actor?: string; stream?: string };
+
+/** Audit-log rows, oldest first (newest last). */
+export const listEvents = async (db: Kysely<ReadModels>, filter: EventFilter): Promise<Selectable<EventLogTable>[]> => {
+  let query = db.selectFrom('event_log').selectAll();
+  if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+  if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
+  if (filter.stream !== undefined) query = query.where('stream', '=', filter.stream);
+  if (filter.after !== undefined) {
+    return query.where('seq', '>', filter.after).orderBy('seq').orderBy('idx').limit(filter.limit).execute();
+  }
+  const newest = await query.orderBy('seq', 'desc').orderBy('idx', 'desc').limit(filter.limit).execute();
+  return newest.reverse();
+};

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely/migration';
+import { catalog } from './2026_11_22_0001_catalog.ts';
+
+/** Every migration, by name; Kysely applies them in name order. */
+export const migrations: Record<string, Migration> = {
+  '2026_11_22_0001_catalog': catalog,
+};

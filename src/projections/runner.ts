@@ -1,0 +1,129 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type Database from 'better-sqlite3';
+import { backoffDelay } from '../infra/backoff.ts';
+import { decodeCommit, type RecordedEvent, streamNameOf } from '../infra/eventStore/index.ts';
+import type { Logger } from '../infra/log.ts';
+import { createBatchWriter, readCheckpoints } from './batchWriter.ts';
+import { createPositionSignal } from './positionSignal.ts';
+import type { Projection } from './projection.ts';
+
+/** Where a runner reads from and writes to. */
+export type RunnerOptions = {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  sqlite: Database.Database;
+  projections: readonly Projection[];
+  log: Logger;
+  /** Events per transaction while replaying (live traffic commits as soon as it is caught up). */
+  batchSize?: number;
+};
+
+/** A runner's health, for /health and `kanade projections status`. */
+export type RunnerStatus = { seq: number; state: 'running' | 'failed' | 'stopped'; error?: string };
+
+/** Folds the event stream into SQLite, from the stored checkpoint on, until stopped. */
+export type ProjectionRunner = {
+  /** Last stream sequence applied to every projection. */
+  position(): number;
+  status(): RunnerStatus;
+  /** Resolves true once `seq` has been applied, false after `timeoutMs`. */
+  waitFor(seq: number, timeoutMs: number): Promise<boolean>;
+  /** Calls `listener` after every committed batch with the new position. */
+  onApplied(listener: (seq: number) => void): () => void;
+  /** Follows the stream until `stop()`; broker outages and failing batches are retried with backoff. */
+  follow(): Promise<void>;
+  /** Applies everything up to the stream's head (or `untilSeq`), then resolves. */
+  catchUp(untilSeq?: number): Promise<number>;
+  stop(): Promise<void>;
+};
+
+/** Creates a runner over an open read-model database. */
+export const createRunner = (options: RunnerOptions): ProjectionRunner => {
+  const { js, jsm, stream, sqlite, projections, log, batchSize = 2000 } = options;
+  const writer = createBatchWriter(sqlite, projections);
+  const stored = readCheckpoints(sqlite);
+  let position = projections.length === 0 ? 0 : Math.min(...projections.map((p) => stored.find((c) => c.projection === p.name)?.seq ?? 0));
+  let state: RunnerStatus = { seq: position, state: 'stopped' };
+  const signal = createPositionSignal();
+  const abort = new AbortController();
+  let running: Promise<void> | undefined;
+
+  const applied = (events: RecordedEvent[], lastSeq: number) => {
+    writer.apply(events, lastSeq);
+    position = lastSeq;
+    state = { seq: position, state: 'running' };
+    signal.notify(position);
+  };
+
+  // One pass: read from position+1 until the head (when `stopAt` is given) or until aborted.
+  const consume = async (stopAt: number | undefined) => {
+    if (stopAt !== undefined && position >= stopAt) return;
+    const from = position + 1;
+    const consumer = await js.consumers.get(stream, from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All });
+    const messages = await consumer.consume({ max_messages: Math.max(256, batchSize) });
+    const onAbort = () => void messages.close();
+    abort.signal.addEventListener('abort', onAbort, { once: true });
+    let events: RecordedEvent[] = [];
+    let unflushed = 0;
+    try {
+      for await (const m of messages) {
+        if (m.seq <= position) continue;
+        events.push(...decodeCommit(streamNameOf(m.subject) ?? m.subject, m.seq, m.string()));
+        unflushed++;
+        const atEnd = m.info.pending === 0 || (stopAt !== undefined && m.seq >= stopAt);
+        if (events.length >= batchSize || unflushed >= batchSize || atEnd) {
+          applied(events, m.seq);
+          events = [];
+          unflushed = 0;
+        }
+        if (stopAt !== undefined && m.seq >= stopAt) break;
+        if (abort.signal.aborted) break;
+      }
+    } finally {
+      abort.signal.removeEventListener('abort', onAbort);
+      await messages.close();
+    }
+  };
+
+  const supervise = async (stopAt: number | undefined) => {
+    for (let attempt = 0; !abort.signal.aborted; attempt++) {
+      try {
+        await consume(stopAt);
+        if (stopAt !== undefined) return;
+        attempt = -1; // the consumer ended cleanly (e.g. after a long outage): start again at once
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        state = { seq: position, state: 'failed', error: error instanceof Error ? error.message : String(error) };
+        const delay = backoffDelay(attempt, { minMs: 200, maxMs: 15_000 });
+        (attempt === 0 ? log.error : log.debug)('projection batch failed; retrying from checkpoint', { seq: position, error, in_ms: delay });
+        await sleep(delay).catch(() => {});
+      }
+    }
+  };
+
+  const headOfStream = async (): Promise<number> => (await jsm.streams.info(stream)).state.last_seq;
+
+  return {
+    position: () => position,
+    status: () => state,
+    waitFor: (seq, timeoutMs) => signal.wait(() => position, seq, timeoutMs),
+    onApplied: signal.subscribe,
+    follow: () => {
+      state = { seq: position, state: 'running' };
+      running = supervise(undefined);
+      return running;
+    },
+    catchUp: async (untilSeq) => {
+      const head = Math.min(untilSeq ?? Number.MAX_SAFE_INTEGER, await headOfStream());
+      await supervise(head);
+      return position;
+    },
+    stop: async () => {
+      abort.abort();
+      await running;
+      state = { ...state, state: 'stopped' };
+    },
+  };
+};

@@ -1,0 +1,85 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { ulid } from 'ulid';
+import { createApp } from '../api/app.ts';
+import type { AuthMode } from '../api/auth.ts';
+import { retryForever } from '../infra/backoff.ts';
+import { jetStreamEventStore } from '../infra/eventStore/index.ts';
+import type { Logger } from '../infra/log.ts';
+import { connectNats } from '../infra/nats/connection.ts';
+import { EVENTS_STREAM, ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
+import { createReadModels, PROJECTIONS } from '../projections/index.ts';
+
+/** What `kanade server` needs to run. */
+export type ServerConfig = {
+  natsUrl: string;
+  dataDir: string;
+  host: string;
+  port: number;
+  auth: AuthMode;
+  log: Logger;
+  /** Longest wait for a `min_seq` read (default 5 s). */
+  minSeqWaitMs?: number;
+};
+
+/** A running server. */
+export type RunningServer = {
+  url: string;
+  readModels: ReturnType<typeof createReadModels>;
+  close(): Promise<void>;
+};
+
+/**
+ * Starts the server roles: connects to NATS (waiting for it if it is not up yet), creates or updates
+ * the event stream, builds and follows the read models, and serves the HTTP API.
+ */
+export const startServer = async (config: ServerConfig): Promise<RunningServer> => {
+  const { log } = config;
+  log.info('connecting to NATS', { url: config.natsUrl });
+  const nc = await connectNats({ url: config.natsUrl, name: 'kanade-server', log: log.child('nats') });
+  const jsm = await retryForever('open JetStream', () => jetstreamManager(nc), log);
+  await retryForever('create or update the event stream', () => ensureStream(jsm, eventsStreamConfig(), log), log);
+  const js = jetstream(nc);
+  const readModels = createReadModels({
+    dir: join(config.dataDir, 'readmodels'),
+    js,
+    jsm,
+    stream: EVENTS_STREAM,
+    projections: PROJECTIONS,
+    log: log.child('projections'),
+  });
+  const starting = readModels.start().catch((error: unknown) => log.error('read models failed to start', { error }));
+  const app = createApp({
+    nc,
+    jsm,
+    store: jetStreamEventStore(js, jsm),
+    readModels,
+    auth: config.auth,
+    log: log.child('api'),
+    now: () => new Date(),
+    newId: ulid,
+    ...(config.minSeqWaitMs === undefined ? {} : { minSeqWaitMs: config.minSeqWaitMs }),
+  });
+  const http = await listen(app.fetch, config.host, config.port);
+  const address = http.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info('API listening', { url });
+  return {
+    url,
+    readModels,
+    close: async () => {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await starting;
+      await readModels.stop();
+      await nc.drain().catch(() => {});
+    },
+  };
+};
+
+const listen = (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number) =>
+  new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });

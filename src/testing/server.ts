@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../infra/log.ts';
+import { type RunningServer, startServer } from '../server/server.ts';
+
+/** A real kanade server on a free port, with a temp data dir, against a real nats-server. */
+export type TestServer = RunningServer & {
+  token: string;
+  dataDir: string;
+  /** Calls the API with the admin token; `body` objects are sent as JSON, strings as YAML. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  dispose(): Promise<void>;
+};
+
+/** Starts a server for a test; reuse `dataDir` to restart over the same files. */
+export const startTestServer = async (natsUrl: string, options: { dataDir?: string } = {}): Promise<TestServer> => {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kanade-server-'));
+  const token = 'test-token';
+  const server = await startServer({
+    natsUrl,
+    dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    auth: { kind: 'tokens', tokens: new Map([['tester', token]]) },
+    log: createLogger('test-server', process.env.KANADE_TEST_LOG === '1' ? 'debug' : 'error'),
+    minSeqWaitMs: 500,
+  });
+  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'Content-Type': typeof body === 'string' ? 'application/yaml' : 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+  return {
+    ...server,
+    token,
+    dataDir,
+    api,
+    dispose: async () => {
+      await server.close();
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+};
