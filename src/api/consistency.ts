@@ -1,21 +1,23 @@
 import type { MiddlewareHandler } from 'hono';
+import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { ReadModelsBehind, RequestRejected } from './errors.ts';
 
 const DEFAULT_WAIT_MS = 5_000;
 
 /**
- * Read-your-writes: a GET with `min_seq=N` waits (bounded) until the read models have applied N.
- * Every answer says how far the read models are in `Kanade-Seq`.
+ * Read-your-writes: a GET with `min_seq=N` waits (bounded) until the read models have applied N;
+ * `min_seq=latest` waits for whatever the stream holds right now. Every answer says how far the read
+ * models are in `Kanade-Seq`.
  */
 export const consistentReads = (deps: ApiDeps): MiddlewareHandler<ApiEnv> =>
   async function consistentRead(c, next) {
     const raw = c.req.query('min_seq');
     if (c.req.method === 'GET' && raw !== undefined) {
-      const wanted = Number(raw);
+      const wanted = raw === 'latest' ? (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq : Number(raw);
       if (!Number.isSafeInteger(wanted) || wanted < 0) {
-        throw new RequestRejected(400, 'bad-query', 'min_seq must be a non-negative integer', [
-          { path: 'min_seq', message: 'must be a non-negative integer' },
+        throw new RequestRejected(400, 'bad-query', 'min_seq must be a non-negative integer or "latest"', [
+          { path: 'min_seq', message: 'must be a non-negative integer or "latest"' },
         ]);
       }
       const reached = await deps.readModels.waitFor(wanted, deps.minSeqWaitMs ?? DEFAULT_WAIT_MS);

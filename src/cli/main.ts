@@ -1,2 +1,19 @@
-import { probe } from '../domain/shared/probe.ts';
-console.log(probe(1));
+import { eventCommands } from './commands/events.ts';
+import { jobCommands } from './commands/job.ts';
+import { projectionCommands } from './commands/projections.ts';
+import { serverCommands } from './commands/server.ts';
+import { readConfig } from './config.ts';
+import { runCli } from './run.ts';
+
+// The CLI's composition root: the only place that reads the environment and the process' streams.
+const untilInterrupted = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+
+process.exitCode = await runCli(
+  process.argv.slice(2),
+  [...serverCommands, ...jobCommands, ...eventCommands, ...projectionCommands],
+  { config: readConfig(process.env), io: { out: process.stdout, err: process.stderr }, untilInterrupted },
+);

@@ -160,6 +160,13 @@ describe('the API edge', () => {
     expect(res.body.type).toBe('/problems/read-models-behind');
   });
 
+  it('waits for everything written so far with min_seq=latest', async () => {
+    const { seq } = (await (await server.api('POST', '/api/jobs/alpha/revoke', {})).json()) as { seq: number };
+    const res = await server.api('GET', '/api/jobs/alpha?min_seq=latest');
+    expect(Number(res.headers.get('kanade-seq'))).toBeGreaterThanOrEqual(seq);
+    expect(((await res.json()) as { revoked: boolean }).revoked).toBe(true);
+  });
+
   it('reports health without a token', async () => {
     const res = await json(await fetch(`${server.url}/health`));
     expect(res.status).toBe(200);

@@ -1,0 +1,115 @@
+import type { CommandSpec } from '../command.ts';
+import { boolFlag, stringFlag } from '../command.ts';
+import { UsageError } from '../errors.ts';
+import { expandManifestPaths, readJobFiles } from '../manifestFiles.ts';
+import { type Io, line, table, writeJson } from '../output.ts';
+
+type Entry = { id: string; version: string; status: string; seq: number; changed?: string[] };
+type JobRow = { id: string; version: string; shell: string; revoked: boolean; tags: string[]; description: string | null; updated_at: string };
+
+const json = { json: { type: 'boolean' } } as const;
+
+const loadManifests = async (paths: readonly string[]) => {
+  const cwd = process.cwd();
+  const read = readJobFiles(await expandManifestPaths(paths, cwd), cwd);
+  if (read.issues.length > 0) {
+    throw new UsageError(`${read.issues.length} problem(s) in the manifests; nothing was sent`, read.issues);
+  }
+  return read;
+};
+
+const printPlan = (io: Io, entries: readonly Entry[], dryRun: boolean) => {
+  if (dryRun) line(io.out, 'plan (dry run, nothing applied):');
+  for (const e of entries) {
+    const changed = e.changed === undefined ? '' : `  (${e.changed.join(', ')})`;
+    line(io.out, `${e.status.padEnd(9)} ${e.id} ${e.version}${changed}`);
+  }
+  const count = (s: string) => entries.filter((e) => e.status === s).length;
+  line(io.out, `${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('deleted')} deleted`);
+};
+
+const single = (positionals: string[], what: string): string => {
+  if (positionals.length !== 1) throw new UsageError(`name exactly one ${what}`);
+  return positionals[0] as string;
+};
+
+/** `kanade job …`: the catalog, as CI pipelines and operators use it. */
+export const jobCommands: CommandSpec[] = [
+  {
+    path: ['job', 'apply'],
+    usage: 'kanade job apply <files|dirs|globs…> [--dry-run] [--prune]',
+    summary: 'Register or update job manifests; prints what was created, updated, unchanged or deleted',
+    options: { 'dry-run': { type: 'boolean' }, prune: { type: 'boolean' }, ...json },
+    run: async (args, ctx) => {
+      const { manifests } = await loadManifests(args.positionals);
+      const dryRun = boolFlag(args, 'dry-run');
+      const result = await ctx.client().send<{ jobs: Entry[]; seq: number }>('POST', '/api/jobs', manifests.map((m) => m.manifest), {
+        dry_run: dryRun,
+        prune: boolFlag(args, 'prune'),
+      });
+      if (boolFlag(args, 'json')) writeJson(ctx.io, result);
+      else printPlan(ctx.io, result.jobs, dryRun);
+      return 0;
+    },
+  },
+  {
+    path: ['job', 'validate'],
+    usage: 'kanade job validate <files|dirs|globs…>',
+    summary: 'Check manifests offline (strict: unknown keys are errors)',
+    run: async (args, ctx) => {
+      const read = await loadManifests(args.positionals);
+      line(ctx.io.out, `ok: ${read.manifests.length} job(s) in ${read.files} file(s)`);
+      return 0;
+    },
+  },
+  {
+    path: ['job', 'list'],
+    usage: 'kanade job list [--tag T] [--revoked] [--json]',
+    summary: 'List the catalog',
+    options: { tag: { type: 'string' }, revoked: { type: 'boolean' }, ...json },
+    run: async (args, ctx) => {
+      const { jobs } = await ctx.client().get<{ jobs: JobRow[] }>('/api/jobs', {
+        tag: stringFlag(args, 'tag'),
+        revoked: boolFlag(args, 'revoked') ? 'true' : undefined,
+      });
+      if (boolFlag(args, 'json')) writeJson(ctx.io, { jobs });
+      else {
+        const rows = jobs.map((j) => [j.id, j.version, j.shell, j.revoked ? 'revoked' : 'active', j.tags.join(','), j.description]);
+        line(ctx.io.out, table(['ID', 'VERSION', 'SHELL', 'STATUS', 'TAGS', 'DESCRIPTION'], rows));
+      }
+      return 0;
+    },
+  },
+  {
+    path: ['job', 'get'],
+    usage: 'kanade job get <id> [--json]',
+    summary: 'Show one job; prints its manifest as YAML unless --json',
+    options: json,
+    run: async (args, ctx) => {
+      const id = encodeURIComponent(single(args.positionals, 'job id'));
+      if (boolFlag(args, 'json')) writeJson(ctx.io, await ctx.client().get(`/api/jobs/${id}`));
+      else ctx.io.out.write(await ctx.client().getText(`/api/jobs/${id}`, 'application/yaml'));
+      return 0;
+    },
+  },
+  ...(['delete', 'revoke', 'unrevoke'] as const).map(
+    (verb): CommandSpec => ({
+      path: ['job', verb],
+      usage: `kanade job ${verb} <id>${verb === 'revoke' ? ' [--reason TEXT]' : ''} [--json]`,
+      summary: { delete: 'Remove a job from the catalog', revoke: 'Stop agents from running a job', unrevoke: 'Let agents run a revoked job again' }[verb],
+      options: { ...json, ...(verb === 'revoke' ? { reason: { type: 'string' } } : {}) },
+      run: async (args, ctx) => {
+        const id = encodeURIComponent(single(args.positionals, 'job id'));
+        const reason = stringFlag(args, 'reason');
+        const client = ctx.client();
+        const result =
+          verb === 'delete'
+            ? await client.send<Entry>('DELETE', `/api/jobs/${id}`)
+            : await client.send<Entry>('POST', `/api/jobs/${id}/${verb}`, reason === undefined ? {} : { reason });
+        if (boolFlag(args, 'json')) writeJson(ctx.io, result);
+        else line(ctx.io.out, `${result.status} ${result.id} ${result.version} (seq ${result.seq})`);
+        return 0;
+      },
+    }),
+  ),
+];
