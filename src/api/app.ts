@@ -5,8 +5,8 @@ import { consistentReads } from './consistency.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { eventRoutes } from './events/routes.ts';
 import { healthRoutes } from './health/routes.ts';
-import { jobRoutes } from './jobs/routes.ts';
 import { catalogProblem } from './jobs/problems.ts';
+import { jobRoutes } from './jobs/routes.ts';
 import { problemResponse, toProblem } from './problem.ts';
 import { projectionRoutes } from './projections/routes.ts';
 

@@ -1,13 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import type { ApiEnv } from './env.ts';
+import type { ApiEnv, AuthMode, TokenTable } from './env.ts';
 import { problemResponse } from './problem.ts';
-
-/** API tokens by the name recorded as the actor of every event the token causes. */
-export type TokenTable = ReadonlyMap<string, string>;
-
-/** How the API authenticates: named bearer tokens, or (dev only, explicitly) nobody. */
-export type AuthMode = { kind: 'tokens'; tokens: TokenTable } | { kind: 'insecure' };
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -30,10 +24,15 @@ export const authenticate = (mode: AuthMode): MiddlewareHandler<ApiEnv> =>
     }
     const header = c.req.header('Authorization') ?? '';
     const [scheme, token] = header.split(/\s+/, 2);
-    const actor = scheme?.toLowerCase() === 'bearer' && token !== undefined ? actorForToken(mode.tokens, token) : undefined;
+    const actor =
+      scheme?.toLowerCase() === 'bearer' && token !== undefined ? actorForToken(mode.tokens, token) : undefined;
     if (actor === undefined) {
       c.header('WWW-Authenticate', 'Bearer realm="kanade"');
-      return problemResponse(c, { type: '/problems/unauthorized', title: 'a valid bearer token is required', status: 401 });
+      return problemResponse(c, {
+        type: '/problems/unauthorized',
+        title: 'a valid bearer token is required',
+        status: 401,
+      });
     }
     c.set('actor', actor);
     return next();

@@ -12,7 +12,11 @@ export const readJobManifests = async (c: Context): Promise<JobManifest[]> => {
   const text = await c.req.text();
   if (YAML_TYPES.includes(type)) return unwrap(parseJobsYaml(text));
   if (type === 'application/json') return unwrap(parseJobsJson(parseJson(text)));
-  throw new RequestRejected(415, 'unsupported-media-type', `send application/yaml or application/json, not ${type || 'nothing'}`);
+  throw new RequestRejected(
+    415,
+    'unsupported-media-type',
+    `send application/yaml or application/json, not ${type || 'nothing'}`,
+  );
 };
 
 /** Reads an optional JSON object body; an empty body is `{}`. */
@@ -21,7 +25,9 @@ export const readJsonObject = async (c: Context): Promise<Record<string, unknown
   if (text.trim() === '') return {};
   const value = parseJson(text);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new RequestRejected(422, 'invalid-body', 'the body must be a JSON object', [{ path: '', message: 'must be an object' }]);
+    throw new RequestRejected(422, 'invalid-body', 'the body must be a JSON object', [
+      { path: '', message: 'must be an object' },
+    ]);
   }
   return value as Record<string, unknown>;
 };

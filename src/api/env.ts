@@ -1,9 +1,14 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import type { ReadModelsService } from '../projections/index.ts';
-import type { AuthMode } from './auth.ts';
+
+/** API tokens by the name recorded as the actor of every event the token causes. */
+export type TokenTable = ReadonlyMap<string, string>;
+
+/** How the API authenticates: named bearer tokens, or (dev only, explicitly) nobody. */
+export type AuthMode = { kind: 'tokens'; tokens: TokenTable } | { kind: 'insecure' };
 
 /** Everything the API needs, wired by the server's composition root. */
 export type ApiDeps = {

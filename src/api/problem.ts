@@ -2,8 +2,8 @@ import { isExpectedVersionConflictError } from '@event-driven-io/emmett';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { DomainError, type DomainErrorCode, type Issue } from '../domain/shared/index.ts';
 import { VersionNotBumped } from '../domain/jobs/index.ts';
+import { DomainError, type DomainErrorCode, type Issue } from '../domain/shared/index.ts';
 import { ReadModelsNotReady } from '../projections/index.ts';
 import { ReadModelsBehind, RequestRejected } from './errors.ts';
 
@@ -41,13 +41,22 @@ export const toProblem = (error: unknown): Problem => {
     return { type: typeOf('read-models-behind'), title: error.message, status: 503, retryAfter: 1 };
   }
   if (isExpectedVersionConflictError(error)) {
-    return { type: typeOf('concurrent-change'), title: 'another change to the same item won the race; retry', status: 409 };
+    return {
+      type: typeOf('concurrent-change'),
+      title: 'another change to the same item won the race; retry',
+      status: 409,
+    };
   }
   if (error instanceof HTTPException) {
     return { type: 'about:blank', title: error.message || 'HTTP error', status: error.status as ContentfulStatusCode };
   }
   if (isBrokerError(error)) {
-    return { type: typeOf('event-store-unavailable'), title: 'the event store (NATS JetStream) is not reachable', status: 503, retryAfter: 2 };
+    return {
+      type: typeOf('event-store-unavailable'),
+      title: 'the event store (NATS JetStream) is not reachable',
+      status: 503,
+      retryAfter: 2,
+    };
   }
   return { type: 'about:blank', title: 'Internal Server Error', status: 500 };
 };
@@ -57,7 +66,9 @@ export const domainProblem = (error: DomainError): Problem => ({
   type: typeOf(error.code),
   title: error.message,
   status: STATUS_OF[error.code],
-  ...(error instanceof VersionNotBumped ? { issues: error.changed.map((path) => ({ path, message: 'changed without a version bump' })) } : {}),
+  ...(error instanceof VersionNotBumped
+    ? { issues: error.changed.map((path) => ({ path, message: 'changed without a version bump' })) }
+    : {}),
 });
 
 /** Sends a problem as `application/problem+json`. */
@@ -72,5 +83,7 @@ const issuesOf = (issues: readonly Issue[]) => (issues.length === 0 ? {} : { iss
 
 const isBrokerError = (error: unknown): boolean => {
   const name = error instanceof Error ? error.name : '';
-  return ['TimeoutError', 'RequestError', 'ClosedConnectionError', 'NoRespondersError', 'JetStreamNotEnabled'].includes(name);
+  return ['TimeoutError', 'RequestError', 'ClosedConnectionError', 'NoRespondersError', 'JetStreamNotEnabled'].includes(
+    name,
+  );
 };

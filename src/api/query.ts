@@ -5,7 +5,9 @@ export const flag = (name: string, raw: string | undefined): boolean => {
   if (raw === undefined) return false;
   if (['', '1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
-  throw new RequestRejected(400, 'bad-query', `${name} must be true or false`, [{ path: name, message: 'must be true or false' }]);
+  throw new RequestRejected(400, 'bad-query', `${name} must be true or false`, [
+    { path: name, message: 'must be true or false' },
+  ]);
 };
 
 /** An optional integer query parameter within [min, max]. */

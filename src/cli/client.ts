@@ -4,14 +4,23 @@ import { ApiProblem } from './errors.ts';
 export type ApiClient = {
   readonly url: string;
   get<T>(path: string, query?: Record<string, string | number | boolean | undefined>): Promise<T>;
-  send<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | boolean | undefined>): Promise<T>;
+  send<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    query?: Record<string, string | number | boolean | undefined>,
+  ): Promise<T>;
   getText(path: string, accept: string): Promise<string>;
 };
 
 /** Creates a client; every request says it comes from the CLI (recorded with each event). */
 export const createClient = (apiUrl: string, token: string | undefined): ApiClient => {
   const base = apiUrl.replace(/\/+$/, '');
-  const call = async (method: string, path: string, init: { body?: string; type?: string; accept?: string; query?: Query }) => {
+  const call = async (
+    method: string,
+    path: string,
+    init: { body?: string; type?: string; accept?: string; query?: Query },
+  ) => {
     const url = `${base}${path}${queryString(init.query)}`;
     const headers: Record<string, string> = { 'X-Kanade-Source': 'cli', Accept: init.accept ?? 'application/json' };
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
@@ -21,7 +30,9 @@ export const createClient = (apiUrl: string, token: string | undefined): ApiClie
       res = await fetch(url, { method, headers, ...(init.body === undefined ? {} : { body: init.body }) });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new Error(`cannot reach the kanade API at ${base} (${cause}); is \`kanade server\` running? (KANADE_API_URL)`);
+      throw new Error(
+        `cannot reach the kanade API at ${base} (${cause}); is \`kanade server\` running? (KANADE_API_URL)`,
+      );
     }
     if (!res.ok) throw new ApiProblem(res.status, await problemBody(res));
     return res;
@@ -45,7 +56,10 @@ export const createClient = (apiUrl: string, token: string | undefined): ApiClie
 type Query = Record<string, string | number | boolean | undefined>;
 
 const queryString = (query: Query | undefined): string => {
-  const entries = Object.entries(query ?? {}).filter(([, v]) => v !== undefined && v !== false) as [string, string | number | true][];
+  const entries = Object.entries(query ?? {}).filter(([, v]) => v !== undefined && v !== false) as [
+    string,
+    string | number | true,
+  ][];
   if (entries.length === 0) return '';
   return `?${new URLSearchParams(entries.map(([k, v]): [string, string] => [k, v === true ? 'true' : String(v)])).toString()}`;
 };

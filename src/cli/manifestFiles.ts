@@ -56,7 +56,8 @@ export const readJobFiles = (files: readonly string[], cwd: string): ManifestFil
     }
     for (const manifest of parsed.value) {
       const first = seen.get(manifest.id);
-      if (first !== undefined) issues.push({ source, path: 'id', message: `job id ${manifest.id} is already defined in ${first}` });
+      if (first !== undefined)
+        issues.push({ source, path: 'id', message: `job id ${manifest.id} is already defined in ${first}` });
       else seen.set(manifest.id, source);
       manifests.push({ manifest, source });
     }

@@ -25,7 +25,11 @@ export const runCli = async (
       config: env.config,
       io,
       untilInterrupted: env.untilInterrupted,
-      client: () => createClient(stringFlag(args, 'api-url') ?? env.config.apiUrl, clientToken(env.config, stringFlag(args, 'token'))),
+      client: () =>
+        createClient(
+          stringFlag(args, 'api-url') ?? env.config.apiUrl,
+          clientToken(env.config, stringFlag(args, 'token')),
+        ),
     };
     return await spec.run(args, ctx);
   } catch (error) {
@@ -34,9 +38,7 @@ export const runCli = async (
 };
 
 const findCommand = (argv: readonly string[], commands: readonly CommandSpec[]): CommandSpec | undefined =>
-  [...commands]
-    .sort((a, b) => b.path.length - a.path.length)
-    .find((c) => c.path.every((word, i) => argv[i] === word));
+  [...commands].sort((a, b) => b.path.length - a.path.length).find((c) => c.path.every((word, i) => argv[i] === word));
 
 const parse = (spec: CommandSpec, rest: readonly string[]): Args => {
   try {
@@ -48,7 +50,7 @@ const parse = (spec: CommandSpec, rest: readonly string[]): Args => {
     });
     return { values: values as Args['values'], positionals };
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error));
+    throw new UsageError(error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error));
   }
 };
 
@@ -63,7 +65,8 @@ const reportError = (error: unknown, spec: CommandSpec, io: Io): number => {
     line(io.err, `kanade ${spec.path.join(' ')}: ${error.message} (HTTP ${error.status})`);
     if (typeof error.body.detail === 'string') line(io.err, `  ${error.body.detail}`);
     for (const issue of error.issues) line(io.err, `  ${formatIssue(issue)}`);
-    if (error.status === 401) line(io.err, '  set KANADE_TOKEN (or --token) to the server token; `kanade dev` prints it');
+    if (error.status === 401)
+      line(io.err, '  set KANADE_TOKEN (or --token) to the server token; `kanade dev` prints it');
     return error.isInvalidInput ? 2 : 1;
   }
   line(io.err, `kanade ${spec.path.join(' ')}: ${error instanceof Error ? error.message : String(error)}`);
@@ -72,8 +75,12 @@ const reportError = (error: unknown, spec: CommandSpec, io: Io): number => {
 
 /** The usage text of one command. */
 export const usageOf = (spec: CommandSpec): string => {
-  const options = Object.entries(spec.options ?? {}).map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`);
-  return [`usage: ${spec.usage}`, '', spec.summary, ...(options.length > 0 ? ['', 'options:', ...options] : [])].join('\n');
+  const options = Object.entries(spec.options ?? {}).map(
+    ([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`,
+  );
+  return [`usage: ${spec.usage}`, '', spec.summary, ...(options.length > 0 ? ['', 'options:', ...options] : [])].join(
+    '\n',
+  );
 };
 
 const helpFor = (argv: readonly string[], commands: readonly CommandSpec[], io: Io): number => {
@@ -83,7 +90,10 @@ const helpFor = (argv: readonly string[], commands: readonly CommandSpec[], io: 
   const stream = asked ? io.out : io.err;
   if (!asked) line(stream, `kanade: unknown command: ${argv.join(' ')}`);
   const list = shown.flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]);
-  line(stream, ['kanade: a self-hosted fleet manager (event-sourced, on NATS JetStream)', '', 'commands:', ...list].join('\n'));
+  line(
+    stream,
+    ['kanade: a self-hosted fleet manager (event-sourced, on NATS JetStream)', '', 'commands:', ...list].join('\n'),
+  );
   line(stream, '\nrun `kanade <command> --help` for its options');
   return asked ? 0 : 2;
 };

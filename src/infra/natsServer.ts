@@ -17,7 +17,13 @@ const WELL_KNOWN = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr
 /** Finds a nats-server binary: an explicit path, then PATH, then the places Debian and friends install it. */
 export const findNatsServer = (explicit: string | undefined, path: string | undefined): string | undefined => {
   if (explicit !== undefined && explicit !== '') return isExecutable(explicit) ? explicit : undefined;
-  const candidates = [...(path ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'nats-server')), ...WELL_KNOWN];
+  const candidates = [
+    ...(path ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, 'nats-server')),
+    ...WELL_KNOWN,
+  ];
   return candidates.find(isExecutable);
 };
 
@@ -73,7 +79,10 @@ const waitForReady = (child: ChildProcess, timeoutMs: number): Promise<number> =
       if (listen?.[1] !== undefined) port = Number(listen[1]);
       if (port !== undefined && log.includes('Server is ready')) settle(undefined);
     };
-    const timer = setTimeout(() => settle(new Error(`nats-server did not start within ${timeoutMs} ms:\n${log}`)), timeoutMs);
+    const timer = setTimeout(
+      () => settle(new Error(`nats-server did not start within ${timeoutMs} ms:\n${log}`)),
+      timeoutMs,
+    );
     child.on('error', onError);
     child.on('exit', onExit);
     child.stderr?.on('data', onData);

@@ -1,7 +1,7 @@
-export { parseJobsJson, parseJobsYaml, parseJobValue } from './jobManifests.ts';
 export type { ParseJobsOptions, ScriptFileReader } from './jobManifests.ts';
+export { parseJobsJson, parseJobsYaml, parseJobValue } from './jobManifests.ts';
 export { durationSchema, jobManifestSchema, MAX_INLINE_SCRIPT_BYTES } from './jobSchema.ts';
-export { formatPath, issueAt, toIssues } from './valibotIssues.ts';
 export type { Origin } from './valibotIssues.ts';
-export { parseYamlDocuments } from './yamlDocuments.ts';
+export { formatPath, issueAt, toIssues } from './valibotIssues.ts';
 export type { Locate, PathSegment, YamlDocument } from './yamlDocuments.ts';
+export { parseYamlDocuments } from './yamlDocuments.ts';

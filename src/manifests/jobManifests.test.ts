@@ -42,7 +42,9 @@ describe('job manifests', () => {
 
   describe('when invalid', () => {
     it('names an unknown key with its line and column', () => {
-      const parsed = parseJobsYaml(echo.replace('  timeout:', '  timout: 1s\n  timeout:'), { source: 'jobs/echo.yaml' });
+      const parsed = parseJobsYaml(echo.replace('  timeout:', '  timout: 1s\n  timeout:'), {
+        source: 'jobs/echo.yaml',
+      });
       expect(parsed.ok).toBe(false);
       expect(!parsed.ok && parsed.issues).toEqual([
         { document: 0, source: 'jobs/echo.yaml', path: 'execute.timout', message: 'unknown key', line: 6, column: 3 },
@@ -70,7 +72,9 @@ describe('job manifests', () => {
 
     it('says a missing key is required', () => {
       const parsed = parseJobsYaml(echo.replace('version: "1.0.0"\n', ''));
-      expect(!parsed.ok && parsed.issues).toEqual([{ document: 0, path: 'version', message: 'is required', line: 1, column: 1 }]);
+      expect(!parsed.ok && parsed.issues).toEqual([
+        { document: 0, path: 'version', message: 'is required', line: 1, column: 1 },
+      ]);
     });
 
     it('asks to quote a numeric version', () => {
@@ -94,7 +98,11 @@ describe('job manifests', () => {
     it('reports a missing script_file on its line', () => {
       const yaml = echo.replace('script: echo hello', 'script_file: nope.sh');
       const parsed = parseJobsYaml(yaml, { readScriptFile: () => ({ ok: false, message: 'cannot read nope.sh' }) });
-      expect(!parsed.ok && parsed.issues[0]).toMatchObject({ path: 'execute.script_file', message: 'cannot read nope.sh', line: 5 });
+      expect(!parsed.ok && parsed.issues[0]).toMatchObject({
+        path: 'execute.script_file',
+        message: 'cannot read nope.sh',
+        line: 5,
+      });
     });
 
     it('requires max_cache_age for strict staleness', () => {
@@ -110,7 +118,10 @@ describe('job manifests', () => {
     });
 
     it('gives JSON issues a document index and path', () => {
-      const parsed = parseJobsJson([{ id: 'a', version: '1', execute: { shell: 'sh', script: 'x', timeout: '1s' } }, { id: 'b' }]);
+      const parsed = parseJobsJson([
+        { id: 'a', version: '1', execute: { shell: 'sh', script: 'x', timeout: '1s' } },
+        { id: 'b' },
+      ]);
       expect(!parsed.ok && parsed.issues.map((i) => [i.document, i.path])).toEqual([
         [1, 'version'],
         [1, 'execute'],

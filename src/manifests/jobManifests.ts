@@ -14,7 +14,8 @@ export type ParseJobsOptions = { source?: string; readScriptFile?: ScriptFileRea
 /** Parses one or many YAML documents into job manifests, or every issue with its line and column. */
 export const parseJobsYaml = (text: string, options: ParseJobsOptions = {}): Parsed<JobManifest[]> => {
   const { documents, issues } = parseYamlDocuments(text);
-  const located = (issue: Issue): Issue => (options.source === undefined ? issue : { ...issue, source: options.source });
+  const located = (issue: Issue): Issue =>
+    options.source === undefined ? issue : { ...issue, source: options.source };
   const parsed = documents.map((doc) => {
     const origin: Origin = { document: doc.index, locate: doc.locate, ...sourceOf(options) };
     return { origin, result: parseJobValue(doc.value, origin, options) };
@@ -45,7 +46,8 @@ export const parseJobValue = (value: unknown, origin: Origin, options: ParseJobs
   return { ok: true, value: toJobManifest(result.output) };
 };
 
-const sourceOf = (options: ParseJobsOptions): Origin => (options.source === undefined ? {} : { source: options.source });
+const sourceOf = (options: ParseJobsOptions): Origin =>
+  options.source === undefined ? {} : { source: options.source };
 
 // Replaces execute.script_file with execute.script read through `read`; leaves the value alone otherwise.
 const inlineScriptFile = (value: unknown, origin: Origin, read: ScriptFileReader | undefined): Parsed<unknown> => {
@@ -58,7 +60,10 @@ const inlineScriptFile = (value: unknown, origin: Origin, read: ScriptFileReader
   if (!file.ok) return { ok: false, issues: [issueAt(['execute', 'script_file'], file.message, origin)] };
   const { script_file: _dropped, ...rest } = execute;
   if (rest.script !== undefined) {
-    return { ok: false, issues: [issueAt(['execute'], 'exactly one of script, script_file and script_object must be set', origin)] };
+    return {
+      ok: false,
+      issues: [issueAt(['execute'], 'exactly one of script, script_file and script_object must be set', origin)],
+    };
   }
   return { ok: true, value: { ...(value as Record<string, unknown>), execute: { ...rest, script: file.text } } };
 };

@@ -26,7 +26,8 @@ const positiveDuration = v.pipe(
   v.check((s) => s !== '0s', 'must be longer than 0s'),
 );
 
-const text = (what: string) => v.pipe(v.string(`${what} must be a string`), v.minLength(1, `${what} must not be empty`));
+const text = (what: string) =>
+  v.pipe(v.string(`${what} must be a string`), v.minLength(1, `${what} must not be empty`));
 
 const idSchema = v.pipe(
   v.string('must be a string'),

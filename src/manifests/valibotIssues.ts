@@ -27,10 +27,7 @@ export const issueAt = (segments: readonly PathSegment[], message: string, origi
 
 /** Formats a path as `execute.shell` or `tags[1]`. */
 export const formatPath = (segments: readonly PathSegment[]): string =>
-  segments.reduce<string>(
-    (acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc === '' ? s : `${acc}.${s}`),
-    '',
-  );
+  segments.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc === '' ? s : `${acc}.${s}`), '');
 
 const withOrigin = (
   base: { path: string; message: string },

@@ -4,12 +4,20 @@ import type { KeyOf, Projection, RowChange, RowOf, RowReader } from './projectio
 import { PRIMARY_KEYS, type ProjectedTable } from './schema.ts';
 
 type Row = Record<string, unknown>;
-type TableStatements = { select: Database.Statement; upsert: Database.Statement; remove: Database.Statement };
+type TableStatements = {
+  columns: readonly string[];
+  select: Database.Statement;
+  upsert: Database.Statement;
+  remove: Database.Statement;
+};
+/** A row as it stands after the batch so far: `row` null means deleted; `key` holds its primary key. */
+type Pending = { key: Row; row: Row | null };
+type BatchCache = Map<ProjectedTable, Map<string, Pending>>;
 
 /**
  * Applies batches of events through projections into SQLite. Within a batch, rows are cached so a
- * projection reads its own earlier changes; the batch's rows and every checkpoint are written in one
- * transaction, so a crash can neither skip nor double-apply an event.
+ * projection reads its own earlier changes and each row is written once; the batch's rows and every
+ * checkpoint go in one transaction, so a crash can neither skip nor double-apply an event.
  */
 export const createBatchWriter = (sqlite: Database.Database, projections: readonly Projection[]) => {
   const statements = prepareStatements(sqlite);
@@ -19,7 +27,7 @@ export const createBatchWriter = (sqlite: Database.Database, projections: readon
   );
 
   const writeBatch = sqlite.transaction((events: readonly RecordedEvent[], lastSeq: number) => {
-    const cache = new Map<ProjectedTable, Map<string, Row | null>>();
+    const cache: BatchCache = new Map();
     const reader = cachedReader(cache, statements);
     for (const event of events) {
       for (const projection of projections) {
@@ -53,10 +61,12 @@ const prepareStatements = (sqlite: Database.Database): Record<ProjectedTable, Ta
     const columns = (sqlite.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
     const where = keys.map((k) => `${k} = @${k}`).join(' AND ');
     const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${c} = excluded.${c}`);
+    // Positional parameters bind measurably faster than named ones on the replay path.
     out[table] = {
+      columns,
       select: sqlite.prepare(`SELECT * FROM ${table} WHERE ${where}`),
       upsert: sqlite.prepare(
-        `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')}) ` +
+        `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ` +
           `ON CONFLICT(${keys.join(', ')}) DO ${updates.length === 0 ? 'NOTHING' : `UPDATE SET ${updates.join(', ')}`}`,
       ),
       remove: sqlite.prepare(`DELETE FROM ${table} WHERE ${where}`),
@@ -65,43 +75,42 @@ const prepareStatements = (sqlite: Database.Database): Record<ProjectedTable, Ta
   return out;
 };
 
-const keyString = (table: ProjectedTable, row: Row): string =>
-  JSON.stringify((PRIMARY_KEYS[table] as readonly string[]).map((k) => row[k]));
-
-const keyParams = (table: ProjectedTable, row: Row): Row =>
+const keyOf = (table: ProjectedTable, row: Row): Row =>
   Object.fromEntries((PRIMARY_KEYS[table] as readonly string[]).map((k) => [k, row[k]]));
 
-const cachedReader = (
-  cache: Map<ProjectedTable, Map<string, Row | null>>,
-  statements: Record<ProjectedTable, TableStatements>,
-): RowReader => ({
+// Cache key of a row: its primary-key values (NUL cannot occur in them, so joining is unambiguous).
+const cacheKey = (table: ProjectedTable, row: Row): string => {
+  const keys = PRIMARY_KEYS[table] as readonly string[];
+  return keys.length === 1 ? String(row[keys[0] as string]) : keys.map((k) => String(row[k])).join('\u0000');
+};
+
+const cachedReader = (cache: BatchCache, statements: Record<ProjectedTable, TableStatements>): RowReader => ({
   get<T extends ProjectedTable>(table: T, key: KeyOf<T>): RowOf<T> | undefined {
-    const cached = cache.get(table)?.get(keyString(table, key as Row));
-    if (cached !== undefined) return (cached ?? undefined) as RowOf<T> | undefined;
-    return statements[table].select.get(keyParams(table, key as Row)) as RowOf<T> | undefined;
+    const pending = cache.get(table)?.get(cacheKey(table, key as Row));
+    if (pending !== undefined) return (pending.row ?? undefined) as RowOf<T> | undefined;
+    return statements[table].select.get(keyOf(table, key as Row)) as RowOf<T> | undefined;
   },
 });
 
-const record = (cache: Map<ProjectedTable, Map<string, Row | null>>, change: RowChange): void => {
+const record = (cache: BatchCache, change: RowChange): void => {
   let rows = cache.get(change.table);
-  if (rows === undefined) cache.set(change.table, (rows = new Map()));
-  if (change.op === 'put') rows.set(keyString(change.table, change.row as Row), change.row as Row);
-  else rows.set(keyString(change.table, change.key as Row), null);
+  if (rows === undefined) {
+    rows = new Map();
+    cache.set(change.table, rows);
+  }
+  const source = (change.op === 'put' ? change.row : change.key) as Row;
+  rows.set(cacheKey(change.table, source), {
+    key: keyOf(change.table, source),
+    row: change.op === 'put' ? source : null,
+  });
 };
 
-const flush = (
-  cache: Map<ProjectedTable, Map<string, Row | null>>,
-  statements: Record<ProjectedTable, TableStatements>,
-): void => {
+const flush = (cache: BatchCache, statements: Record<ProjectedTable, TableStatements>): void => {
   for (const [table, rows] of cache) {
-    for (const [key, row] of rows) {
-      if (row === null) statements[table].remove.run(keyParams(table, Object.fromEntries(keyEntries(table, key))));
-      else statements[table].upsert.run(row);
+    const { columns, upsert, remove } = statements[table];
+    for (const { key, row } of rows.values()) {
+      if (row === null) remove.run(key);
+      else upsert.run(columns.map((c) => row[c]));
     }
   }
-};
-
-const keyEntries = (table: ProjectedTable, key: string): [string, unknown][] => {
-  const values = JSON.parse(key) as unknown[];
-  return (PRIMARY_KEYS[table] as readonly string[]).map((k, i) => [k, values[i]]);
 };

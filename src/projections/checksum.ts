@@ -16,9 +16,14 @@ export const tableChecksums = (sqlite: Database.Database): Record<string, string
   const sums: Record<string, string> = {};
   for (const table of tables) {
     const columns = sqlite.prepare(`PRAGMA table_info(${table})`).all() as { name: string; pk: number }[];
-    const order = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    const order = columns
+      .filter((c) => c.pk > 0)
+      .sort((a, b) => a.pk - b.pk)
+      .map((c) => c.name);
     const hash = createHash('sha256');
-    const rows = sqlite.prepare(`SELECT * FROM ${table} ORDER BY ${(order.length > 0 ? order : ['rowid']).join(', ')}`).raw();
+    const rows = sqlite
+      .prepare(`SELECT * FROM ${table} ORDER BY ${(order.length > 0 ? order : ['rowid']).join(', ')}`)
+      .raw();
     for (const row of rows.iterate()) hash.update(`${JSON.stringify(row)}\n`);
     sums[table] = hash.digest('hex');
   }

@@ -14,7 +14,6 @@ export const openReadModelDatabase = async (file: string): Promise<ReadModelData
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
-  sqlite.pragma('temp_store = MEMORY');
   const db = new Kysely<ReadModels>({ dialect: new SqliteDialect({ database: sqlite }) });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error } = await migrator.migrateToLatest();
@@ -23,6 +22,24 @@ export const openReadModelDatabase = async (file: string): Promise<ReadModelData
     throw error instanceof Error ? error : new Error(String(error));
   }
   return { file, sqlite, db };
+};
+
+/**
+ * Bulk-load mode for a generation that nobody reads yet: secondary indexes are dropped (and built
+ * once, sorted, at the end) and commits skip fsync. A crash leaves a file that is never promoted.
+ * Returns the function that restores indexes and durability.
+ */
+export const enterBuildMode = (sqlite: Database.Database): (() => void) => {
+  const indexes = sqlite
+    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+    .all() as { name: string; sql: string }[];
+  for (const { name } of indexes) sqlite.exec(`DROP INDEX "${name}"`);
+  sqlite.pragma('synchronous = OFF');
+  return () => {
+    for (const { sql } of indexes) sqlite.exec(sql);
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  };
 };
 
 /** Flushes the WAL into the main file and closes it, leaving no -wal/-shm files behind. */

@@ -7,17 +7,19 @@ export const PROJECTIONS: readonly Projection[] = [jobsProjection, eventLogProje
 
 export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 export { tableChecksums } from './checksum.ts';
-export { closeReadModelDatabase, openReadModelDatabase } from './database.ts';
 export type { ReadModelDatabase } from './database.ts';
-export { listEvents } from './eventLog/queries.ts';
+export { closeReadModelDatabase, openReadModelDatabase } from './database.ts';
 export type { EventFilter } from './eventLog/queries.ts';
+export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';
+export type { Generation, GenerationSource } from './generation.ts';
+export { bulkCatchUp, openGeneration } from './generation.ts';
 export { currentGeneration } from './generations.ts';
-export { getJob, listJobs } from './jobs/queries.ts';
 export type { JobFilter, JobView } from './jobs/queries.ts';
+export { getJob, listJobs } from './jobs/queries.ts';
 export type { Projection, RowChange, RowReader } from './projection.ts';
-export { createReadModels, ReadModelsNotReady } from './readModels.ts';
 export type { ReadModelsService, ReadModelsStatus } from './readModels.ts';
-export { createRunner } from './runner.ts';
+export { createReadModels, ReadModelsNotReady } from './readModels.ts';
 export type { ProjectionRunner, RunnerStatus } from './runner.ts';
+export { createRunner } from './runner.ts';
 export type { ReadModels } from './schema.ts';

@@ -28,7 +28,9 @@ export type Projection = {
 };
 
 /** Builds a put change (keeps projections short and typed). */
-export const put = <T extends ProjectedTable>(table: T, row: RowOf<T>): RowChange => ({ op: 'put', table, row }) as RowChange;
+export const put = <T extends ProjectedTable>(table: T, row: RowOf<T>): RowChange =>
+  ({ op: 'put', table, row }) as RowChange;
 
 /** Builds a delete change. */
-export const del = <T extends ProjectedTable>(table: T, key: KeyOf<T>): RowChange => ({ op: 'delete', table, key }) as RowChange;
+export const del = <T extends ProjectedTable>(table: T, key: KeyOf<T>): RowChange =>
+  ({ op: 'delete', table, key }) as RowChange;

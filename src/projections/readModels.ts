@@ -3,11 +3,11 @@ import type { Kysely } from 'kysely';
 import { ulid } from 'ulid';
 import type { Logger } from '../infra/log.ts';
 import { readCheckpoints } from './batchWriter.ts';
-import { closeReadModelDatabase, openReadModelDatabase, type ReadModelDatabase } from './database.ts';
+import { closeReadModelDatabase } from './database.ts';
+import { bulkCatchUp, type Generation, openGeneration } from './generation.ts';
 import { currentGeneration, nextGeneration, promoteGeneration, removeGenerations } from './generations.ts';
 import { createPositionSignal } from './positionSignal.ts';
 import type { Projection } from './projection.ts';
-import { createRunner, type ProjectionRunner } from './runner.ts';
 import type { ReadModels as Tables } from './schema.ts';
 
 /** What the read models need: where to keep files, where the events are, and which projections to run. */
@@ -38,8 +38,6 @@ export class ReadModelsNotReady extends Error {
   }
 }
 
-type Generation = { database: ReadModelDatabase; runner: ProjectionRunner };
-
 /** The server's read models: builds, follows and blue/green-rebuilds the SQLite generations. */
 export const createReadModels = (options: ReadModelsOptions) => {
   const { dir, projections, log } = options;
@@ -50,11 +48,7 @@ export const createReadModels = (options: ReadModelsOptions) => {
   const signal = createPositionSignal();
   const forward = (seq: number) => signal.notify(seq);
 
-  const open = async (file: string): Promise<Generation> => {
-    const database = await openReadModelDatabase(file);
-    const runner = createRunner({ ...options, sqlite: database.sqlite });
-    return { database, runner };
-  };
+  const open = (file: string): Promise<Generation> => openGeneration(file, options);
 
   const upToDate = (gen: Generation): boolean => {
     const stored = readCheckpoints(gen.database.sqlite);
@@ -67,7 +61,7 @@ export const createReadModels = (options: ReadModelsOptions) => {
     const gen = await open(file);
     building = gen;
     log.info('building read models', { file });
-    await gen.runner.catchUp();
+    await bulkCatchUp(gen);
     if (stopped) return;
     const old = live;
     await old?.runner.stop();
@@ -91,6 +85,7 @@ export const createReadModels = (options: ReadModelsOptions) => {
         live = gen;
         gen.runner.onApplied(forward);
         void gen.runner.follow();
+        removeGenerations(dir, file); // leftovers of a build that crashed before it was promoted
         return;
       }
       // Serve the outdated generation frozen while the new one builds: following it would stamp

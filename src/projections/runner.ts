@@ -41,10 +41,13 @@ export type ProjectionRunner = {
 
 /** Creates a runner over an open read-model database. */
 export const createRunner = (options: RunnerOptions): ProjectionRunner => {
-  const { js, jsm, stream, sqlite, projections, log, batchSize = 2000 } = options;
+  const { js, jsm, stream, sqlite, projections, log, batchSize = 10_000 } = options;
   const writer = createBatchWriter(sqlite, projections);
   const stored = readCheckpoints(sqlite);
-  let position = projections.length === 0 ? 0 : Math.min(...projections.map((p) => stored.find((c) => c.projection === p.name)?.seq ?? 0));
+  let position =
+    projections.length === 0
+      ? 0
+      : Math.min(...projections.map((p) => stored.find((c) => c.projection === p.name)?.seq ?? 0));
   let state: RunnerStatus = { seq: position, state: 'stopped' };
   const signal = createPositionSignal();
   const abort = new AbortController();
@@ -61,10 +64,17 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
   const consume = async (stopAt: number | undefined) => {
     if (stopAt !== undefined && position >= stopAt) return;
     const from = position + 1;
-    const consumer = await js.consumers.get(stream, from > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from } : { deliver_policy: DeliverPolicy.All });
+    const consumer = await js.consumers.get(
+      stream,
+      from > 1
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from }
+        : { deliver_policy: DeliverPolicy.All },
+    );
     const messages = await consumer.consume({ max_messages: Math.max(256, batchSize) });
     const onAbort = () => void messages.close();
     abort.signal.addEventListener('abort', onAbort, { once: true });
+    // stop() may have been called while the consumer was being created: the listener came too late.
+    if (abort.signal.aborted) onAbort();
     let events: RecordedEvent[] = [];
     let unflushed = 0;
     try {
@@ -97,7 +107,11 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
         if (abort.signal.aborted) return;
         state = { seq: position, state: 'failed', error: error instanceof Error ? error.message : String(error) };
         const delay = backoffDelay(attempt, { minMs: 200, maxMs: 15_000 });
-        (attempt === 0 ? log.error : log.debug)('projection batch failed; retrying from checkpoint', { seq: position, error, in_ms: delay });
+        (attempt === 0 ? log.error : log.debug)('projection batch failed; retrying from checkpoint', {
+          seq: position,
+          error,
+          in_ms: delay,
+        });
         await sleep(delay).catch(() => {});
       }
     }

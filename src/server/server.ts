@@ -4,7 +4,7 @@ import { serve } from '@hono/node-server';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ulid } from 'ulid';
 import { createApp } from '../api/app.ts';
-import type { AuthMode } from '../api/auth.ts';
+import type { AuthMode } from '../api/env.ts';
 import { retryForever } from '../infra/backoff.ts';
 import { jetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';

@@ -9,7 +9,10 @@ export const tokenFile = (dataDir: string): string => join(dataDir, 'token');
  * The server's admin token: `explicit` (KANADE_TOKEN) when given, else the one in the data dir,
  * else a new random one written there (mode 0600) on first start.
  */
-export const loadOrCreateToken = (dataDir: string, explicit: string | undefined): { token: string; created: boolean } => {
+export const loadOrCreateToken = (
+  dataDir: string,
+  explicit: string | undefined,
+): { token: string; created: boolean } => {
   if (explicit !== undefined && explicit !== '') return { token: explicit, created: false };
   const file = tokenFile(dataDir);
   if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), created: false };

@@ -13,9 +13,15 @@ export const startTestNats = async (): Promise<TestNats> => {
   const storeDir = mkdtempSync(join(tmpdir(), 'kanade-nats-'));
   let server = await startNatsServer({ bin, storeDir });
   const handle: TestNats = {
-    get url() { return server.url; },
-    get port() { return server.port; },
-    get process() { return server.process; },
+    get url() {
+      return server.url;
+    },
+    get port() {
+      return server.port;
+    },
+    get process() {
+      return server.process;
+    },
     storeDir,
     stop: () => server.stop(),
     restart: async () => {

@@ -31,7 +31,9 @@ export const startTestServer = async (natsUrl: string, options: { dataDir?: stri
       method,
       headers: {
         Authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'Content-Type': typeof body === 'string' ? 'application/yaml' : 'application/json' }),
+        ...(body === undefined
+          ? {}
+          : { 'Content-Type': typeof body === 'string' ? 'application/yaml' : 'application/json' }),
         ...headers,
       },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),

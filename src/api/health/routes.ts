@@ -12,13 +12,20 @@ export const healthRoutes = (deps: ApiDeps) =>
       server: deps.nc.info?.server_name ?? null,
       version: deps.nc.info?.version ?? null,
     };
-    const projections = models.projections.map((p) => ({ ...p, lag: head === undefined ? null : Math.max(0, head - p.seq) }));
+    const projections = models.projections.map((p) => ({
+      ...p,
+      lag: head === undefined ? null : Math.max(0, head - p.seq),
+    }));
     const healthy = nats.connected && models.state === 'live' && projections.every((p) => p.state !== 'failed');
     const body = {
       status: healthy ? 'ok' : 'degraded',
       nats,
       stream: { name: EVENTS_STREAM, last_seq: head ?? null },
-      read_models: { state: models.state, seq: models.seq, ...(models.rebuild === undefined ? {} : { rebuild: models.rebuild }) },
+      read_models: {
+        state: models.state,
+        seq: models.seq,
+        ...(models.rebuild === undefined ? {} : { rebuild: models.rebuild }),
+      },
       projections,
     };
     return c.json(body, healthy ? 200 : 503);

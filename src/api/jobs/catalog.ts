@@ -69,21 +69,31 @@ export const applyToCatalog = async (
       done.push(await runCommand(store, command, newCommit()));
     } catch (error) {
       if (error instanceof DomainError) throw new CatalogRejected([{ index: i, id: entry.id, error }]);
-      throw new CatalogPartiallyApplied(done.filter((e) => e.status !== 'unchanged'), plan.slice(i).map((p) => p.entry.id), error);
+      throw new CatalogPartiallyApplied(
+        done.filter((e) => e.status !== 'unchanged'),
+        plan.slice(i).map((p) => p.entry.id),
+        error,
+      );
     }
   }
   return done;
 };
 
 /** Runs one job command (revoke, delete, …) and says what it did. */
-export const runCommand = async (store: JetStreamEventStore, command: JobCommand, commit: CommitContext): Promise<CatalogEntry> => {
+export const runCommand = async (
+  store: JetStreamEventStore,
+  command: JobCommand,
+  commit: CommitContext,
+): Promise<CatalogEntry> => {
   const handled = await handleJob(store, jobStreamName(jobIdOf(command)), command, commit);
   return entryOf(command, handled.events, handled.seq, handled.state);
 };
 
 const planAll = async (store: JetStreamEventStore, commands: JobCommand[]): Promise<Planned[]> => {
   const results = await mapLimited(commands, 8, (command) => planOne(store, command));
-  const errors = results.flatMap((r, index) => (r instanceof DomainError ? [{ index, id: jobIdOf(commands[index] as JobCommand), error: r }] : []));
+  const errors = results.flatMap((r, index) =>
+    r instanceof DomainError ? [{ index, id: jobIdOf(commands[index] as JobCommand), error: r }] : [],
+  );
   if (errors.length > 0) throw new CatalogRejected(errors);
   return results as Planned[];
 };

@@ -1,5 +1,5 @@
-import type { Issue } from '../../domain/shared/index.ts';
 import { VersionNotBumped } from '../../domain/jobs/index.ts';
+import type { Issue } from '../../domain/shared/index.ts';
 import { domainProblem, type Problem } from '../problem.ts';
 import { CatalogPartiallyApplied, CatalogRejected } from './catalog.ts';
 

@@ -12,7 +12,11 @@ const streamHead = async (): Promise<number> => {
   const health = (await (await fetch(`${server.url}/health`)).json()) as { stream: { last_seq: number } };
   return health.stream.last_seq;
 };
-const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as any });
+const json = async (res: Response) => ({
+  status: res.status,
+  type: res.headers.get('content-type'),
+  body: (await res.json()) as any,
+});
 
 beforeAll(async () => {
   nats = await startTestNats();
@@ -47,7 +51,12 @@ describe('POST /api/jobs', () => {
     const manifest = { id: 'alpha', version: '1.1.0', execute: { shell: 'sh', script: 'echo v2', timeout: '1m' } };
     const res = await json(await server.api('POST', '/api/jobs', manifest));
     expect(res.status).toBe(200);
-    expect(res.body.jobs[0]).toMatchObject({ id: 'alpha', version: '1.1.0', status: 'updated', changed: ['execute.script', 'execute.timeout', 'version'] });
+    expect(res.body.jobs[0]).toMatchObject({
+      id: 'alpha',
+      version: '1.1.0',
+      status: 'updated',
+      changed: ['execute.script', 'execute.timeout', 'version'],
+    });
   });
 
   it('answers broken YAML with problem+json naming line and column, and appends nothing', async () => {
@@ -69,24 +78,37 @@ describe('POST /api/jobs', () => {
 
   it('refuses a script change without a version bump, for every job of the request', async () => {
     const before = await streamHead();
-    const res = await json(await server.api('POST', '/api/jobs', `${job('gamma')}---\n${job('beta', '1.0.0', 'echo changed')}`));
+    const res = await json(
+      await server.api('POST', '/api/jobs', `${job('gamma')}---\n${job('beta', '1.0.0', 'echo changed')}`),
+    );
     expect(res.status).toBe(409);
     expect(res.body.type).toBe('/problems/version-not-bumped');
-    expect(res.body.issues).toEqual([{ document: 1, path: 'execute.script', message: 'changed without a version bump (beta)' }]);
+    expect(res.body.issues).toEqual([
+      { document: 1, path: 'execute.script', message: 'changed without a version bump (beta)' },
+    ]);
     expect(await streamHead()).toBe(before);
   });
 
   it('plans without appending in a dry run', async () => {
     const before = await streamHead();
-    const res = await json(await server.api('POST', '/api/jobs?dry_run=true', `${job('gamma')}---\n${job('beta', '2.0.0')}`));
+    const res = await json(
+      await server.api('POST', '/api/jobs?dry_run=true', `${job('gamma')}---\n${job('beta', '2.0.0')}`),
+    );
     expect(res.body.jobs.map((j: { status: string }) => j.status)).toEqual(['created', 'updated']);
     expect(await streamHead()).toBe(before);
   });
 
   it('deletes jobs missing from the request when pruning', async () => {
     await server.api('POST', '/api/jobs', job('doomed'));
-    const res = await json(await server.api('POST', '/api/jobs?prune=true', `${job('alpha', '1.2.0')}---\n${job('beta')}`));
-    expect(res.body.jobs).toContainEqual({ id: 'doomed', version: '1.0.0', status: 'deleted', seq: expect.any(Number) });
+    const res = await json(
+      await server.api('POST', '/api/jobs?prune=true', `${job('alpha', '1.2.0')}---\n${job('beta')}`),
+    );
+    expect(res.body.jobs).toContainEqual({
+      id: 'doomed',
+      version: '1.0.0',
+      status: 'deleted',
+      seq: expect.any(Number),
+    });
     const list = await json(await server.api('GET', `/api/jobs?min_seq=${res.body.seq}`));
     expect(list.body.jobs.map((j: { id: string }) => j.id)).toEqual(['alpha', 'beta']);
   });
@@ -100,7 +122,9 @@ describe('POST /api/jobs', () => {
 
 describe('a job', () => {
   it('is revoked with a reason and the actor recorded, then unrevoked', async () => {
-    const revoke = await json(await server.api('POST', '/api/jobs/beta/revoke', { reason: 'bad rollout' }, { 'X-Kanade-Source': 'cli' }));
+    const revoke = await json(
+      await server.api('POST', '/api/jobs/beta/revoke', { reason: 'bad rollout' }, { 'X-Kanade-Source': 'cli' }),
+    );
     expect(revoke.body).toMatchObject({ id: 'beta', status: 'revoked' });
     const again = await json(await server.api('POST', '/api/jobs/beta/revoke', {}));
     expect(again.body.status).toBe('unchanged');
@@ -130,7 +154,13 @@ describe('the audit log', () => {
   it('lists events newest last with actor, channel and summary', async () => {
     const res = await json(await server.api('GET', '/api/events?type=JobRevoked'));
     expect(res.body.events).toEqual([
-      expect.objectContaining({ type: 'JobRevoked', actor: 'tester', via: 'cli', stream: 'job-beta', summary: 'revoked job beta 1.0.0: bad rollout' }),
+      expect.objectContaining({
+        type: 'JobRevoked',
+        actor: 'tester',
+        via: 'cli',
+        stream: 'job-beta',
+        summary: 'revoked job beta 1.0.0: bad rollout',
+      }),
     ]);
     const all = await json(await server.api('GET', '/api/events?limit=3'));
     const seqs = all.body.events.map((e: { seq: number }) => e.seq);

@@ -71,7 +71,12 @@ const reasonOf = (body: Record<string, unknown>): string | undefined => {
   const { reason, ...rest } = body;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) {
-    throw new RequestRejected(422, 'invalid-body', 'unknown keys in the body', unknown.map((k) => ({ path: k, message: 'unknown key' })));
+    throw new RequestRejected(
+      422,
+      'invalid-body',
+      'unknown keys in the body',
+      unknown.map((k) => ({ path: k, message: 'unknown key' })),
+    );
   }
   if (reason === undefined) return undefined;
   if (typeof reason !== 'string' || reason.length > 500) {

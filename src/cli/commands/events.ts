@@ -2,18 +2,32 @@ import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
 import { ApiProblem, UsageError } from '../errors.ts';
 import { type Io, line, writeJson } from '../output.ts';
 
-type EventRow = { seq: number; idx: number; at: string; actor: string; via: string | null; type: string; stream: string; summary: string };
+type EventRow = {
+  seq: number;
+  idx: number;
+  at: string;
+  actor: string;
+  via: string | null;
+  type: string;
+  stream: string;
+  summary: string;
+};
 type EventPage = { events: EventRow[]; next_after: number };
 
 const print = (io: Io, e: EventRow, asJson: boolean) => {
   if (asJson) line(io.out, JSON.stringify(e));
-  else line(io.out, `${String(e.seq).padStart(6)}  ${e.at}  ${`${e.actor}${e.via === null ? '' : `(${e.via})`}`.padEnd(16)}  ${e.type.padEnd(14)}  ${e.summary}`);
+  else
+    line(
+      io.out,
+      `${String(e.seq).padStart(6)}  ${e.at}  ${`${e.actor}${e.via === null ? '' : `(${e.via})`}`.padEnd(16)}  ${e.type.padEnd(14)}  ${e.summary}`,
+    );
 };
 
 const positiveInt = (raw: string | undefined, name: string, fallback: number): number => {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1 || n > 1000) throw new UsageError(`--${name} must be an integer from 1 to 1000`);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1000)
+    throw new UsageError(`--${name} must be an integer from 1 to 1000`);
   return n;
 };
 
@@ -23,12 +37,21 @@ export const eventCommands: CommandSpec[] = [
     path: ['events', 'tail'],
     usage: 'kanade events tail [--follow] [--limit N] [--type T] [--actor A] [--json]',
     summary: 'Print the newest events (newest last); --follow keeps printing new ones',
-    options: { follow: { type: 'boolean', short: 'f' }, limit: { type: 'string' }, type: { type: 'string' }, actor: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      follow: { type: 'boolean', short: 'f' },
+      limit: { type: 'string' },
+      type: { type: 'string' },
+      actor: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     run: async (args, ctx) => {
       const client = ctx.client();
       const filter = { type: stringFlag(args, 'type'), actor: stringFlag(args, 'actor') };
       const asJson = boolFlag(args, 'json');
-      const first = await client.get<EventPage>('/api/events', { ...filter, limit: positiveInt(stringFlag(args, 'limit'), 'limit', 20) });
+      const first = await client.get<EventPage>('/api/events', {
+        ...filter,
+        limit: positiveInt(stringFlag(args, 'limit'), 'limit', 20),
+      });
       for (const e of first.events) print(ctx.io, e, asJson);
       if (!boolFlag(args, 'follow')) return 0;
       let after = first.next_after;
@@ -39,7 +62,12 @@ export const eventCommands: CommandSpec[] = [
       while (!stop) {
         try {
           // Long poll: the server holds the request until the read models pass `after` (or about 5 s).
-          const page = await client.get<EventPage>('/api/events', { ...filter, after, limit: 1000, min_seq: after + 1 });
+          const page = await client.get<EventPage>('/api/events', {
+            ...filter,
+            after,
+            limit: 1000,
+            min_seq: after + 1,
+          });
           for (const e of page.events) print(ctx.io, e, asJson);
           after = page.next_after;
         } catch (error) {
@@ -55,7 +83,8 @@ export const eventCommands: CommandSpec[] = [
     summary: 'Print one commit in full, as stored in the stream',
     run: async (args, ctx) => {
       const [seq] = args.positionals;
-      if (args.positionals.length !== 1 || !/^\d+$/.test(seq ?? '')) throw new UsageError('name one stream sequence number');
+      if (args.positionals.length !== 1 || !/^\d+$/.test(seq ?? ''))
+        throw new UsageError('name one stream sequence number');
       writeJson(ctx.io, await ctx.client().get(`/api/events/${seq}`));
       return 0;
     },

@@ -5,7 +5,15 @@ import { expandManifestPaths, readJobFiles } from '../manifestFiles.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
 
 type Entry = { id: string; version: string; status: string; seq: number; changed?: string[] };
-type JobRow = { id: string; version: string; shell: string; revoked: boolean; tags: string[]; description: string | null; updated_at: string };
+type JobRow = {
+  id: string;
+  version: string;
+  shell: string;
+  revoked: boolean;
+  tags: string[];
+  description: string | null;
+  updated_at: string;
+};
 
 const json = { json: { type: 'boolean' } } as const;
 
@@ -25,7 +33,10 @@ const printPlan = (io: Io, entries: readonly Entry[], dryRun: boolean) => {
     line(io.out, `${e.status.padEnd(9)} ${e.id} ${e.version}${changed}`);
   }
   const count = (s: string) => entries.filter((e) => e.status === s).length;
-  line(io.out, `${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('deleted')} deleted`);
+  line(
+    io.out,
+    `${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('deleted')} deleted`,
+  );
 };
 
 const single = (positionals: string[], what: string): string => {
@@ -43,10 +54,15 @@ export const jobCommands: CommandSpec[] = [
     run: async (args, ctx) => {
       const { manifests } = await loadManifests(args.positionals);
       const dryRun = boolFlag(args, 'dry-run');
-      const result = await ctx.client().send<{ jobs: Entry[]; seq: number }>('POST', '/api/jobs', manifests.map((m) => m.manifest), {
-        dry_run: dryRun,
-        prune: boolFlag(args, 'prune'),
-      });
+      const result = await ctx.client().send<{ jobs: Entry[]; seq: number }>(
+        'POST',
+        '/api/jobs',
+        manifests.map((m) => m.manifest),
+        {
+          dry_run: dryRun,
+          prune: boolFlag(args, 'prune'),
+        },
+      );
       if (boolFlag(args, 'json')) writeJson(ctx.io, result);
       else printPlan(ctx.io, result.jobs, dryRun);
       return 0;
@@ -74,7 +90,14 @@ export const jobCommands: CommandSpec[] = [
       });
       if (boolFlag(args, 'json')) writeJson(ctx.io, { jobs });
       else {
-        const rows = jobs.map((j) => [j.id, j.version, j.shell, j.revoked ? 'revoked' : 'active', j.tags.join(','), j.description]);
+        const rows = jobs.map((j) => [
+          j.id,
+          j.version,
+          j.shell,
+          j.revoked ? 'revoked' : 'active',
+          j.tags.join(','),
+          j.description,
+        ]);
         line(ctx.io.out, table(['ID', 'VERSION', 'SHELL', 'STATUS', 'TAGS', 'DESCRIPTION'], rows));
       }
       return 0;
@@ -96,7 +119,11 @@ export const jobCommands: CommandSpec[] = [
     (verb): CommandSpec => ({
       path: ['job', verb],
       usage: `kanade job ${verb} <id>${verb === 'revoke' ? ' [--reason TEXT]' : ''} [--json]`,
-      summary: { delete: 'Remove a job from the catalog', revoke: 'Stop agents from running a job', unrevoke: 'Let agents run a revoked job again' }[verb],
+      summary: {
+        delete: 'Remove a job from the catalog',
+        revoke: 'Stop agents from running a job',
+        unrevoke: 'Let agents run a revoked job again',
+      }[verb],
       options: { ...json, ...(verb === 'revoke' ? { reason: { type: 'string' } } : {}) },
       run: async (args, ctx) => {
         const id = encodeURIComponent(single(args.positionals, 'job id'));

@@ -40,7 +40,13 @@ describe('job decider', () => {
         .then([
           {
             type: 'JobUpdated',
-            data: { job_id: 'echo', version: '1.1.0', previous_version: '1.0.0', manifest: v2, changed: ['description', 'version'] },
+            data: {
+              job_id: 'echo',
+              version: '1.1.0',
+              previous_version: '1.0.0',
+              manifest: v2,
+              changed: ['description', 'version'],
+            },
           },
         ]);
     });
@@ -52,7 +58,13 @@ describe('job decider', () => {
         .then([
           {
             type: 'JobUpdated',
-            data: { job_id: 'echo', version: '1.0.0', previous_version: '1.0.0', manifest: same, changed: ['description'] },
+            data: {
+              job_id: 'echo',
+              version: '1.0.0',
+              previous_version: '1.0.0',
+              manifest: same,
+              changed: ['description'],
+            },
           },
         ]);
     });
@@ -96,7 +108,13 @@ describe('job decider', () => {
 
     it('stays revoked across an update', () => {
       const v2 = aManifest({ version: '2.0.0' });
-      given([...revoked, { type: 'JobUpdated', data: { job_id: 'echo', version: '2.0.0', previous_version: '1.0.0', manifest: v2, changed: ['version'] } }])
+      given([
+        ...revoked,
+        {
+          type: 'JobUpdated',
+          data: { job_id: 'echo', version: '2.0.0', previous_version: '1.0.0', manifest: v2, changed: ['version'] },
+        },
+      ])
         .when({ type: 'RevokeJob', data: { job_id: 'echo' } })
         .thenNothingHappened();
     });

@@ -77,7 +77,8 @@ const deleteJob = ({ data: { job_id } }: DeleteJob, state: JobState): JobEvent[]
 const revokeJob = ({ data: { job_id, reason } }: RevokeJob, state: JobState): JobEvent[] => {
   const { manifest, revoked } = activeJob(job_id, state);
   if (revoked) return [];
-  const data = reason === undefined ? { job_id, version: manifest.version } : { job_id, version: manifest.version, reason };
+  const data =
+    reason === undefined ? { job_id, version: manifest.version } : { job_id, version: manifest.version, reason };
   return [{ type: 'JobRevoked', data }];
 };
 

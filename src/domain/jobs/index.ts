@@ -1,10 +1,9 @@
 export type { ApplyJob, DeleteJob, JobCommand, RevokeJob, UnrevokeJob } from './commands.ts';
-export { decide, evolve, initialState, jobDecider } from './decider.ts';
 export type { JobState } from './decider.ts';
+export { decide, evolve, initialState, jobDecider } from './decider.ts';
 export { JobNotFound, VersionNotBumped } from './errors.ts';
-export { JOB_EVENT_TYPES, jobStreamName } from './events.ts';
 export type { JobDeleted, JobEvent, JobRegistered, JobRevoked, JobUnrevoked, JobUpdated } from './events.ts';
-export { changedPaths, INVENTORY_TYPES, RUN_AS, SHELLS } from './manifest.ts';
+export { JOB_EVENT_TYPES, jobStreamName } from './events.ts';
 export type {
   Execute,
   InventoryColumn,
@@ -15,3 +14,4 @@ export type {
   Shell,
   Staleness,
 } from './manifest.ts';
+export { changedPaths, INVENTORY_TYPES, RUN_AS, SHELLS } from './manifest.ts';

@@ -14,7 +14,8 @@ describe('humantime durations', () => {
   ])('parses %s as %i seconds', (text, seconds) => expect(parseDuration(text)).toBe(seconds));
 
   it.each(['', '30', 's', '10x', '-5s', '1.5h', '10m garbage'])('rejects %j', (text) =>
-    expect(parseDuration(text)).toBeUndefined());
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 
   it('formats the largest units first', () => {
     expect(formatDuration(5400)).toBe('1h30m');

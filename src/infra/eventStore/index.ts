@@ -1,12 +1,12 @@
-export { commandHandlerFor } from './commandHandling.ts';
 export type { Handled } from './commandHandling.ts';
-export { decodeCommit, encodeCommit } from './envelope.ts';
+export { commandHandlerFor } from './commandHandling.ts';
 export type { CommitContext, RecordedEvent, StoredEvent } from './envelope.ts';
-export { jetStreamEventStore, readCommits } from './jetStreamEventStore.ts';
+export { decodeCommit, encodeCommit } from './envelope.ts';
 export type {
   JetStreamEventStore,
   KanadeAppendOptions,
   KanadeAppendResult,
   KanadeReadMetadata,
 } from './jetStreamEventStore.ts';
+export { jetStreamEventStore, readCommits } from './jetStreamEventStore.ts';
 export { decodeToken, encodeToken, streamNameOf, subjectOf } from './subjects.ts';

@@ -3,11 +3,11 @@ import {
   type AggregateStreamResult,
   type AppendToStreamOptions,
   type AppendToStreamResultWithGlobalPosition,
+  assertExpectedVersionMatchesCurrent,
   type Event,
   type EventStore,
   type ExpectedStreamVersion,
   ExpectedVersionConflictError,
-  assertExpectedVersionMatchesCurrent,
   NO_CONCURRENCY_CHECK,
   type ReadEvent,
   type ReadEventMetadataWithGlobalPosition,
@@ -18,10 +18,10 @@ import {
 } from '@event-driven-io/emmett';
 import {
   DeliverPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
   JetStreamApiCodes,
   JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
 } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '../nats/streams.ts';
 import { type CommitContext, decodeCommit, encodeCommit, type RecordedEvent } from './envelope.ts';

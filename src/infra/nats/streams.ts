@@ -1,7 +1,7 @@
 import {
   DiscardPolicy,
-  type JetStreamManager,
   JetStreamApiError,
+  type JetStreamManager,
   RetentionPolicy,
   StorageType,
   type StreamConfig,
@@ -35,8 +35,16 @@ const STREAM_NAME_IN_USE = 10058;
 
 // The fields kanade owns; anything else on an existing stream (replicas, placement) is the operator's.
 const OWNED: readonly (keyof StreamConfig)[] = [
-  'subjects', 'max_age', 'max_msgs', 'max_bytes', 'max_msgs_per_subject', 'deny_delete', 'deny_purge',
-  'allow_direct', 'duplicate_window', 'discard',
+  'subjects',
+  'max_age',
+  'max_msgs',
+  'max_bytes',
+  'max_msgs_per_subject',
+  'deny_delete',
+  'deny_purge',
+  'allow_direct',
+  'duplicate_window',
+  'discard',
 ];
 
 /**

@@ -9,7 +9,8 @@ const SUMMARIES: Record<string, Summarizer> = {
   JobUpdated: (d) =>
     `updated job ${str(d.job_id)} ${str(d.previous_version)} → ${str(d.version)} (${(d.changed as string[] | undefined)?.join(', ') ?? ''})`,
   JobDeleted: (d) => `deleted job ${str(d.job_id)} ${str(d.version)}`,
-  JobRevoked: (d) => `revoked job ${str(d.job_id)} ${str(d.version)}${d.reason === undefined ? '' : `: ${str(d.reason)}`}`,
+  JobRevoked: (d) =>
+    `revoked job ${str(d.job_id)} ${str(d.version)}${d.reason === undefined ? '' : `: ${str(d.reason)}`}`,
   JobUnrevoked: (d) => `unrevoked job ${str(d.job_id)} ${str(d.version)}`,
 };
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
 // Frozen in time: a migration never imports application code and is never edited once released.
@@ -42,6 +42,7 @@ export const catalog: Migration = {
       .addColumn('correlation_id', 'text')
       .addColumn('summary', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('event_log_pk', ['seq', 'idx'])
+      .modifyEnd(sql`without rowid`)
       .execute();
     await db.schema.createIndex('event_log_type').on('event_log').columns(['type', 'seq']).execute();
     await db.schema.createIndex('event_log_actor').on('event_log').columns(['actor', 'seq']).execute();

@@ -1,0 +1,52 @@
+/** Layer rules: the domain is pure; everything points inward; production code never uses test helpers. */
+const layer = (name) => `^src/${name}/`;
+const notTests = '\\.test\\.ts$';
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'domain-is-pure',
+      comment: 'src/domain imports nothing outside itself: no node:*, no npm packages, no other layer',
+      severity: 'error',
+      from: { path: layer('domain'), pathNot: notTests },
+      to: { pathNot: layer('domain') },
+    },
+    {
+      name: 'manifests-only-need-the-domain',
+      severity: 'error',
+      from: { path: layer('manifests'), pathNot: notTests },
+      to: { path: '^src/(infra|projections|api|cli|server|agent|web)/' },
+    },
+    {
+      name: 'infra-knows-no-application',
+      severity: 'error',
+      from: { path: layer('infra'), pathNot: notTests },
+      to: { path: '^src/(manifests|projections|api|cli|server|agent|web)/' },
+    },
+    {
+      name: 'projections-serve-the-edges',
+      severity: 'error',
+      from: { path: layer('projections'), pathNot: notTests },
+      to: { path: '^src/(manifests|api|cli|server|agent|web)/' },
+    },
+    {
+      name: 'api-is-not-the-cli',
+      severity: 'error',
+      from: { path: '^src/(api|server|agent|web)/', pathNot: notTests },
+      to: { path: layer('cli') },
+    },
+    {
+      name: 'no-test-helpers-in-production',
+      severity: 'error',
+      from: { path: '^src/', pathNot: notTests },
+      to: { path: layer('testing') },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

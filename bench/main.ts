@@ -1,0 +1,29 @@
+import { parseArgs } from 'node:util';
+import { rebuildBench, rebuildWorker } from './rebuild.ts';
+
+// `npm run bench -- <name> [options]`. Benchmarks print numbers and the machine; they never assert timings.
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    events: { type: 'string' },
+    batch: { type: 'string' },
+    'nats-url': { type: 'string' },
+    file: { type: 'string' },
+  },
+});
+const benches: Record<string, () => Promise<void>> = {
+  rebuild: () =>
+    rebuildBench({
+      events: Number(values.events ?? 200_000),
+      ...(values.batch === undefined ? {} : { batch: Number(values.batch) }),
+    }),
+};
+const batch = values.batch === undefined ? {} : { batch: Number(values.batch) };
+benches['rebuild-worker'] = () =>
+  rebuildWorker({ natsUrl: values['nats-url'] ?? '', file: values.file ?? '', ...batch });
+const bench = benches[positionals[0] ?? ''];
+if (bench === undefined) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--events N] [--batch N]`);
+  process.exit(2);
+}
+await bench();

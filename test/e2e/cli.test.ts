@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestNats, type TestNats } from '../../src/testing/nats.ts';
+import { startTestServer, type TestServer } from '../../src/testing/server.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+let nats: TestNats;
+let server: TestServer;
+
+/** Runs the real `kanade` CLI in a child process. */
+const kanade = (args: string[], env: Record<string, string> = {}) =>
+  new Promise<{ code: number; out: string; err: string }>((done) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin/kanade.js'), ...args],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          KANADE_API_URL: server.url,
+          KANADE_TOKEN: server.token,
+          KANADE_DATA_DIR: server.dataDir,
+          ...env,
+        },
+      },
+      (error, out, err) => done({ code: error === null ? 0 : Number(error.code ?? 1), out, err }),
+    );
+  });
+
+beforeAll(async () => {
+  nats = await startTestNats();
+  server = await startTestServer(nats.url);
+});
+afterAll(async () => {
+  await server?.dispose();
+  await nats?.dispose();
+});
+
+describe('kanade job', () => {
+  it('applies the sample jobs, then finds them all unchanged', async () => {
+    const first = await kanade(['job', 'apply', 'jobs/']);
+    expect(first).toMatchObject({ code: 0, err: '' });
+    expect(first.out).toContain('4 created, 0 updated, 0 unchanged, 0 deleted');
+    const again = await kanade(['job', 'apply', 'jobs/']);
+    expect(again.out).toContain('0 created, 0 updated, 4 unchanged, 0 deleted');
+  });
+
+  it('inlines script_file so the stored manifest carries the script', async () => {
+    const got = await kanade(['job', 'get', 'cleanup-tmp', '--json']);
+    const job = JSON.parse(got.out) as { manifest: { execute: { script?: string; script_file?: string } } };
+    expect(job.manifest.execute.script).toContain('find "$dir" -xdev');
+    expect(job.manifest.execute.script_file).toBeUndefined();
+  });
+
+  it('lists the catalog right after a write in another process', async () => {
+    await kanade(['job', 'revoke', 'echo', '--reason', 'e2e']);
+    const list = await kanade(['job', 'list', '--revoked', '--json']);
+    expect((JSON.parse(list.out) as { jobs: { id: string }[] }).jobs.map((j) => j.id)).toEqual(['echo']);
+  });
+
+  it('exits 2 and names file, line and column for a broken manifest, sending nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kanade-cli-'));
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'id: bad\nversion: "1"\nexecute:\n  shell: sh\n  script: echo\n  timeout: 30s\n  colour: [blue\n',
+    );
+    const before = await kanade(['events', 'tail', '--limit', '1', '--json']);
+    const res = await kanade(['job', 'apply', dir]);
+    expect(res.code).toBe(2);
+    expect(res.err).toMatch(/bad\.yaml:8:1: /);
+    expect(await kanade(['events', 'tail', '--limit', '1', '--json'])).toEqual(before);
+  });
+
+  it('exits 2 when the server refuses the manifests (a script change without a version bump)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kanade-cli-'));
+    writeFileSync(
+      join(dir, 'echo.yaml'),
+      'id: echo\nversion: "1.0.0"\nexecute:\n  shell: sh\n  script: echo changed\n  timeout: 30s\n',
+    );
+    const res = await kanade(['job', 'apply', dir]);
+    expect(res.code).toBe(2);
+    expect(res.err).toContain('execute.script: changed without a version bump (echo)');
+  });
+
+  it('prints a plan without applying it on --dry-run, and prunes with --prune', async () => {
+    const dry = await kanade(['job', 'apply', 'jobs/echo.yaml', '--prune', '--dry-run']);
+    expect(dry.out).toContain('plan (dry run, nothing applied):');
+    expect(dry.out).toContain('1 unchanged, 3 deleted');
+    expect((await kanade(['job', 'list', '--json'])).out).toContain('git-mirror-sync');
+  });
+
+  it('validates offline, with no server at all', async () => {
+    const res = await kanade(['job', 'validate', 'jobs/*.yaml'], { KANADE_API_URL: 'http://127.0.0.1:9' });
+    expect(res).toMatchObject({ code: 0, out: 'ok: 4 job(s) in 4 file(s)\n' });
+  });
+
+  it('fails with 1 and a hint when the token is wrong', async () => {
+    const res = await kanade(['job', 'list'], { KANADE_TOKEN: 'wrong' });
+    expect(res.code).toBe(1);
+    expect(res.err).toMatch(/HTTP 401/);
+  });
+
+  it('exits 2 on an unknown option', async () => {
+    const res = await kanade(['job', 'list', '--colour']);
+    expect(res.code).toBe(2);
+    expect(res.err).toMatch(/Unknown option '--colour'/);
+  });
+});
+
+describe('kanade events and projections', () => {
+  it('tails the audit log with who did what', async () => {
+    const res = await kanade(['events', 'tail', '--type', 'JobRevoked']);
+    expect(res.out).toMatch(/JobRevoked\s+revoked job echo 1\.0\.0: e2e/);
+    expect(res.out).toContain('tester(cli)');
+  });
+
+  it('rebuilds the read models and waits for the swap', async () => {
+    const res = await kanade(['projections', 'rebuild', '--wait']);
+    expect(res.code).toBe(0);
+    expect(res.out).toMatch(/read models: live at seq \d+/);
+    expect(res.out).toMatch(/jobs\s+1\s+\d+\s+running/);
+  });
+});
