@@ -2,7 +2,6 @@ import { join, relative } from 'node:path';
 import type { AuthMode } from '../../api/env.ts';
 import { createLogger, type LogLevel } from '../../infra/log.ts';
 import { findNatsServer, type NatsServerProcess, startNatsServer } from '../../infra/natsServer.ts';
-import { startServer } from '../../server/server.ts';
 import { loadOrCreateToken, tokenFile } from '../../server/token.ts';
 import { boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
 import type { CliConfig } from '../config.ts';
@@ -47,6 +46,8 @@ const runServer = async (
   const { auth, token, created } = authFor(ctx.config, opts.dataDir, opts.insecure);
   if (opts.insecure)
     log.warn('INSECURE: the API accepts requests without a token (--insecure); never do this outside a sandbox');
+  // Loaded on demand: the server stack (NATS, SQLite, Hono) is heavy for the CLI's everyday commands.
+  const { startServer } = await import('../../server/server.ts');
   const server = await startServer({ natsUrl: opts.natsUrl, dataDir: opts.dataDir, host, port, auth, log }).catch(
     (error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
