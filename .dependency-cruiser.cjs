@@ -39,7 +39,7 @@ module.exports = {
     {
       name: 'no-test-helpers-in-production',
       severity: 'error',
-      from: { path: '^src/', pathNot: notTests },
+      from: { path: '^src/', pathNot: [notTests, layer('testing')] },
       to: { path: layer('testing') },
     },
   ],

@@ -1,25 +1,15 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import { ulid } from 'ulid';
-import type { Logger } from '../infra/log.ts';
 import { readCheckpoints } from './batchWriter.ts';
 import { closeReadModelDatabase } from './database.ts';
-import { bulkCatchUp, type Generation, openGeneration } from './generation.ts';
+import { bulkCatchUp, type Generation, type GenerationSource, openGeneration } from './generation.ts';
 import { currentGeneration, nextGeneration, promoteGeneration, removeGenerations } from './generations.ts';
 import { createPositionSignal } from './positionSignal.ts';
 import type { Projection } from './projection.ts';
 import type { ReadModels as Tables } from './schema.ts';
 
 /** What the read models need: where to keep files, where the events are, and which projections to run. */
-export type ReadModelsOptions = {
-  dir: string;
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  stream: string;
-  projections: readonly Projection[];
-  log: Logger;
-  batchSize?: number;
-};
+export type ReadModelsOptions = GenerationSource & { dir: string };
 
 /** Health of the read models, per projection. */
 export type ReadModelsStatus = {

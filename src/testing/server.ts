@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { createLogger } from '../infra/log.ts';
 import { type RunningServer, startServer } from '../server/server.ts';
+import { startTestNats, type TestNats } from './nats.ts';
 
 /** A real kanade server on a free port, with a temp data dir, against a real nats-server. */
 export type TestServer = RunningServer & {
@@ -48,4 +50,18 @@ export const startTestServer = async (natsUrl: string, options: { dataDir?: stri
       if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+};
+
+/** Registers a real nats-server and kanade server for the current test file; read them inside tests. */
+export const useTestServer = (): { readonly nats: TestNats; readonly server: TestServer } => {
+  const handles = {} as { nats: TestNats; server: TestServer };
+  beforeAll(async () => {
+    handles.nats = await startTestNats();
+    handles.server = await startTestServer(handles.nats.url);
+  });
+  afterAll(async () => {
+    await handles.server?.dispose();
+    await handles.nats?.dispose();
+  });
+  return handles;
 };

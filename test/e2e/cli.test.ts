@@ -2,13 +2,11 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNats, type TestNats } from '../../src/testing/nats.ts';
-import { startTestServer, type TestServer } from '../../src/testing/server.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../../src/testing/server.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-let nats: TestNats;
-let server: TestServer;
+const sandbox = useTestServer();
 
 /** Runs the real `kanade` CLI in a child process. */
 const kanade = (args: string[], env: Record<string, string> = {}) =>
@@ -20,24 +18,15 @@ const kanade = (args: string[], env: Record<string, string> = {}) =>
         cwd: ROOT,
         env: {
           PATH: process.env.PATH,
-          KANADE_API_URL: server.url,
-          KANADE_TOKEN: server.token,
-          KANADE_DATA_DIR: server.dataDir,
+          KANADE_API_URL: sandbox.server.url,
+          KANADE_TOKEN: sandbox.server.token,
+          KANADE_DATA_DIR: sandbox.server.dataDir,
           ...env,
         },
       },
       (error, out, err) => done({ code: error === null ? 0 : Number(error.code ?? 1), out, err }),
     );
   });
-
-beforeAll(async () => {
-  nats = await startTestNats();
-  server = await startTestServer(nats.url);
-});
-afterAll(async () => {
-  await server?.dispose();
-  await nats?.dispose();
-});
 
 describe('kanade job', () => {
   it('applies the sample jobs, then finds them all unchanged', async () => {

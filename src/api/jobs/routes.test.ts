@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNats, type TestNats } from '../../testing/nats.ts';
-import { startTestServer, type TestServer } from '../../testing/server.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../../testing/server.ts';
 
 const job = (id: string, version = '1.0.0', script = 'echo hi') =>
   `id: ${id}\nversion: "${version}"\nexecute:\n  shell: sh\n  script: ${script}\n  timeout: 30s\n`;
 
-let nats: TestNats;
-let server: TestServer;
+const sandbox = useTestServer();
 
 const streamHead = async (): Promise<number> => {
-  const health = (await (await fetch(`${server.url}/health`)).json()) as { stream: { last_seq: number } };
+  const health = (await (await fetch(`${sandbox.server.url}/health`)).json()) as { stream: { last_seq: number } };
   return health.stream.last_seq;
 };
 const json = async (res: Response) => ({
@@ -18,30 +16,21 @@ const json = async (res: Response) => ({
   body: (await res.json()) as any,
 });
 
-beforeAll(async () => {
-  nats = await startTestNats();
-  server = await startTestServer(nats.url);
-});
-afterAll(async () => {
-  await server?.dispose();
-  await nats?.dispose();
-});
-
 describe('POST /api/jobs', () => {
   it('creates every job of a YAML stream and answers per job', async () => {
-    const res = await json(await server.api('POST', '/api/jobs', `${job('alpha')}---\n${job('beta')}`));
+    const res = await json(await sandbox.server.api('POST', '/api/jobs', `${job('alpha')}---\n${job('beta')}`));
     expect(res.status).toBe(201);
     expect(res.body.jobs).toEqual([
       { id: 'alpha', version: '1.0.0', status: 'created', seq: expect.any(Number) },
       { id: 'beta', version: '1.0.0', status: 'created', seq: expect.any(Number) },
     ]);
-    const list = await json(await server.api('GET', `/api/jobs?min_seq=${res.body.seq}`));
+    const list = await json(await sandbox.server.api('GET', `/api/jobs?min_seq=${res.body.seq}`));
     expect(list.body.jobs.map((j: { id: string }) => j.id)).toEqual(['alpha', 'beta']);
   });
 
   it('reports unchanged and appends nothing when the same manifests come again', async () => {
     const before = await streamHead();
-    const res = await json(await server.api('POST', '/api/jobs', `${job('alpha')}---\n${job('beta')}`));
+    const res = await json(await sandbox.server.api('POST', '/api/jobs', `${job('alpha')}---\n${job('beta')}`));
     expect(res.status).toBe(200);
     expect(res.body.jobs.map((j: { status: string }) => j.status)).toEqual(['unchanged', 'unchanged']);
     expect(await streamHead()).toBe(before);
@@ -49,7 +38,7 @@ describe('POST /api/jobs', () => {
 
   it('accepts JSON and updates a changed job', async () => {
     const manifest = { id: 'alpha', version: '1.1.0', execute: { shell: 'sh', script: 'echo v2', timeout: '1m' } };
-    const res = await json(await server.api('POST', '/api/jobs', manifest));
+    const res = await json(await sandbox.server.api('POST', '/api/jobs', manifest));
     expect(res.status).toBe(200);
     expect(res.body.jobs[0]).toMatchObject({
       id: 'alpha',
@@ -61,7 +50,7 @@ describe('POST /api/jobs', () => {
 
   it('answers broken YAML with problem+json naming line and column, and appends nothing', async () => {
     const before = await streamHead();
-    const res = await json(await server.api('POST', '/api/jobs', `${job('gamma')}  shell: [sh\n`));
+    const res = await json(await sandbox.server.api('POST', '/api/jobs', `${job('gamma')}  shell: [sh\n`));
     expect(res.status).toBe(422);
     expect(res.type).toBe('application/problem+json');
     expect(res.body.issues[0]).toMatchObject({ document: 0, line: expect.any(Number), column: expect.any(Number) });
@@ -70,7 +59,9 @@ describe('POST /api/jobs', () => {
 
   it('rejects the whole request when one manifest has an unknown key', async () => {
     const before = await streamHead();
-    const res = await json(await server.api('POST', '/api/jobs', `${job('gamma')}---\n${job('delta')}colour: blue\n`));
+    const res = await json(
+      await sandbox.server.api('POST', '/api/jobs', `${job('gamma')}---\n${job('delta')}colour: blue\n`),
+    );
     expect(res.status).toBe(422);
     expect(res.body.issues).toEqual([{ document: 1, path: 'colour', message: 'unknown key', line: 14, column: 1 }]);
     expect(await streamHead()).toBe(before);
@@ -79,7 +70,7 @@ describe('POST /api/jobs', () => {
   it('refuses a script change without a version bump, for every job of the request', async () => {
     const before = await streamHead();
     const res = await json(
-      await server.api('POST', '/api/jobs', `${job('gamma')}---\n${job('beta', '1.0.0', 'echo changed')}`),
+      await sandbox.server.api('POST', '/api/jobs', `${job('gamma')}---\n${job('beta', '1.0.0', 'echo changed')}`),
     );
     expect(res.status).toBe(409);
     expect(res.body.type).toBe('/problems/version-not-bumped');
@@ -92,16 +83,16 @@ describe('POST /api/jobs', () => {
   it('plans without appending in a dry run', async () => {
     const before = await streamHead();
     const res = await json(
-      await server.api('POST', '/api/jobs?dry_run=true', `${job('gamma')}---\n${job('beta', '2.0.0')}`),
+      await sandbox.server.api('POST', '/api/jobs?dry_run=true', `${job('gamma')}---\n${job('beta', '2.0.0')}`),
     );
     expect(res.body.jobs.map((j: { status: string }) => j.status)).toEqual(['created', 'updated']);
     expect(await streamHead()).toBe(before);
   });
 
   it('deletes jobs missing from the request when pruning', async () => {
-    await server.api('POST', '/api/jobs', job('doomed'));
+    await sandbox.server.api('POST', '/api/jobs', job('doomed'));
     const res = await json(
-      await server.api('POST', '/api/jobs?prune=true', `${job('alpha', '1.2.0')}---\n${job('beta')}`),
+      await sandbox.server.api('POST', '/api/jobs?prune=true', `${job('alpha', '1.2.0')}---\n${job('beta')}`),
     );
     expect(res.body.jobs).toContainEqual({
       id: 'doomed',
@@ -109,12 +100,12 @@ describe('POST /api/jobs', () => {
       status: 'deleted',
       seq: expect.any(Number),
     });
-    const list = await json(await server.api('GET', `/api/jobs?min_seq=${res.body.seq}`));
+    const list = await json(await sandbox.server.api('GET', `/api/jobs?min_seq=${res.body.seq}`));
     expect(list.body.jobs.map((j: { id: string }) => j.id)).toEqual(['alpha', 'beta']);
   });
 
   it('says which media types it takes', async () => {
-    const res = await json(await server.api('POST', '/api/jobs', undefined, { 'Content-Type': 'text/plain' }));
+    const res = await json(await sandbox.server.api('POST', '/api/jobs', undefined, { 'Content-Type': 'text/plain' }));
     expect(res.status).toBe(415);
     expect(res.type).toBe('application/problem+json');
   });
@@ -123,36 +114,41 @@ describe('POST /api/jobs', () => {
 describe('a job', () => {
   it('is revoked with a reason and the actor recorded, then unrevoked', async () => {
     const revoke = await json(
-      await server.api('POST', '/api/jobs/beta/revoke', { reason: 'bad rollout' }, { 'X-Kanade-Source': 'cli' }),
+      await sandbox.server.api(
+        'POST',
+        '/api/jobs/beta/revoke',
+        { reason: 'bad rollout' },
+        { 'X-Kanade-Source': 'cli' },
+      ),
     );
     expect(revoke.body).toMatchObject({ id: 'beta', status: 'revoked' });
-    const again = await json(await server.api('POST', '/api/jobs/beta/revoke', {}));
+    const again = await json(await sandbox.server.api('POST', '/api/jobs/beta/revoke', {}));
     expect(again.body.status).toBe('unchanged');
-    const got = await json(await server.api('GET', `/api/jobs/beta?min_seq=${revoke.body.seq}`));
+    const got = await json(await sandbox.server.api('GET', `/api/jobs/beta?min_seq=${revoke.body.seq}`));
     expect(got.body).toMatchObject({ revoked: true, revoke_reason: 'bad rollout', revoked_by: 'tester' });
-    const unrevoke = await json(await server.api('POST', '/api/jobs/beta/unrevoke'));
+    const unrevoke = await json(await sandbox.server.api('POST', '/api/jobs/beta/unrevoke'));
     expect(unrevoke.body.status).toBe('unrevoked');
   });
 
   it('comes back as YAML when asked', async () => {
-    const res = await server.api('GET', '/api/jobs/beta', undefined, { Accept: 'application/yaml' });
+    const res = await sandbox.server.api('GET', '/api/jobs/beta', undefined, { Accept: 'application/yaml' });
     expect(res.headers.get('content-type')).toMatch(/application\/yaml/);
     expect(await res.text()).toMatch(/^id: beta\nversion: 1\.0\.0\n/);
   });
 
   it('is deleted, then not found', async () => {
-    const del = await json(await server.api('DELETE', '/api/jobs/beta'));
+    const del = await json(await sandbox.server.api('DELETE', '/api/jobs/beta'));
     expect(del.body).toMatchObject({ id: 'beta', status: 'deleted' });
-    const got = await json(await server.api('GET', `/api/jobs/beta?min_seq=${del.body.seq}`));
+    const got = await json(await sandbox.server.api('GET', `/api/jobs/beta?min_seq=${del.body.seq}`));
     expect(got.status).toBe(404);
     expect(got.type).toBe('application/problem+json');
-    expect((await json(await server.api('DELETE', '/api/jobs/beta'))).status).toBe(404);
+    expect((await json(await sandbox.server.api('DELETE', '/api/jobs/beta'))).status).toBe(404);
   });
 });
 
 describe('the audit log', () => {
   it('lists events newest last with actor, channel and summary', async () => {
-    const res = await json(await server.api('GET', '/api/events?type=JobRevoked'));
+    const res = await json(await sandbox.server.api('GET', '/api/events?type=JobRevoked'));
     expect(res.body.events).toEqual([
       expect.objectContaining({
         type: 'JobRevoked',
@@ -162,43 +158,43 @@ describe('the audit log', () => {
         summary: 'revoked job beta 1.0.0: bad rollout',
       }),
     ]);
-    const all = await json(await server.api('GET', '/api/events?limit=3'));
+    const all = await json(await sandbox.server.api('GET', '/api/events?limit=3'));
     const seqs = all.body.events.map((e: { seq: number }) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(seqs.at(-1)).toBe(await streamHead());
   });
 
   it('returns a whole commit from the stream', async () => {
-    const [first] = (await json(await server.api('GET', '/api/events?after=0&limit=1'))).body.events;
-    const res = await json(await server.api('GET', `/api/events/${first.seq}`));
+    const [first] = (await json(await sandbox.server.api('GET', '/api/events?after=0&limit=1'))).body.events;
+    const res = await json(await sandbox.server.api('GET', `/api/events/${first.seq}`));
     expect(res.body.events[0]).toMatchObject({ type: 'JobRegistered', data: { job_id: 'alpha' }, actor: 'tester' });
   });
 });
 
 describe('the API edge', () => {
   it('needs a token', async () => {
-    const res = await json(await fetch(`${server.url}/api/jobs`));
+    const res = await json(await fetch(`${sandbox.server.url}/api/jobs`));
     expect(res.status).toBe(401);
     expect(res.type).toBe('application/problem+json');
-    const wrong = await fetch(`${server.url}/api/jobs`, { headers: { Authorization: 'Bearer nope' } });
+    const wrong = await fetch(`${sandbox.server.url}/api/jobs`, { headers: { Authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
   });
 
   it('answers 503 when min_seq is not reached in time', async () => {
-    const res = await json(await server.api('GET', `/api/jobs?min_seq=${(await streamHead()) + 1000}`));
+    const res = await json(await sandbox.server.api('GET', `/api/jobs?min_seq=${(await streamHead()) + 1000}`));
     expect(res.status).toBe(503);
     expect(res.body.type).toBe('/problems/read-models-behind');
   });
 
   it('waits for everything written so far with min_seq=latest', async () => {
-    const { seq } = (await (await server.api('POST', '/api/jobs/alpha/revoke', {})).json()) as { seq: number };
-    const res = await server.api('GET', '/api/jobs/alpha?min_seq=latest');
+    const { seq } = (await (await sandbox.server.api('POST', '/api/jobs/alpha/revoke', {})).json()) as { seq: number };
+    const res = await sandbox.server.api('GET', '/api/jobs/alpha?min_seq=latest');
     expect(Number(res.headers.get('kanade-seq'))).toBeGreaterThanOrEqual(seq);
     expect(((await res.json()) as { revoked: boolean }).revoked).toBe(true);
   });
 
   it('reports health without a token', async () => {
-    const res = await json(await fetch(`${server.url}/health`));
+    const res = await json(await fetch(`${sandbox.server.url}/health`));
     expect(res.status).toBe(200);
     expect(res.body.projections.map((p: { name: string; lag: number }) => [p.name, p.lag])).toEqual([
       ['jobs', 0],
