@@ -113,3 +113,36 @@ describe('kanade events and projections', () => {
     expect(res.out).toMatch(/jobs\s+1\s+\d+\s+running/);
   });
 });
+
+describe('kanade projections build', () => {
+  it('replays the stream into a file as of a sequence, reproducibly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kanade-audit-'));
+    const nats = { KANADE_NATS_URL: sandbox.nats.url };
+    const asOf2 = await kanade(
+      ['projections', 'build', '--out', join(dir, 'a.sqlite'), '--until-seq', '2', '--json'],
+      nats,
+    );
+    const again = await kanade(
+      ['projections', 'build', '--out', join(dir, 'b.sqlite'), '--until-seq', '2', '--json'],
+      nats,
+    );
+    const head = await kanade(['projections', 'build', '--out', join(dir, 'c.sqlite'), '--json'], nats);
+    const [a, b, c] = [asOf2, again, head].map(
+      (r) => JSON.parse(r.out) as { seq: number; checksums: Record<string, string> },
+    );
+    expect(a?.seq).toBe(2);
+    expect(b?.checksums).toEqual(a?.checksums);
+    expect(c?.seq).toBeGreaterThan(2);
+    expect(c?.checksums.jobs).not.toBe(a?.checksums.jobs);
+  });
+
+  it('refuses to overwrite a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kanade-audit-'));
+    writeFileSync(join(dir, 'x.sqlite'), '');
+    const res = await kanade(['projections', 'build', '--out', join(dir, 'x.sqlite')], {
+      KANADE_NATS_URL: sandbox.nats.url,
+    });
+    expect(res.code).toBe(1);
+    expect(res.err).toMatch(/exists/);
+  });
+});

@@ -1,5 +1,8 @@
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { boolFlag, type CommandSpec } from '../command.ts';
+import { createLogger } from '../../infra/log.ts';
+import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
+import { UsageError } from '../errors.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
 
 type Status = {
@@ -19,6 +22,38 @@ const printStatus = (io: Io, s: Status) => {
 
 /** `kanade projections …`: read-model status and rebuilds. */
 export const projectionCommands: CommandSpec[] = [
+  {
+    path: ['projections', 'build'],
+    usage: 'kanade projections build --out FILE [--until-seq N] [--nats-url URL] [--json]',
+    summary:
+      'Replay the event stream into a new SQLite file (as of --until-seq), without a server; prints table checksums',
+    options: {
+      out: { type: 'string' },
+      'until-seq': { type: 'string' },
+      'nats-url': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    run: async (args, ctx) => {
+      const out = stringFlag(args, 'out');
+      if (out === undefined) throw new UsageError('--out FILE is required');
+      const until = stringFlag(args, 'until-seq');
+      if (until !== undefined && !/^\d+$/.test(until))
+        throw new UsageError('--until-seq must be a stream sequence number');
+      const { buildReadModelFile } = await import('../../projections/offlineBuild.ts');
+      const build = await buildReadModelFile({
+        natsUrl: stringFlag(args, 'nats-url') ?? ctx.config.natsUrl,
+        file: resolve(out),
+        ...(until === undefined ? {} : { untilSeq: Number(until) }),
+        log: createLogger('kanade', 'warn'),
+      });
+      if (boolFlag(args, 'json')) writeJson(ctx.io, build);
+      else {
+        line(ctx.io.out, `built ${build.file} as of seq ${build.seq}`);
+        line(ctx.io.out, table(['TABLE', 'SHA-256'], Object.entries(build.checksums)));
+      }
+      return 0;
+    },
+  },
   {
     path: ['projections', 'status'],
     usage: 'kanade projections status [--json]',

@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { Logger } from '../infra/log.ts';
+import { connectNats } from '../infra/nats/connection.ts';
+import { EVENTS_STREAM } from '../infra/nats/streams.ts';
+import { tableChecksums } from './checksum.ts';
+import { closeReadModelDatabase } from './database.ts';
+import { bulkCatchUp, openGeneration } from './generation.ts';
+import { PROJECTIONS } from './index.ts';
+
+/** What an offline build produced: the sequence it reached and a checksum per table. */
+export type OfflineBuild = { file: string; seq: number; checksums: Record<string, string> };
+
+/**
+ * Replays the event stream into a standalone SQLite file, up to `untilSeq` (the read models "as of"
+ * that point) or the head. For auditors: no server needed, and two builds can be compared by checksum.
+ */
+export const buildReadModelFile = async (options: {
+  natsUrl: string;
+  file: string;
+  untilSeq?: number;
+  log: Logger;
+}): Promise<OfflineBuild> => {
+  if (existsSync(options.file)) throw new Error(`${options.file} exists; choose a new file`);
+  const nc = await connectNats({ url: options.natsUrl, name: 'kanade-offline-build', log: options.log });
+  try {
+    const source = {
+      js: jetstream(nc),
+      jsm: await jetstreamManager(nc),
+      stream: EVENTS_STREAM,
+      projections: PROJECTIONS,
+      log: options.log,
+    };
+    const gen = await openGeneration(options.file, source);
+    const seq = await bulkCatchUp(gen, options.untilSeq);
+    const checksums = tableChecksums(gen.database.sqlite);
+    await closeReadModelDatabase(gen.database);
+    return { file: options.file, seq, checksums };
+  } finally {
+    await nc.drain();
+  }
+};
