@@ -1,4 +1,5 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from './auth.ts';
 import { consistentReads } from './consistency.ts';
@@ -17,6 +18,7 @@ export const createApp = (deps: ApiDeps) =>
     .route('/health', healthRoutes(deps))
     .use('/api/*', authenticate(deps.auth))
     .use('/api/*', consistentReads(deps))
+    .use('/api/*', limitBodies)
     .route('/api/jobs', jobRoutes(deps))
     .route('/api/events', eventRoutes(deps))
     .route('/api/projections', projectionRoutes(deps))
@@ -27,6 +29,13 @@ export const createApp = (deps: ApiDeps) =>
       else if (problem.status >= 500) deps.log.warn('request refused', { path: c.req.path, error });
       return problemResponse(c, problem);
     });
+
+// Writes are small JSON bodies, except manifests posted to the catalog (which has its own, larger limit).
+const smallBody = bodyLimit({ maxSize: 64 * 1024 });
+const limitBodies: MiddlewareHandler<ApiEnv> = async function limitBodies(c, next) {
+  if (c.req.path === '/api/jobs' && c.req.method === 'POST') return next();
+  return smallBody(c, next);
+};
 
 /** The API app type. */
 export type App = ReturnType<typeof createApp>;

@@ -22,10 +22,9 @@ export const authenticate = (mode: AuthMode): MiddlewareHandler<ApiEnv> =>
       c.set('actor', 'anonymous');
       return next();
     }
-    const header = c.req.header('Authorization') ?? '';
-    const [scheme, token] = header.split(/\s+/, 2);
-    const actor =
-      scheme?.toLowerCase() === 'bearer' && token !== undefined ? actorForToken(mode.tokens, token) : undefined;
+    // Exactly "Bearer <token>": spaces or tabs only, and a non-empty token.
+    const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(c.req.header('Authorization') ?? '');
+    const actor = match?.[1] === undefined ? undefined : actorForToken(mode.tokens, match[1]);
     if (actor === undefined) {
       c.header('WWW-Authenticate', 'Bearer realm="kanade"');
       return problemResponse(c, {

@@ -14,8 +14,13 @@ export const consistentReads = (deps: ApiDeps): MiddlewareHandler<ApiEnv> =>
   async function consistentRead(c, next) {
     const raw = c.req.query('min_seq');
     if (c.req.method === 'GET' && raw !== undefined) {
-      const wanted = raw === 'latest' ? (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq : Number(raw);
-      if (!Number.isSafeInteger(wanted) || wanted < 0) {
+      const wanted =
+        raw === 'latest'
+          ? (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq
+          : /^\d{1,15}$/.test(raw)
+            ? Number(raw)
+            : Number.NaN;
+      if (Number.isNaN(wanted)) {
         throw new RequestRejected(400, 'bad-query', 'min_seq must be a non-negative integer or "latest"', [
           { path: 'min_seq', message: 'must be a non-negative integer or "latest"' },
         ]);

@@ -24,6 +24,8 @@ const STATUS_OF: Record<DomainErrorCode, ContentfulStatusCode> = {
   'job-not-found': 404,
   'version-not-bumped': 409,
   'invalid-input': 422,
+  'agent-not-found': 404,
+  'exec-not-found': 404,
 };
 
 const typeOf = (code: string) => `/problems/${code}`;

@@ -13,7 +13,7 @@ export const flag = (name: string, raw: string | undefined): boolean => {
 /** An optional integer query parameter within [min, max]. */
 export const integer = (name: string, raw: string | undefined, min: number, max: number): number | undefined => {
   if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
+  const n = /^\d{1,16}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     const message = `must be an integer from ${min} to ${max}`;
     throw new RequestRejected(400, 'bad-query', `${name} ${message}`, [{ path: name, message }]);

@@ -65,6 +65,14 @@ const reportError = (error: unknown, spec: CommandSpec, io: Io): number => {
     line(io.err, `kanade ${spec.path.join(' ')}: ${error.message} (HTTP ${error.status})`);
     if (typeof error.body.detail === 'string') line(io.err, `  ${error.body.detail}`);
     for (const issue of error.issues) line(io.err, `  ${formatIssue(issue)}`);
+    for (const key of ['applied', 'not_applied'] as const) {
+      const items = error.body[key];
+      if (Array.isArray(items) && items.length > 0)
+        line(
+          io.err,
+          `  ${key.replace('_', ' ')}: ${items.map((i) => (typeof i === 'string' ? i : `${(i as { id: string }).id} (${(i as { status: string }).status})`)).join(', ')}`,
+        );
+    }
     if (error.status === 401)
       line(io.err, '  set KANADE_TOKEN (or --token) to the server token; `kanade dev` prints it');
     return error.isInvalidInput ? 2 : 1;

@@ -26,12 +26,31 @@ export const createBatchWriter = (sqlite: Database.Database, projections: readon
       'ON CONFLICT(projection) DO UPDATE SET version = excluded.version, seq = excluded.seq',
   );
 
+  const saveError = sqlite.prepare(
+    'INSERT OR REPLACE INTO projection_errors (projection, seq, idx, type, error) VALUES (?, ?, ?, ?, ?)',
+  );
+
   const writeBatch = sqlite.transaction((events: readonly RecordedEvent[], lastSeq: number) => {
     const cache: BatchCache = new Map();
     const reader = cachedReader(cache, statements);
     for (const event of events) {
       for (const projection of projections) {
-        for (const change of projection.apply(event, reader)) record(cache, change);
+        // A projection that throws skips this event (its changes are not recorded) and the failure is
+        // kept as a row: one bad event must not stop every read model, and a rebuild records the same.
+        let changes: RowChange[];
+        try {
+          changes = projection.apply(event, reader);
+        } catch (error) {
+          saveError.run(
+            projection.name,
+            event.seq,
+            event.index,
+            event.type,
+            error instanceof Error ? error.message : String(error),
+          );
+          continue;
+        }
+        for (const change of changes) record(cache, change);
       }
     }
     flush(cache, statements);
@@ -45,6 +64,17 @@ export const createBatchWriter = (sqlite: Database.Database, projections: readon
     },
   };
 };
+
+/** How many events each projection has failed on. */
+export const countErrors = (sqlite: Database.Database): Map<string, number> =>
+  new Map(
+    (
+      sqlite.prepare('SELECT projection, count(*) AS n FROM projection_errors GROUP BY projection').all() as {
+        projection: string;
+        n: number;
+      }[]
+    ).map((r) => [r.projection, r.n]),
+  );
 
 /** The checkpoints stored in a read-model file. */
 export const readCheckpoints = (sqlite: Database.Database): { projection: string; version: number; seq: number }[] =>

@@ -23,6 +23,12 @@ export const openGeneration = async (file: string, source: GenerationSource): Pr
   return { database, runner: createRunner({ ...source, sqlite: database.sqlite }) };
 };
 
+/** A fresh runner over an already open generation (a runner that was stopped cannot start again). */
+export const resumeGeneration = (database: ReadModelDatabase, source: GenerationSource): Generation => ({
+  database,
+  runner: createRunner({ ...source, sqlite: database.sqlite }),
+});
+
 /**
  * Replays the stream into a generation nobody reads yet, in bulk-load mode (secondary indexes built
  * at the end, no fsync per commit), up to the head or `untilSeq`. Returns the sequence reached.

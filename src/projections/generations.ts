@@ -29,12 +29,12 @@ export const promoteGeneration = (dir: string, file: string): void => {
   renameSync(tmp, join(dir, POINTER));
 };
 
-/** Deletes every generation (and its WAL files) except `keep`. */
-export const removeGenerations = (dir: string, keep: string | undefined): void => {
+/** Deletes every generation (and its WAL files) except those in `keep` (paths or undefined). */
+export const removeGenerations = (dir: string, keep: readonly (string | undefined)[]): void => {
   if (!existsSync(dir)) return;
-  const kept = keep === undefined ? undefined : basename(keep);
+  const kept = new Set(keep.filter((k): k is string => k !== undefined).map((k) => basename(k)));
   for (const name of readdirSync(dir)) {
     const base = name.replace(/-(wal|shm|journal)$/, '');
-    if (GENERATION.test(base) && base !== kept) rmSync(join(dir, name), { force: true });
+    if (GENERATION.test(base) && !kept.has(base)) rmSync(join(dir, name), { force: true });
   }
 };

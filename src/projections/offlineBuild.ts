@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../infra/log.ts';
 import { connectNats } from '../infra/nats/connection.ts';
@@ -22,7 +22,12 @@ export const buildReadModelFile = async (options: {
   log: Logger;
 }): Promise<OfflineBuild> => {
   if (existsSync(options.file)) throw new Error(`${options.file} exists; choose a new file`);
-  const nc = await connectNats({ url: options.natsUrl, name: 'kanade-offline-build', log: options.log });
+  const nc = await connectNats({
+    url: options.natsUrl,
+    name: 'kanade-offline-build',
+    log: options.log,
+    failFast: true,
+  });
   try {
     const source = {
       js: jetstream(nc),
@@ -32,10 +37,21 @@ export const buildReadModelFile = async (options: {
       log: options.log,
     };
     const gen = await openGeneration(options.file, source);
-    const seq = await bulkCatchUp(gen, options.untilSeq);
-    const checksums = tableChecksums(gen.database.sqlite);
-    await closeReadModelDatabase(gen.database);
-    return { file: options.file, seq, checksums };
+    try {
+      // The runner retries forever by design; a one-shot tool gives up when the connection is gone.
+      const lost = nc.closed().then(() => {
+        throw new Error(`lost the connection to NATS at ${options.natsUrl}`);
+      });
+      const seq = await Promise.race([bulkCatchUp(gen, options.untilSeq), lost]);
+      const checksums = tableChecksums(gen.database.sqlite);
+      await closeReadModelDatabase(gen.database);
+      return { file: options.file, seq, checksums };
+    } catch (error) {
+      await gen.runner.stop();
+      await closeReadModelDatabase(gen.database).catch(() => {});
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.file}${suffix}`, { force: true });
+      throw error;
+    }
   } finally {
     await nc.drain();
   }

@@ -74,7 +74,7 @@ describe('read models', () => {
     const after = liveFile(server);
     expect(after).not.toBe(before);
     expect(checksumsOf(after)).toEqual(sums);
-    expect(Object.keys(sums)).toEqual(['event_log', 'jobs', 'projection_checkpoints']);
+    expect(Object.keys(sums)).toEqual(['event_log', 'jobs', 'projection_checkpoints', 'projection_errors']);
   });
 
   it('come back the same after the SQLite files are deleted and the server restarts', async () => {
@@ -98,5 +98,59 @@ describe('read models', () => {
     const { seq } = (await res.json()) as { seq: number };
     const jobs = (await (await server.api('GET', `/api/jobs?min_seq=${seq}`)).json()) as { jobs: { id: string }[] };
     expect(jobs.jobs.map((j) => j.id)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
+describe('read models under failure', () => {
+  it('record an unreadable commit and a projection failure, and keep going', async () => {
+    const { connect } = await import('@nats-io/transport-node');
+    const nc = await connect({ servers: nats.url });
+    try {
+      nc.publish('kanade.ev.job.garbage', 'not json');
+      const noManifest = {
+        id: 'x1',
+        actor: 'mallory',
+        at: '2026-11-22T00:00:00.000Z',
+        events: [{ type: 'JobRegistered', schema: 1, data: { job_id: 'broken' } }],
+      };
+      nc.publish('kanade.ev.job.broken', JSON.stringify(noManifest));
+      await nc.flush();
+    } finally {
+      await nc.drain();
+    }
+    const res = await server.api('POST', '/api/jobs', job('after', '1'));
+    const { seq } = (await res.json()) as { seq: number };
+    const jobs = (await (await server.api('GET', `/api/jobs?min_seq=${seq}`)).json()) as { jobs: { id: string }[] };
+    expect(jobs.jobs.map((j) => j.id)).toContain('after');
+    const unreadable = (await (await server.api('GET', '/api/events?type=$Unreadable')).json()) as {
+      events: { summary: string }[];
+    };
+    expect(unreadable.events[0]?.summary).toMatch(/^unreadable commit on kanade\.ev\.job\.garbage: /);
+    const status = server.readModels.status();
+    expect(status.projections.find((p) => p.name === 'jobs')?.errors).toBe(1);
+    expect(status.projections.find((p) => p.name === 'event_log')?.errors).toBe(0);
+  });
+
+  it('survive a broker restart and follow what comes after', async () => {
+    await nats.restart();
+    let res: Response | undefined;
+    for (let i = 0; i < 100 && (res === undefined || res.status >= 500); i++) {
+      res = await server.api('POST', '/api/jobs', job('post-restart', '1'));
+      if (res.status >= 500) await sleep(100);
+    }
+    const { seq } = (await (res as Response).json()) as { seq: number };
+    const got = await server.api('GET', `/api/jobs/post-restart?min_seq=${seq}`);
+    expect(got.status).toBe(200);
+  });
+
+  it('report NATS as down in /health while it is down', async () => {
+    await nats.stop();
+    try {
+      const health = await fetch(`${server.url}/health`);
+      expect(health.status).toBe(503);
+      expect(((await health.json()) as { nats: { connected: boolean } }).nats.connected).toBe(false);
+    } finally {
+      await nats.restart();
+    }
   });
 });

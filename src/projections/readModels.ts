@@ -1,8 +1,11 @@
+import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { ulid } from 'ulid';
-import { readCheckpoints } from './batchWriter.ts';
+import { backoffDelay } from '../infra/backoff.ts';
+import { countErrors, readCheckpoints } from './batchWriter.ts';
 import { closeReadModelDatabase } from './database.ts';
-import { bulkCatchUp, type Generation, type GenerationSource, openGeneration } from './generation.ts';
+import { bulkCatchUp, type Generation, type GenerationSource, openGeneration, resumeGeneration } from './generation.ts';
 import { currentGeneration, nextGeneration, promoteGeneration, removeGenerations } from './generations.ts';
 import { createPositionSignal } from './positionSignal.ts';
 import type { Projection } from './projection.ts';
@@ -16,7 +19,7 @@ export type ReadModelsStatus = {
   state: 'starting' | 'building' | 'live' | 'stopped';
   file: string | undefined;
   seq: number;
-  projections: { name: string; version: number; seq: number; state: string; error?: string }[];
+  projections: { name: string; version: number; seq: number; state: string; errors: number; error?: string }[];
   rebuild?: { seq: number; file: string };
 };
 
@@ -28,95 +31,139 @@ export class ReadModelsNotReady extends Error {
   }
 }
 
+/** The live generation, and whether its runner follows the stream (an outdated one is served frozen). */
+type Live = { gen: Generation; following: boolean };
+
 /** The server's read models: builds, follows and blue/green-rebuilds the SQLite generations. */
 export const createReadModels = (options: ReadModelsOptions) => {
   const { dir, projections, log } = options;
-  let live: Generation | undefined;
-  let building: Generation | undefined;
+  let live: Live | undefined;
+  let building: { file: string; gen?: Generation } | undefined;
   let rebuilding: Promise<void> | undefined;
-  let stopped = false;
+  const stopping = new AbortController();
   const signal = createPositionSignal();
-  const forward = (seq: number) => signal.notify(seq);
 
-  const open = (file: string): Promise<Generation> => openGeneration(file, options);
-
-  const upToDate = (gen: Generation): boolean => {
-    const stored = readCheckpoints(gen.database.sqlite);
-    return projections.every((p) => stored.some((c) => c.projection === p.name && c.version === p.version));
+  const follow = (gen: Generation) => {
+    live = { gen, following: true };
+    gen.runner.onApplied(signal.notify);
+    signal.notify(gen.runner.position());
+    void gen.runner.follow();
   };
 
   // Builds a new generation beside the live one, then swaps: reads stay on the old file until the new one has caught up.
-  const rebuild = async (): Promise<void> => {
+  const rebuildOnce = async (): Promise<void> => {
     const file = nextGeneration(dir, ulid().toLowerCase());
-    const gen = await open(file);
-    building = gen;
-    log.info('building read models', { file });
-    await bulkCatchUp(gen);
-    if (stopped) return;
+    building = { file };
     const old = live;
-    await old?.runner.stop();
-    await gen.runner.catchUp();
-    promoteGeneration(dir, file);
-    live = gen;
-    building = undefined;
-    gen.runner.onApplied(forward);
-    forward(gen.runner.position());
-    void gen.runner.follow();
-    log.info('read models live', { file, seq: gen.runner.position() });
-    if (old !== undefined) retire(old, dir, file);
-    else removeGenerations(dir, file);
+    let oldStopped = false;
+    let gen: Generation | undefined;
+    try {
+      gen = await openGeneration(file, options);
+      building.gen = gen;
+      log.info('building read models', { file });
+      await bulkCatchUp(gen);
+      stopping.signal.throwIfAborted();
+      if (old?.following === true) {
+        await old.gen.runner.stop();
+        oldStopped = true;
+      }
+      await gen.runner.catchUp();
+      stopping.signal.throwIfAborted();
+      promoteGeneration(dir, file);
+      follow(gen);
+      log.info('read models live', { file, seq: gen.runner.position() });
+      if (old !== undefined) retire(old.gen);
+    } catch (error) {
+      await discard(gen, file);
+      if (oldStopped && old !== undefined && !stopping.signal.aborted)
+        follow(resumeGeneration(old.gen.database, options));
+      throw error;
+    } finally {
+      building = undefined;
+    }
   };
 
-  const startLive = async (): Promise<void> => {
-    const file = currentGeneration(dir);
-    if (file !== undefined) {
-      const gen = await open(file);
-      if (upToDate(gen)) {
-        live = gen;
-        gen.runner.onApplied(forward);
-        void gen.runner.follow();
-        removeGenerations(dir, file); // leftovers of a build that crashed before it was promoted
-        return;
-      }
-      // Serve the outdated generation frozen while the new one builds: following it would stamp
-      // new projection versions on rows the old code wrote, and a crash would leave that mix looking current.
-      log.info('projection versions changed; rebuilding', { file });
-      live = gen;
+  const discard = async (gen: Generation | undefined, file: string) => {
+    if (gen !== undefined) {
+      await gen.runner.stop();
+      await closeReadModelDatabase(gen.database);
     }
-    await requestRebuild();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  };
+
+  // Queries may still hold the old handle for a moment after the swap: close it a little later, then
+  // delete every file that is neither CURRENT nor being built.
+  const retire = (old: Generation) => {
+    setTimeout(() => {
+      void closeReadModelDatabase(old.database).finally(() =>
+        removeGenerations(dir, [currentGeneration(dir), building?.file]),
+      );
+    }, 2_000).unref();
   };
 
   const requestRebuild = (): Promise<void> => {
-    rebuilding ??= rebuild().finally(() => {
+    rebuilding ??= rebuildOnce().finally(() => {
       rebuilding = undefined;
     });
     return rebuilding;
   };
 
+  // The first build (nothing to serve yet, or an outdated generation) retries until it succeeds.
+  const buildUntilLive = async () => {
+    for (let attempt = 0; !stopping.signal.aborted; attempt++) {
+      try {
+        return await requestRebuild();
+      } catch (error) {
+        if (stopping.signal.aborted) return;
+        log.error('building the read models failed; retrying', { error });
+        await sleep(backoffDelay(attempt, { minMs: 500, maxMs: 30_000 }), undefined, { signal: stopping.signal }).catch(
+          () => {},
+        );
+      }
+    }
+  };
+
+  const start = async (): Promise<void> => {
+    const file = currentGeneration(dir);
+    if (file !== undefined) {
+      const gen = await openGeneration(file, options);
+      if (upToDate(gen, projections)) {
+        follow(gen);
+        removeGenerations(dir, [file]); // leftovers of a build that crashed before it was promoted
+        return;
+      }
+      // Serve the outdated generation frozen while the new one builds: following it would stamp
+      // new projection versions on rows the old code wrote, and a crash would leave that mix looking current.
+      log.info('projection versions changed; rebuilding', { file });
+      live = { gen, following: false };
+    }
+    await buildUntilLive();
+  };
+
   return {
     /** Opens the current generation (or builds one) and follows the stream; resolves when reads are served. */
-    start: startLive,
+    start,
     /** Kysely over the live generation. */
     db: (): Kysely<Tables> => {
       if (live === undefined) throw new ReadModelsNotReady();
-      return live.database.db;
+      return live.gen.database.db;
     },
     /** Last stream sequence the live read models have applied. */
-    position: (): number => live?.runner.position() ?? 0,
+    position: (): number => live?.gen.runner.position() ?? 0,
     /** Waits (bounded) until the live read models have applied `seq`: read-your-writes. */
     waitFor: (seq: number, timeoutMs: number): Promise<boolean> =>
-      signal.wait(() => live?.runner.position() ?? 0, seq, timeoutMs),
+      signal.wait(() => live?.gen.runner.position() ?? 0, seq, timeoutMs),
     /** Calls `listener` with the new position after every applied batch. */
     onApplied: signal.subscribe,
-    /** Starts a blue/green rebuild (or joins the running one). */
-    rebuild: requestRebuild,
-    status: (): ReadModelsStatus => statusOf(live, building, projections, stopped),
+    /** Starts a blue/green rebuild (or joins the running one); it shows in `status()` at once. */
+    rebuild: (): Promise<void> => requestRebuild(),
+    status: (): ReadModelsStatus => statusOf(live, building, projections, stopping.signal.aborted),
     stop: async (): Promise<void> => {
-      stopped = true;
-      await building?.runner.stop();
-      await live?.runner.stop();
-      if (building !== undefined) await closeReadModelDatabase(building.database);
-      if (live !== undefined) await closeReadModelDatabase(live.database);
+      stopping.abort();
+      await building?.gen?.runner.stop();
+      await live?.gen.runner.stop();
+      await rebuilding?.catch(() => {});
+      if (live !== undefined) await closeReadModelDatabase(live.gen.database);
     },
   };
 };
@@ -124,31 +171,31 @@ export const createReadModels = (options: ReadModelsOptions) => {
 /** The read models of a running server. */
 export type ReadModelsService = ReturnType<typeof createReadModels>;
 
-// Queries may still hold the old handle for a moment after the swap: close it a little later.
-const retire = (old: Generation, dir: string, keep: string): void => {
-  setTimeout(() => {
-    void closeReadModelDatabase(old.database).finally(() => removeGenerations(dir, keep));
-  }, 2_000).unref();
+const upToDate = (gen: Generation, projections: readonly Projection[]): boolean => {
+  const stored = readCheckpoints(gen.database.sqlite);
+  return projections.every((p) => stored.some((c) => c.projection === p.name && c.version === p.version));
 };
 
 const statusOf = (
-  live: Generation | undefined,
-  building: Generation | undefined,
+  live: Live | undefined,
+  building: { file: string; gen?: Generation } | undefined,
   projections: readonly Projection[],
   stopped: boolean,
 ): ReadModelsStatus => {
-  const runner = live?.runner.status();
+  const runner = live?.gen.runner.status();
+  const errors = live === undefined ? new Map<string, number>() : countErrors(live.gen.database.sqlite);
   return {
     state: stopped ? 'stopped' : live === undefined ? (building === undefined ? 'starting' : 'building') : 'live',
-    file: live?.database.file,
+    file: live?.gen.database.file,
     seq: runner?.seq ?? 0,
     projections: projections.map((p) => ({
       name: p.name,
       version: p.version,
       seq: runner?.seq ?? 0,
-      state: runner?.state ?? 'stopped',
+      state: live?.following === false ? 'frozen' : (runner?.state ?? 'stopped'),
+      errors: errors.get(p.name) ?? 0,
       ...(runner?.error === undefined ? {} : { error: runner.error }),
     })),
-    ...(building === undefined ? {} : { rebuild: { seq: building.runner.position(), file: building.database.file } }),
+    ...(building === undefined ? {} : { rebuild: { seq: building.gen?.runner.position() ?? 0, file: building.file } }),
   };
 };

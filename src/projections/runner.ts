@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type Database from 'better-sqlite3';
 import { backoffDelay } from '../infra/backoff.ts';
 import { decodeCommit, type RecordedEvent, streamNameOf } from '../infra/eventStore/index.ts';
@@ -34,9 +34,36 @@ export type ProjectionRunner = {
   onApplied(listener: (seq: number) => void): () => void;
   /** Follows the stream until `stop()`; broker outages and failing batches are retried with backoff. */
   follow(): Promise<void>;
-  /** Applies everything up to the stream's head (or `untilSeq`), then resolves. */
+  /** Applies everything up to the stream's head (or `untilSeq`), then resolves; retries like `follow`. */
   catchUp(untilSeq?: number): Promise<number>;
   stop(): Promise<void>;
+};
+
+// Messages a pull holds in memory, independent of the transaction size: commits can be large (a
+// manifest with a 256 KiB script). (A byte-bounded pull hangs against nats-server 2.9 with this client.)
+const PULL_MESSAGES = 500;
+
+/** Decodes a message; a commit nobody can read becomes one `$Unreadable` event, recorded, never a stall. */
+export const decodeMessage = (m: { subject: string; seq: number; string(): string }): RecordedEvent[] => {
+  const stream = streamNameOf(m.subject) ?? m.subject;
+  try {
+    return decodeCommit(stream, m.seq, m.string());
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return [
+      {
+        type: '$Unreadable',
+        schema: 1,
+        data: { subject: m.subject, error: reason },
+        seq: m.seq,
+        index: 0,
+        stream,
+        commitId: '',
+        actor: 'unknown',
+        at: '',
+      },
+    ];
+  }
 };
 
 /** Creates a runner over an open read-model database. */
@@ -44,10 +71,8 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
   const { js, jsm, stream, sqlite, projections, log, batchSize = 10_000 } = options;
   const writer = createBatchWriter(sqlite, projections);
   const stored = readCheckpoints(sqlite);
-  let position =
-    projections.length === 0
-      ? 0
-      : Math.min(...projections.map((p) => stored.find((c) => c.projection === p.name)?.seq ?? 0));
+  let position = Math.min(...projections.map((p) => stored.find((c) => c.projection === p.name)?.seq ?? 0));
+  if (!Number.isFinite(position)) position = 0;
   let state: RunnerStatus = { seq: position, state: 'stopped' };
   const signal = createPositionSignal();
   const abort = new AbortController();
@@ -60,7 +85,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     signal.notify(position);
   };
 
-  // One pass: read from position+1 until the head (when `stopAt` is given) or until aborted.
+  // One pass: from position+1 until `stopAt` (or, without it, until aborted).
   const consume = async (stopAt: number | undefined) => {
     if (stopAt !== undefined && position >= stopAt) return;
     const from = position + 1;
@@ -70,54 +95,55 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from }
         : { deliver_policy: DeliverPolicy.All },
     );
-    const messages = await consumer.consume({ max_messages: Math.max(256, batchSize) });
+    const messages = await consumer.consume({ max_messages: PULL_MESSAGES });
     const onAbort = () => void messages.close();
     abort.signal.addEventListener('abort', onAbort, { once: true });
     // stop() may have been called while the consumer was being created: the listener came too late.
     if (abort.signal.aborted) onAbort();
-    let events: RecordedEvent[] = [];
-    let unflushed = 0;
     try {
-      for await (const m of messages) {
-        if (m.seq <= position) continue;
-        events.push(...decodeCommit(streamNameOf(m.subject) ?? m.subject, m.seq, m.string()));
-        unflushed++;
-        const atEnd = m.info.pending === 0 || (stopAt !== undefined && m.seq >= stopAt);
-        if (events.length >= batchSize || unflushed >= batchSize || atEnd) {
-          applied(events, m.seq);
-          events = [];
-          unflushed = 0;
-        }
-        if (stopAt !== undefined && m.seq >= stopAt) break;
-        if (abort.signal.aborted) break;
-      }
+      await applyMessages(messages, stopAt);
     } finally {
       abort.signal.removeEventListener('abort', onAbort);
       await messages.close();
     }
   };
 
-  const supervise = async (stopAt: number | undefined) => {
+  const applyMessages = async (messages: AsyncIterable<JsMsg>, stopAt: number | undefined) => {
+    let events: RecordedEvent[] = [];
+    let unflushed = 0;
+    for await (const m of messages) {
+      if (m.seq <= position) continue;
+      events.push(...decodeMessage(m));
+      unflushed++;
+      const atEnd = m.info.pending === 0 || (stopAt !== undefined && m.seq >= stopAt);
+      if (events.length >= batchSize || unflushed >= batchSize || atEnd) {
+        applied(events, m.seq);
+        events = [];
+        unflushed = 0;
+      }
+      if ((stopAt !== undefined && m.seq >= stopAt) || abort.signal.aborted) break;
+    }
+  };
+
+  // Runs `pass` until it succeeds (catch-up) or forever (follow), retrying failures from the checkpoint.
+  const supervise = async (pass: () => Promise<'done' | 'again'>) => {
     for (let attempt = 0; !abort.signal.aborted; attempt++) {
       try {
-        await consume(stopAt);
-        if (stopAt !== undefined) return;
+        if ((await pass()) === 'done') return;
         attempt = -1; // the consumer ended cleanly (e.g. after a long outage): start again at once
       } catch (error) {
         if (abort.signal.aborted) return;
         state = { seq: position, state: 'failed', error: error instanceof Error ? error.message : String(error) };
         const delay = backoffDelay(attempt, { minMs: 200, maxMs: 15_000 });
-        (attempt === 0 ? log.error : log.debug)('projection batch failed; retrying from checkpoint', {
+        (attempt === 0 ? log.error : log.debug)('projection runner failed; retrying from checkpoint', {
           seq: position,
           error,
           in_ms: delay,
         });
-        await sleep(delay).catch(() => {});
+        await sleep(delay, undefined, { signal: abort.signal }).catch(() => {});
       }
     }
   };
-
-  const headOfStream = async (): Promise<number> => (await jsm.streams.info(stream)).state.last_seq;
 
   return {
     position: () => position,
@@ -126,12 +152,18 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     onApplied: signal.subscribe,
     follow: () => {
       state = { seq: position, state: 'running' };
-      running = supervise(undefined);
+      running = supervise(async () => {
+        await consume(undefined);
+        return 'again';
+      });
       return running;
     },
     catchUp: async (untilSeq) => {
-      const head = Math.min(untilSeq ?? Number.MAX_SAFE_INTEGER, await headOfStream());
-      await supervise(head);
+      await supervise(async () => {
+        const head = (await jsm.streams.info(stream)).state.last_seq;
+        await consume(Math.min(untilSeq ?? Number.MAX_SAFE_INTEGER, head));
+        return 'done';
+      });
       return position;
     },
     stop: async () => {

@@ -35,15 +35,19 @@ export type EventLogTable = {
 /** Last stream sequence each projection has applied, written in the same transaction as its rows. */
 export type ProjectionCheckpointsTable = { projection: string; version: number; seq: number };
 
+/** An event a projection threw on: skipped by that projection, recorded here, counted in /health. */
+export type ProjectionErrorsTable = { projection: string; seq: number; idx: number; type: string; error: string };
+
 /** Every read-model table, for Kysely. */
 export type ReadModels = {
   jobs: JobsTable;
   event_log: EventLogTable;
   projection_checkpoints: ProjectionCheckpointsTable;
+  projection_errors: ProjectionErrorsTable;
 };
 
-/** Tables written by projections (the checkpoints table belongs to the runner). */
-export type ProjectedTable = Exclude<keyof ReadModels, 'projection_checkpoints'>;
+/** Tables written by projections (checkpoints and errors belong to the runner). */
+export type ProjectedTable = Exclude<keyof ReadModels, 'projection_checkpoints' | 'projection_errors'>;
 
 /** Primary-key columns of every projected table: the runner keys its batch cache and upserts on them. */
 export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof ReadModels[T] & string)[] } = {

@@ -71,8 +71,8 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     readModels,
     close: async () => {
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      await starting;
       await readModels.stop();
+      await starting;
       await nc.drain().catch(() => {});
     },
   };

@@ -25,7 +25,7 @@ export const startTestNats = async (): Promise<TestNats> => {
     storeDir,
     stop: () => server.stop(),
     restart: async () => {
-      await server.stop();
+      await server.stop(); // a no-op when already stopped
       server = await startNatsServer({ bin, storeDir, port: server.port });
     },
     dispose: async () => {

@@ -107,8 +107,12 @@ describe('kanade events and projections', () => {
   });
 
   it('rebuilds the read models and waits for the swap', async () => {
+    const before = sandbox.server.readModels.status().file;
     const res = await kanade(['projections', 'rebuild', '--wait']);
     expect(res.code).toBe(0);
+    const after = sandbox.server.readModels.status().file;
+    expect(after).not.toBe(before);
+    expect(res.out).toContain(after as string);
     expect(res.out).toMatch(/read models: live at seq \d+/);
     expect(res.out).toMatch(/jobs\s+1\s+\d+\s+running/);
   });
@@ -142,7 +146,7 @@ describe('kanade projections build', () => {
     const res = await kanade(['projections', 'build', '--out', join(dir, 'x.sqlite')], {
       KANADE_NATS_URL: sandbox.nats.url,
     });
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.err).toMatch(/exists/);
   });
 });

@@ -15,6 +15,7 @@ export const eventRoutes = (deps: ApiDeps) =>
       const type = c.req.query('type');
       const actor = c.req.query('actor');
       const stream = c.req.query('stream');
+      const at = deps.readModels.position(); // read before the query: everything up to it is in the answer
       const events = await listEvents(deps.readModels.db(), {
         limit,
         ...(after === undefined ? {} : { after }),
@@ -23,7 +24,10 @@ export const eventRoutes = (deps: ApiDeps) =>
         ...(stream === undefined ? {} : { stream }),
       });
       const last = events.at(-1);
-      return c.json({ events, next_after: last?.seq ?? after ?? deps.readModels.position() });
+      // A short page holds every match up to `at`, so the next page starts after it (a filter that
+      // matches nothing must not make followers spin on the same cursor).
+      const nextAfter = events.length < limit ? Math.max(last?.seq ?? 0, after ?? 0, at) : (last?.seq ?? at);
+      return c.json({ events, next_after: nextAfter });
     })
     .get('/:seq', async (c) => {
       const seq = integer('seq', c.req.param('seq'), 1, Number.MAX_SAFE_INTEGER) as number;

@@ -18,9 +18,12 @@ export type CatalogStatus = 'created' | 'updated' | 'unchanged' | 'deleted' | 'r
 /** One line of a catalog plan or result. */
 export type CatalogEntry = { id: string; version: string; status: CatalogStatus; seq: number; changed?: string[] };
 
-/** Some manifests break catalog rules (e.g. an unbumped version): nothing was applied. */
+/**
+ * Some manifests break catalog rules (e.g. an unbumped version): nothing was applied. `index` is the
+ * manifest's position in the request; undefined for a job the prune would delete.
+ */
 export class CatalogRejected extends Error {
-  readonly errors: readonly { index: number; id: string; error: DomainError }[];
+  readonly errors: readonly { index: number | undefined; id: string; error: DomainError }[];
   constructor(errors: CatalogRejected['errors']) {
     super(errors.map((e) => e.error.message).join('; '));
     this.name = 'CatalogRejected';
@@ -68,9 +71,13 @@ export const applyToCatalog = async (
     try {
       done.push(await runCommand(store, command, newCommit()));
     } catch (error) {
-      if (error instanceof DomainError) throw new CatalogRejected([{ index: i, id: entry.id, error }]);
+      // Another writer changed the catalog since the plan: what went through stays, and says so.
+      const applied = done.filter((e) => e.status !== 'unchanged');
+      if (error instanceof DomainError && applied.length === 0) {
+        throw new CatalogRejected([{ index: command.type === 'ApplyJob' ? i : undefined, id: entry.id, error }]);
+      }
       throw new CatalogPartiallyApplied(
-        done.filter((e) => e.status !== 'unchanged'),
+        applied,
         plan.slice(i).map((p) => p.entry.id),
         error,
       );
@@ -92,7 +99,15 @@ export const runCommand = async (
 const planAll = async (store: JetStreamEventStore, commands: JobCommand[]): Promise<Planned[]> => {
   const results = await mapLimited(commands, 8, (command) => planOne(store, command));
   const errors = results.flatMap((r, index) =>
-    r instanceof DomainError ? [{ index, id: jobIdOf(commands[index] as JobCommand), error: r }] : [],
+    r instanceof DomainError
+      ? [
+          {
+            index: commands[index]?.type === 'ApplyJob' ? index : undefined,
+            id: jobIdOf(commands[index] as JobCommand),
+            error: r,
+          },
+        ]
+      : [],
   );
   if (errors.length > 0) throw new CatalogRejected(errors);
   return results as Planned[];

@@ -104,6 +104,14 @@ describe('POST /api/jobs', () => {
     expect(list.body.jobs.map((j: { id: string }) => j.id)).toEqual(['alpha', 'beta']);
   });
 
+  it('refuses to prune with no manifests at all', async () => {
+    const before = await streamHead();
+    const res = await json(await sandbox.server.api('POST', '/api/jobs?prune=true', []));
+    expect(res.status).toBe(422);
+    expect(res.body.type).toBe('/problems/empty-prune');
+    expect(await streamHead()).toBe(before);
+  });
+
   it('says which media types it takes', async () => {
     const res = await json(await sandbox.server.api('POST', '/api/jobs', undefined, { 'Content-Type': 'text/plain' }));
     expect(res.status).toBe(415);
@@ -191,6 +199,37 @@ describe('the API edge', () => {
     const res = await sandbox.server.api('GET', '/api/jobs/alpha?min_seq=latest');
     expect(Number(res.headers.get('kanade-seq'))).toBeGreaterThanOrEqual(seq);
     expect(((await res.json()) as { revoked: boolean }).revoked).toBe(true);
+  });
+
+  it('refuses a bearer header that is not exactly "Bearer <token>"', async () => {
+    for (const header of [
+      'Bearer',
+      'Bearer \u00a0',
+      `Bearer  ${sandbox.server.token} x`,
+      `Basic ${sandbox.server.token}`,
+    ]) {
+      const res = await fetch(`${sandbox.server.url}/api/jobs`, { headers: { Authorization: header } });
+      expect(res.status, header).toBe(401);
+    }
+  });
+
+  it('refuses min_seq values that are not plain integers', async () => {
+    for (const bad of ['1e3', '-1', 'abc', '0x10']) {
+      const res = await json(await sandbox.server.api('GET', `/api/jobs?min_seq=${bad}`));
+      expect(res.status, bad).toBe(400);
+    }
+  });
+
+  it('moves the audit cursor past events a filter does not match', async () => {
+    const res = await json(await sandbox.server.api('GET', '/api/events?type=NoSuchEvent&after=0'));
+    expect(res.body.events).toEqual([]);
+    expect(res.body.next_after).toBe(await streamHead());
+  });
+
+  it('limits the size of small JSON bodies', async () => {
+    const res = await json(await sandbox.server.api('POST', '/api/jobs/alpha/revoke', { reason: 'x'.repeat(100_000) }));
+    expect(res.status).toBe(413);
+    expect(res.type).toBe('application/problem+json');
   });
 
   it('reports health without a token', async () => {

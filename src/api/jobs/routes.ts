@@ -8,7 +8,7 @@ import { getJob, listJobs } from '../../projections/index.ts';
 import { readJobManifests, readJsonObject } from '../body.ts';
 import { commitFor } from '../commit.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
-import { RequestRejected } from '../errors.ts';
+import { ReadModelsBehind, RequestRejected } from '../errors.ts';
 import { flag } from '../query.ts';
 import { applyToCatalog, runCommand } from './catalog.ts';
 
@@ -89,8 +89,15 @@ const reasonOf = (body: Record<string, unknown>): string | undefined => {
 
 // Prune compares with the catalog read model, so it first waits until that has seen the whole stream.
 const idsMissingFrom = async (deps: ApiDeps, manifests: readonly JobManifest[]): Promise<string[]> => {
+  if (manifests.length === 0) {
+    throw new RequestRejected(422, 'empty-prune', 'refusing to prune with no manifests: that would empty the catalog', [
+      { path: '', message: 'send at least one manifest with prune=true' },
+    ]);
+  }
   const head = (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
-  await deps.readModels.waitFor(head, deps.minSeqWaitMs ?? 5_000);
+  if (!(await deps.readModels.waitFor(head, deps.minSeqWaitMs ?? 5_000))) {
+    throw new ReadModelsBehind(head, deps.readModels.position());
+  }
   const keep = new Set(manifests.map((m) => m.id));
   return (await listJobs(deps.readModels.db())).map((j) => j.id).filter((id) => !keep.has(id));
 };

@@ -79,8 +79,9 @@ export const eventCommands: CommandSpec[] = [
   },
   {
     path: ['events', 'show'],
-    usage: 'kanade events show <seq>',
-    summary: 'Print one commit in full, as stored in the stream',
+    usage: 'kanade events show <seq> [--json]',
+    summary: 'Print one commit in full, as stored in the stream (always JSON)',
+    options: { json: { type: 'boolean' } },
     run: async (args, ctx) => {
       const [seq] = args.positionals;
       if (args.positionals.length !== 1 || !/^\d+$/.test(seq ?? ''))

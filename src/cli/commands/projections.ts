@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../infra/log.ts';
@@ -36,6 +37,7 @@ export const projectionCommands: CommandSpec[] = [
     run: async (args, ctx) => {
       const out = stringFlag(args, 'out');
       if (out === undefined) throw new UsageError('--out FILE is required');
+      if (existsSync(out)) throw new UsageError(`${out} exists; name a new file`);
       const until = stringFlag(args, 'until-seq');
       if (until !== undefined && !/^\d+$/.test(until))
         throw new UsageError('--until-seq must be a stream sequence number');

@@ -1,9 +1,9 @@
 import { DeciderSpecification } from '@event-driven-io/emmett';
 import { describe, it } from 'vitest';
+import { aManifest } from '../../testing/manifests.ts';
 import { jobDecider } from './decider.ts';
 import { JobNotFound, VersionNotBumped } from './errors.ts';
 import type { JobEvent } from './events.ts';
-import { aManifest } from './testing.ts';
 
 const given = DeciderSpecification.for(jobDecider);
 const v1 = aManifest();

@@ -1,5 +1,10 @@
 /** Every domain error code; `src/api/problem.ts` maps them to HTTP statuses. */
-export type DomainErrorCode = 'job-not-found' | 'version-not-bumped' | 'invalid-input';
+export type DomainErrorCode =
+  | 'job-not-found'
+  | 'version-not-bumped'
+  | 'invalid-input'
+  | 'agent-not-found'
+  | 'exec-not-found';
 
 /** A broken business rule. Carries a stable string code, never an HTTP status. */
 export abstract class DomainError extends Error {

@@ -95,6 +95,28 @@ describe('JetStream event store', () => {
     expect(await store.streamExists('agent-pc1')).toBe(false);
   });
 
+  it('reads a range of commits, and an empty range without waiting', async () => {
+    const seqs: bigint[] = [];
+    for (const n of [1, 2, 3]) {
+      seqs.push(
+        (await store.appendToStream('count-range', [{ type: 'Counted', data: { n } }], { commit: commit() }))
+          .nextExpectedStreamVersion,
+      );
+    }
+    const [first, second, third] = seqs as [bigint, bigint, bigint];
+    const middle = await store.readStream<Counted>('count-range', { from: second, to: second });
+    expect(middle.events.map((e) => e.data.n)).toEqual([2]);
+    expect((await store.readStream<Counted>('count-range', { from: second })).events.map((e) => e.data.n)).toEqual([
+      2, 3,
+    ]);
+    expect((await store.readStream<Counted>('count-range', { maxCount: 2n })).events.map((e) => e.data.n)).toEqual([
+      1, 2,
+    ]);
+    const past = await store.readStream('count-range', { from: third + 1n });
+    expect(past).toMatchObject({ events: [], streamExists: true, currentStreamVersion: third });
+    expect(first).toBeLessThan(second);
+  });
+
   it('loses no update when many writers race on one aggregate', async () => {
     const writers = Array.from({ length: 24 }, (_, i) =>
       handleCount(store, 'count-race', { type: 'Count', data: { by: `w${i}` } }, commit()),

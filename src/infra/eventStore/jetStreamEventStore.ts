@@ -69,7 +69,11 @@ export const jetStreamEventStore = (
     const current = BigInt(await lastSeqOfSubject(subject));
     assertExpectedVersionMatchesCurrent(current, options?.expectedStreamVersion, 0n);
     if (current === 0n) return { currentStreamVersion: 0n, events: [], streamExists: false };
-    const recorded = await readCommits(js, stream, subject, { from: options?.from ?? 1n, to: options?.to ?? current });
+    const from = options?.from ?? 1n;
+    const to = options?.to === undefined || options.to > current ? current : options.to;
+    // An empty range must not start a consumer: it would wait for a commit that never comes.
+    if (from > to) return { currentStreamVersion: current, events: [], streamExists: true };
+    const recorded = await readCommits(js, stream, subject, { from, to });
     const limited = options?.maxCount === undefined ? recorded : recorded.slice(0, Number(options.maxCount));
     const upcast = options?.schema?.versioning?.upcast;
     const events = limited.map((r) => toReadEvent<E>(r, streamName, upcast as ((e: Event) => E) | undefined));

@@ -11,7 +11,17 @@ export const listEvents = async (db: Kysely<ReadModels>, filter: EventFilter): P
   if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
   if (filter.stream !== undefined) query = query.where('stream', '=', filter.stream);
   if (filter.after !== undefined) {
-    return query.where('seq', '>', filter.after).orderBy('seq').orderBy('idx').limit(filter.limit).execute();
+    const page = await query
+      .where('seq', '>', filter.after)
+      .orderBy('seq')
+      .orderBy('idx')
+      .limit(filter.limit)
+      .execute();
+    const last = page.at(-1);
+    if (last === undefined || page.length < filter.limit) return page;
+    // Never end a page inside a commit: `after` is a commit sequence, so the rest would be skipped.
+    const rest = await query.where('seq', '=', last.seq).where('idx', '>', last.idx).orderBy('idx').execute();
+    return [...page, ...rest];
   }
   const newest = await query.orderBy('seq', 'desc').orderBy('idx', 'desc').limit(filter.limit).execute();
   return newest.reverse();

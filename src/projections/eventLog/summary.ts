@@ -12,6 +12,7 @@ const SUMMARIES: Record<string, Summarizer> = {
   JobRevoked: (d) =>
     `revoked job ${str(d.job_id)} ${str(d.version)}${d.reason === undefined ? '' : `: ${str(d.reason)}`}`,
   JobUnrevoked: (d) => `unrevoked job ${str(d.job_id)} ${str(d.version)}`,
+  $Unreadable: (d) => `unreadable commit on ${str(d.subject)}: ${str(d.error)}`,
 };
 
 /** A one-line, human description of an event for the audit log; unknown types fall back to their name. */

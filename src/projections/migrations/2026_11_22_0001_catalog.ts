@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
 // Frozen in time: a migration never imports application code and is never edited once released.
+/** The job catalog, the audit log and the projection checkpoints. */
 export const catalog: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema

@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely/migration';
 import { catalog } from './2026_11_22_0001_catalog.ts';
+import { projectionErrors } from './2026_11_22_0002_projection_errors.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_catalog': catalog,
+  '2026_11_22_0002_projection_errors': projectionErrors,
 };

@@ -1,4 +1,4 @@
-import type { JobManifest } from './manifest.ts';
+import type { JobManifest } from '../domain/jobs/index.ts';
 
 /** A valid manifest for tests, with overrides (test-only builder). */
 export const aManifest = (overrides: Partial<JobManifest> = {}): JobManifest => ({

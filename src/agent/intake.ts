@@ -1,0 +1,89 @@
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from '../infra/log.ts';
+import { COMMANDS_STREAM } from '../infra/nats/fleet.ts';
+import { agentCommandFilters, groupCommandFilter } from '../infra/nats/subjects.ts';
+
+type IntakeDeps = {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  pcId: string;
+  handle: (payload: string, source: string) => void;
+  log: Logger;
+};
+
+/**
+ * Command intake without a durable consumer per agent (tens of thousands of durables hurt a cluster):
+ * live core subscriptions, plus a catch-up read of the last command per subject on start, on every
+ * reconnect and when a group is joined. Duplicates from the two paths are dropped by the handler.
+ */
+export const createIntake = (deps: IntakeDeps) => {
+  const subscriptions = new Map<string, Subscription>();
+
+  const listen = async (filter: string) => {
+    if (subscriptions.has(filter)) return;
+    const sub = deps.nc.subscribe(filter, {
+      callback: (error, msg) => {
+        if (error === null) deps.handle(msg.string(), 'live');
+      },
+    });
+    subscriptions.set(filter, sub);
+    await deps.nc.flush(); // the SUB must reach the server before anyone publishes (kanade's subscribe race)
+  };
+
+  // Reads the last retained command of every subject under `filter`.
+  const catchUp = async (filter: string) => {
+    const info = await deps.jsm.streams.info(COMMANDS_STREAM, { subjects_filter: filter });
+    if (Object.keys(info.state.subjects ?? {}).length === 0) return;
+    const consumer = await deps.js.consumers.get(COMMANDS_STREAM, {
+      filter_subjects: filter,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+    });
+    const messages = await consumer.consume({ max_messages: 256 });
+    try {
+      for await (const m of messages) {
+        deps.handle(m.string(), 'catch-up');
+        if (m.info.pending === 0) break;
+      }
+    } finally {
+      await messages.close();
+    }
+  };
+
+  return {
+    /** Subscribes to all, this PC and `groups`, then catches up on each. */
+    start: async (groups: readonly string[]) => {
+      const filters = agentCommandFilters(deps.pcId, groups);
+      for (const filter of filters) await listen(filter);
+      for (const filter of filters) await catchUp(filter);
+    },
+    /** Catches up on every subscribed filter (after a reconnect). */
+    catchUpAll: async () => {
+      for (const filter of subscriptions.keys()) await catchUp(filter);
+    },
+    /** Follows a membership change: subscribe to new groups (and catch up), drop old ones. */
+    setGroups: async (groups: readonly string[]) => {
+      const wanted = new Set(groups.map(groupCommandFilter));
+      for (const [filter, sub] of subscriptions) {
+        if (filter.includes('.group.') && !wanted.has(filter)) {
+          sub.unsubscribe();
+          subscriptions.delete(filter);
+        }
+      }
+      for (const filter of wanted) {
+        if (subscriptions.has(filter)) continue;
+        await listen(filter);
+        await catchUp(filter);
+      }
+      deps.log.info('group membership', { groups });
+    },
+    stop: () => {
+      for (const sub of subscriptions.values()) sub.unsubscribe();
+      subscriptions.clear();
+    },
+  };
+};
+
+/** An agent's intake. */
+export type Intake = ReturnType<typeof createIntake>;

@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { ExecCommand } from '../domain/execs/index.ts';
+import { runProcess } from './processRunner.ts';
+
+const cmd = (script: string, over: Partial<ExecCommand> = {}): ExecCommand => ({
+  id: 'job',
+  version: '1',
+  request_id: 'r',
+  exec_id: 'e',
+  shell: 'sh',
+  script,
+  timeout_secs: 30,
+  run_as: 'system',
+  staleness: { mode: 'cached' },
+  ...over,
+});
+
+const alive = (pattern: string): boolean => {
+  try {
+    return execFileSync('pgrep', ['-f', pattern]).toString().trim() !== '';
+  } catch {
+    return false;
+  }
+};
+
+describe('process runner', () => {
+  it('captures stdout, stderr and the exit code', async () => {
+    const r = await runProcess(cmd('echo out; echo err >&2; exit 3'), new AbortController().signal);
+    expect(r).toEqual({ exitCode: 3, timedOut: false, killed: false, stdout: 'out', stderr: 'err' });
+  });
+
+  it('runs bash in the requested working directory', async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'kanade-cwd-')));
+    const r = await runProcess(cmd('echo "$PWD" "$0"', { shell: 'bash', cwd: dir }), new AbortController().signal);
+    expect(r.stdout).toBe(`${dir} bash`);
+  });
+
+  it('kills the whole process tree on kill, grandchildren included', async () => {
+    const seconds = 600 + Math.floor(Math.random() * 1000); // a sleep nobody else runs, to find it with pgrep
+    const abort = new AbortController();
+    const running = runProcess(cmd(`sh -c 'sleep ${seconds} & sleep ${seconds}'`), abort.signal);
+    await sleep(300);
+    expect(alive(`sleep ${seconds}`)).toBe(true);
+    abort.abort();
+    const r = await running;
+    expect(r).toMatchObject({ killed: true, exitCode: -1 });
+    expect(r.stderr).toContain('killed by remote signal (kill.e)');
+    await sleep(200);
+    expect(alive(`sleep ${seconds}`)).toBe(false);
+  });
+
+  it('times out, killing the tree, and says so', async () => {
+    const started = Date.now();
+    const r = await runProcess(cmd('sleep 30 & sleep 30', { timeout_secs: 1 }), new AbortController().signal);
+    expect(r).toMatchObject({ timedOut: true, exitCode: -1 });
+    expect(r.stderr).toContain('timeout after 1s');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('reports a process that cannot start', async () => {
+    const r = await runProcess(cmd('true', { cwd: '/nonexistent/dir' }), new AbortController().signal);
+    expect(r.exitCode).toBe(-1);
+    expect(r.stderr).toMatch(/ENOENT|nonexistent/);
+  });
+});

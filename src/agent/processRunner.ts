@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { ExecCommand } from '../domain/execs/index.ts';
+
+/** What a finished process left behind. Output beyond `MAX_CAPTURE_BYTES` per stream is cut, with a note. */
+export type ProcessResult = { exitCode: number; timedOut: boolean; killed: boolean; stdout: string; stderr: string };
+
+/** Runs a command's script; the agent injects another one in benchmarks. */
+export type Executor = (command: ExecCommand, signal: AbortSignal) => Promise<ProcessResult>;
+
+/** Output kept per stream; beyond it the run still completes and the cut is noted in the output. */
+export const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
+const KILL_GRACE_MS = 3_000;
+
+/**
+ * Runs the script in its own process group, so a timeout or a kill takes the whole tree down
+ * (grandchildren holding the output pipes kept runs "running" forever in the original, #330).
+ */
+export const runProcess: Executor = async (command, signal) => {
+  const { file, args, cleanup } = launcherFor(command);
+  const cwd = expandHome(command.cwd);
+  const child = execa(file, args, {
+    ...(cwd === undefined ? {} : { cwd }),
+    detached: process.platform !== 'win32',
+    reject: false,
+    stdin: 'ignore',
+    maxBuffer: MAX_CAPTURE_BYTES,
+    windowsHide: true,
+    encoding: 'utf8',
+    env: { KANADE_EXEC_ID: command.exec_id, KANADE_JOB_ID: command.id, KANADE_JOB_VERSION: command.version },
+  });
+  let timedOut = false;
+  let killed = false;
+  const stop = (why: 'timeout' | 'kill') => {
+    if (why === 'timeout') timedOut = true;
+    else killed = true;
+    killTree(child, 'SIGTERM');
+    setTimeout(() => killTree(child, 'SIGKILL'), KILL_GRACE_MS).unref();
+  };
+  const timer = setTimeout(() => stop('timeout'), command.timeout_secs * 1000);
+  const onAbort = () => stop('kill');
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  try {
+    const result = await child;
+    // No exit code without a kill or timeout means the process never started (a missing shell, a bad cwd).
+    const startFailure = result.exitCode === undefined && !timedOut && !killed ? `${result.shortMessage}\n` : '';
+    return {
+      exitCode: timedOut || killed ? -1 : (result.exitCode ?? -1),
+      timedOut,
+      killed,
+      stdout: withNote(String(result.stdout ?? ''), result.isMaxBuffer),
+      stderr:
+        withNote(String(result.stderr ?? ''), result.isMaxBuffer) + startFailure + trailer(timedOut, killed, command),
+    };
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    cleanup();
+  }
+};
+
+const killTree = (child: { pid?: number | undefined }, sig: NodeJS.Signals) => {
+  if (child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') execa('taskkill', ['/pid', String(child.pid), '/T', '/F'], { reject: false });
+    else process.kill(-child.pid, sig);
+  } catch {
+    // the group is already gone
+  }
+};
+
+const trailer = (timedOut: boolean, killed: boolean, command: ExecCommand): string =>
+  timedOut
+    ? `\ntimeout after ${command.timeout_secs}s\n`
+    : killed
+      ? `\nkilled by remote signal (kill.${command.exec_id})\n`
+      : '';
+
+const withNote = (text: string, cut: boolean): string =>
+  cut ? `${text}\n[kanade: output cut at ${MAX_CAPTURE_BYTES} bytes]\n` : text;
+
+const expandHome = (cwd: string | undefined): string | undefined =>
+  cwd === undefined ? undefined : cwd === '~' ? homedir() : cwd.startsWith('~/') ? join(homedir(), cwd.slice(2)) : cwd;
+
+// PowerShell runs a staged UTF-8 (BOM) script with -File: -Command broke scripts that start with
+// [CmdletBinding()] or param() in the original (#230/#231).
+const launcherFor = (command: ExecCommand): { file: string; args: string[]; cleanup: () => void } => {
+  switch (command.shell) {
+    case 'sh':
+    case 'bash':
+      return { file: command.shell, args: ['-c', command.script], cleanup: () => {} };
+    case 'cmd':
+      return { file: 'cmd.exe', args: ['/d', '/s', '/c', command.script], cleanup: () => {} };
+    case 'pwsh':
+    case 'powershell': {
+      const dir = mkdtempSync(join(tmpdir(), 'kanade-ps-'));
+      const script = join(dir, 'job.ps1');
+      writeFileSync(script, `\uFEFF${command.script}`, 'utf8');
+      const exe = command.shell === 'pwsh' ? 'pwsh' : 'powershell.exe';
+      const policy = process.platform === 'win32' ? ['-ExecutionPolicy', 'Bypass'] : [];
+      return {
+        file: exe,
+        args: ['-NoProfile', '-NonInteractive', ...policy, '-File', script],
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    }
+  }
+};

@@ -1,0 +1,36 @@
+/** Who an exec is for: everybody, members of groups, named PCs (any combination). */
+export type Target = { all?: boolean; groups?: string[]; pcs?: string[] };
+
+/** What target resolution needs to know of an agent. */
+export type KnownAgent = { pc_id: string; groups: readonly string[]; online: boolean };
+
+/** The PCs a target resolves to, and the named PCs no agent has enrolled as. */
+export type Resolution = { pcs: string[]; unknown: string[] };
+
+/** Where a command is published: one subject per target part. */
+export type CommandAddress = { kind: 'all' } | { kind: 'group'; group: string } | { kind: 'pc'; pc: string };
+
+/**
+ * Resolves a target against the known agents. `all` and groups count online agents (offline ones
+ * still catch up when they return); named PCs count whether online or not.
+ */
+export const resolveTarget = (target: Target, agents: readonly KnownAgent[]): Resolution => {
+  const groups = new Set(target.groups ?? []);
+  const named = new Set(target.pcs ?? []);
+  const known = new Set(agents.map((a) => a.pc_id));
+  const pcs = agents
+    .filter((a) => named.has(a.pc_id) || (a.online && (target.all === true || a.groups.some((g) => groups.has(g)))))
+    .map((a) => a.pc_id);
+  return { pcs: [...new Set(pcs)].sort(), unknown: [...named].filter((pc) => !known.has(pc)).sort() };
+};
+
+/** The subjects an exec's command goes to. */
+export const addressesOf = (target: Target): CommandAddress[] => [
+  ...(target.all === true ? [{ kind: 'all' } as const] : []),
+  ...[...new Set(target.groups ?? [])].sort().map((group) => ({ kind: 'group', group }) as const),
+  ...[...new Set(target.pcs ?? [])].sort().map((pc) => ({ kind: 'pc', pc }) as const),
+];
+
+/** True when the target names at least one part. */
+export const isEmptyTarget = (target: Target): boolean =>
+  target.all !== true && (target.groups ?? []).length === 0 && (target.pcs ?? []).length === 0;

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { ExecCommand } from '../execs/command.ts';
+import { type GateInput, gate } from './gates.ts';
+
+const command: ExecCommand = {
+  id: 'echo',
+  version: '2',
+  request_id: 'r1',
+  exec_id: 'e1',
+  shell: 'sh',
+  script: 'echo hi',
+  timeout_secs: 30,
+  run_as: 'system',
+  staleness: { mode: 'cached' },
+};
+const now = Date.parse('2026-11-22T10:00:00Z');
+const input = (over: Partial<GateInput['views']> = {}, cmd: Partial<ExecCommand> = {}): GateInput => ({
+  command: { ...command, ...cmd },
+  now,
+  views: { revoked: false, pin: '2', killed: false, ageSecs: 0, ...over },
+  platform: 'linux',
+  shells: ['sh', 'bash'],
+});
+
+describe('agent gates', () => {
+  it('let a current, unrevoked, pinned command run', () => expect(gate(input())).toEqual({ run: true }));
+
+  it('skip a revoked job with 126', () =>
+    expect(gate(input({ revoked: true }))).toMatchObject({ run: false, exit_code: 126, outcome: 'skipped' }));
+
+  it('skip a command whose version is not the pinned one with 124, naming both', () =>
+    expect(gate(input({ pin: '3' }))).toMatchObject({
+      exit_code: 124,
+      reason: expect.stringMatching(/pinned echo = 3, command brought 2/),
+    }));
+
+  it('skip a command past its starting deadline with 125', () =>
+    expect(gate(input({}, { deadline_at: '2026-11-22T09:59:00Z' }))).toMatchObject({
+      exit_code: 125,
+      reason: expect.stringMatching(/60s ago/),
+    }));
+
+  it('run a command exactly at its deadline', () =>
+    expect(gate(input({}, { deadline_at: '2026-11-22T10:00:00Z' }))).toEqual({ run: true }));
+
+  it('skip with 127 when views are older than a strict policy allows', () => {
+    const strict = { staleness: { mode: 'strict', max_cache_age_secs: 60 } } as const;
+    expect(gate(input({ ageSecs: 61 }, strict))).toMatchObject({ exit_code: 127 });
+    expect(gate(input({ ageSecs: 60 }, strict))).toEqual({ run: true });
+  });
+
+  it('check staleness before revoke, and revoke before the pin', () => {
+    const strict = { staleness: { mode: 'strict', max_cache_age_secs: 1 } } as const;
+    expect(gate(input({ ageSecs: 5, revoked: true, pin: '9' }, strict))).toMatchObject({ exit_code: 127 });
+    expect(gate(input({ revoked: true, pin: '9' }))).toMatchObject({ exit_code: 126 });
+  });
+
+  it('ignore revoke and pin for unchecked jobs, but not the deadline', () => {
+    const unchecked = { staleness: { mode: 'unchecked' } } as const;
+    expect(gate(input({ revoked: true, pin: '9' }, unchecked))).toEqual({ run: true });
+    expect(gate(input({}, { ...unchecked, deadline_at: '2026-01-01T00:00:00Z' }))).toMatchObject({ exit_code: 125 });
+  });
+
+  it('report an exec killed before it started as killed', () =>
+    expect(gate(input({ killed: true }))).toMatchObject({ run: false, outcome: 'killed', exit_code: -1 }));
+
+  it('skip Windows-only shells and identities elsewhere with 122', () => {
+    expect(gate(input({}, { shell: 'powershell' }))).toMatchObject({ exit_code: 122 });
+    expect(gate(input({}, { run_as: 'user' }))).toMatchObject({ exit_code: 122 });
+    expect(gate(input({}, { shell: 'pwsh' }))).toMatchObject({
+      exit_code: 122,
+      reason: expect.stringMatching(/not installed/),
+    });
+  });
+});

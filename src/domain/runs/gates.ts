@@ -1,0 +1,71 @@
+import type { ExecCommand } from '../execs/command.ts';
+import { EXIT, type Outcome } from './outcome.ts';
+
+/** What the agent knows when a command arrives. Times in milliseconds since the epoch. */
+export type GateInput = {
+  command: ExecCommand;
+  now: number;
+  /** The agent's views of the fleet: undefined fields are unknown (no key, or never read). */
+  views: {
+    revoked: boolean;
+    pin: string | undefined;
+    killed: boolean;
+    /** Seconds since the views were last read from the broker (0 when read just now). */
+    ageSecs: number;
+  };
+  platform: string;
+  /** Shells present on this machine. */
+  shells: readonly string[];
+};
+
+/** Run the command, or refuse it with a reserved exit code and a reason (never silently). */
+export type GateDecision = { run: true } | { run: false; exit_code: number; outcome: Outcome; reason: string };
+
+const refuse = (exit_code: number, reason: string, outcome: Outcome = 'skipped'): GateDecision => ({
+  run: false,
+  exit_code,
+  outcome,
+  reason,
+});
+
+/**
+ * The gates, in order: kill, staleness, revoke, version pin, starting deadline, platform support.
+ * `unchecked` staleness skips the revoke and pin checks (they rely on the views).
+ */
+export const gate = ({ command, now, views, platform, shells }: GateInput): GateDecision => {
+  if (views.killed) return refuse(EXIT.none, `killed before it started (kill.${command.exec_id})`, 'killed');
+  const { staleness } = command;
+  if (staleness.mode === 'strict' && views.ageSecs > staleness.max_cache_age_secs) {
+    return refuse(
+      EXIT.stale,
+      `skipped: staleness policy (mode=strict) exceeded — views are ${views.ageSecs}s old, max allowed ${staleness.max_cache_age_secs}s`,
+    );
+  }
+  if (staleness.mode !== 'unchecked') {
+    if (views.revoked) return refuse(EXIT.revoked, `skipped: job ${command.id} is revoked`);
+    if (views.pin !== undefined && views.pin !== command.version) {
+      return refuse(
+        EXIT.versionPin,
+        `skipped: version-pin mismatch — pinned ${command.id} = ${views.pin}, command brought ${command.version}`,
+      );
+    }
+  }
+  if (command.deadline_at !== undefined && now > Date.parse(command.deadline_at)) {
+    const late = Math.round((now - Date.parse(command.deadline_at)) / 1000);
+    return refuse(EXIT.deadline, `skipped: starting deadline expired ${late}s ago (deadline ${command.deadline_at})`);
+  }
+  return platformGate(command, platform, shells);
+};
+
+const WINDOWS_ONLY_SHELLS = ['powershell', 'cmd'];
+
+const platformGate = (command: ExecCommand, platform: string, shells: readonly string[]): GateDecision => {
+  const windows = platform === 'win32';
+  if (!windows && command.run_as !== 'system')
+    return refuse(EXIT.unsupported, `skipped: run_as ${command.run_as} is Windows-only`);
+  if (!windows && WINDOWS_ONLY_SHELLS.includes(command.shell))
+    return refuse(EXIT.unsupported, `skipped: shell ${command.shell} is Windows-only`);
+  if (!shells.includes(command.shell))
+    return refuse(EXIT.unsupported, `skipped: shell ${command.shell} is not installed on this agent`);
+  return { run: true };
+};

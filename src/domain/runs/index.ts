@@ -1,0 +1,6 @@
+export type { RunEvent, RunFinished, RunIdentity, RunStarted } from './events.ts';
+export { runStreamName } from './events.ts';
+export type { GateDecision, GateInput } from './gates.ts';
+export { gate } from './gates.ts';
+export type { Outcome } from './outcome.ts';
+export { EXIT, outcomeOf } from './outcome.ts';

@@ -1,0 +1,25 @@
+/** How a run ended. `skipped` runs never started: a gate refused them, with a reserved exit code. */
+export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'killed' | 'skipped' | 'lost';
+
+/** Reserved exit codes of gated runs (kanade's block, grown downward from 127). */
+export const EXIT = {
+  /** The command needs something this agent's OS cannot do (a Windows-only shell or run_as). */
+  unsupported: 122,
+  /** The command's version is not the pinned version of its job. */
+  versionPin: 124,
+  /** The command's starting deadline had passed when it arrived. */
+  deadline: 125,
+  /** The job is revoked (or deleted). */
+  revoked: 126,
+  /** The agent's views are older than the job's strict staleness policy allows. */
+  stale: 127,
+  /** Killed, timed out, or lost: no exit code of the script's own. */
+  none: -1,
+} as const;
+
+/** The outcome of a process that ran. */
+export const outcomeOf = (run: { exitCode: number; timedOut: boolean; killed: boolean }): Outcome => {
+  if (run.killed) return 'killed';
+  if (run.timedOut) return 'timed_out';
+  return run.exitCode === 0 ? 'succeeded' : 'failed';
+};

@@ -1,0 +1,87 @@
+import {
+  DiscardPolicy,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
+import { type ObjectStore, Objm } from '@nats-io/obj';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
+import type { Logger } from '../log.ts';
+import { ensureStream } from './streams.ts';
+import { COMMANDS_PREFIX, HEARTBEATS_PREFIX } from './subjects.ts';
+
+/** What agents must run: the last command per subject, for 7 days. */
+export const COMMANDS_STREAM = 'KANADE_COMMANDS';
+/** Last-seen of every agent: the last heartbeat per agent. */
+export const HEARTBEATS_STREAM = 'KANADE_HEARTBEATS';
+/** Output over 256 KiB, referenced by RunFinished events: part of the record, so it never ages out. */
+export const OUTPUT_STORE = 'kanade_output';
+
+/** KV buckets the agents read: projections of the event log, written by the server. */
+export const VIEWS = {
+  /** job id → "ACTIVE" | "REVOKED" (deleted jobs are REVOKED). */
+  jobStatus: 'kanade_job_status',
+  /** job id → the version agents may run (pinned before each dispatch). */
+  pins: 'kanade_job_pins',
+  /** pc id (encoded) → {"groups":[…]} */
+  groups: 'kanade_agent_groups',
+  /** exec id → {"at", "by", "reason"}: unstarted commands of a killed exec are not started. */
+  kills: 'kanade_exec_kills',
+  /** Bookkeeping of the views writer (its checkpoint). */
+  meta: 'kanade_views_meta',
+} as const;
+
+const DAY_MS = 86_400_000;
+
+const commandsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
+  name: COMMANDS_STREAM,
+  subjects: [`${COMMANDS_PREFIX}.>`],
+  storage: StorageType.File,
+  retention: RetentionPolicy.Limits,
+  discard: DiscardPolicy.Old,
+  max_msgs_per_subject: 1,
+  max_age: nanos(7 * DAY_MS),
+  max_bytes: 256 * 1024 * 1024,
+  duplicate_window: nanos(2 * 60_000),
+  allow_direct: true,
+});
+
+const heartbeatsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
+  name: HEARTBEATS_STREAM,
+  subjects: [`${HEARTBEATS_PREFIX}.>`],
+  storage: StorageType.File,
+  retention: RetentionPolicy.Limits,
+  discard: DiscardPolicy.Old,
+  max_msgs_per_subject: 1,
+  max_age: nanos(90 * DAY_MS),
+  max_bytes: 256 * 1024 * 1024,
+  allow_direct: true,
+});
+
+/** Creates or updates the fleet's streams, KV buckets and object store (never crashing on drift). */
+export const ensureFleetResources = async (nc: NatsConnection, jsm: JetStreamManager, log: Logger): Promise<void> => {
+  await ensureStream(jsm, commandsStreamConfig(), log);
+  await ensureStream(jsm, heartbeatsStreamConfig(), log);
+  await openViews(nc);
+  await openOutputStore(nc);
+};
+
+/** The views' KV buckets (created when missing). History 1: replaying old values flapped agents in the original (#830). */
+export const openViews = async (nc: NatsConnection): Promise<Record<keyof typeof VIEWS, KV>> => {
+  const kvm = new Kvm(nc);
+  const open = (name: string, maxAgeMs?: number) =>
+    kvm.create(name, { history: 1, ...(maxAgeMs === undefined ? {} : { ttl: maxAgeMs }) });
+  const [jobStatus, pins, groups, kills, meta] = await Promise.all([
+    open(VIEWS.jobStatus),
+    open(VIEWS.pins),
+    open(VIEWS.groups),
+    open(VIEWS.kills, 30 * DAY_MS),
+    open(VIEWS.meta),
+  ]);
+  return { jobStatus, pins, groups, kills, meta };
+};
+
+/** The output object store (an existing store is used as it is: object stores cannot be reconciled). */
+export const openOutputStore = (nc: NatsConnection): Promise<ObjectStore> => new Objm(nc).create(OUTPUT_STORE);
