@@ -9,7 +9,7 @@ import { encodeCommit, subjectOf } from '../src/infra/eventStore/index.ts';
 import { silentLogger } from '../src/infra/log.ts';
 import { EVENTS_STREAM, ensureStream, eventsStreamConfig } from '../src/infra/nats/streams.ts';
 import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
-import { bulkCatchUp, closeReadModelDatabase, openGeneration, PROJECTIONS } from '../src/projections/index.ts';
+import { bulkCatchUp, closeReadModelDatabase, eventLogSource, openGeneration } from '../src/projections/index.ts';
 import { describeMachine } from './machine.ts';
 
 const manifest = (id: string, version: number): JobManifest => ({
@@ -130,8 +130,7 @@ export const rebuildWorker = async (options: { natsUrl: string; file: string; ba
   const gen = await openGeneration(options.file, {
     js,
     jsm,
-    stream: EVENTS_STREAM,
-    projections: PROJECTIONS,
+    sources: [eventLogSource()],
     log: silentLogger,
     ...(options.batch === undefined ? {} : { batchSize: options.batch }),
   });

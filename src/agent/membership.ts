@@ -1,11 +1,8 @@
 import type { KV } from '@nats-io/kv';
 import { normalizeGroups } from '../domain/shared/index.ts';
 import { retryForever } from '../infra/backoff.ts';
-import { encodeToken } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
-
-/** The KV key of an agent's groups (pc ids may hold characters KV keys do not take). */
-export const groupsKey = (pcId: string): string => encodeToken(pcId);
+import { groupsKey } from '../infra/nats/subjects.ts';
 
 /** Parses a groups value (`{"groups":[…]}`), tolerating anything else as "unknown". */
 export const parseGroups = (value: string): string[] | undefined => {

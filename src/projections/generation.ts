@@ -2,32 +2,68 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../infra/log.ts';
 import { enterBuildMode, openReadModelDatabase, type ReadModelDatabase } from './database.ts';
 import type { Projection } from './projection.ts';
-import { createRunner, type ProjectionRunner } from './runner.ts';
+import { createRunner, type ProjectionRunner, type RunnerOptions } from './runner.ts';
 
-/** Where generations read events from. */
+/** One stream a generation folds, with the projections it feeds. */
+export type SourceSpec = Pick<RunnerOptions, 'stream' | 'projections' | 'decode' | 'enrich'>;
+
+/**
+ * Where generations read from: the event log first (its position is what read-your-writes waits
+ * for), then auxiliary streams such as heartbeats, each with its own runner and checkpoints.
+ */
 export type GenerationSource = {
   js: JetStreamClient;
   jsm: JetStreamManager;
-  stream: string;
-  projections: readonly Projection[];
   log: Logger;
   batchSize?: number;
+  sources: readonly [SourceSpec, ...SourceSpec[]];
 };
 
-/** One read-model file and the runner that feeds it. */
-export type Generation = { database: ReadModelDatabase; runner: ProjectionRunner };
+/** One stream of a generation and the runner that folds it. */
+export type GenerationPart = { stream: string; projections: readonly Projection[]; runner: ProjectionRunner };
 
-/** Opens (or creates and migrates) a generation file with its runner, positioned at its checkpoint. */
-export const openGeneration = async (file: string, source: GenerationSource): Promise<Generation> => {
-  const database = await openReadModelDatabase(file);
-  return { database, runner: createRunner({ ...source, sqlite: database.sqlite }) };
+/** One read-model file: the event-log runner, the runners of auxiliary streams, and which is which. */
+export type Generation = {
+  database: ReadModelDatabase;
+  runner: ProjectionRunner;
+  others: ProjectionRunner[];
+  parts: GenerationPart[];
 };
 
-/** A fresh runner over an already open generation (a runner that was stopped cannot start again). */
-export const resumeGeneration = (database: ReadModelDatabase, source: GenerationSource): Generation => ({
-  database,
-  runner: createRunner({ ...source, sqlite: database.sqlite }),
-});
+/** Every projection of a source set. */
+export const projectionsOf = (source: GenerationSource): Projection[] =>
+  source.sources.flatMap((s) => [...s.projections]);
+
+/** Runners over an already open generation (a runner that was stopped cannot start again). */
+export const resumeGeneration = (database: ReadModelDatabase, source: GenerationSource): Generation => {
+  const parts = source.sources.map((spec) => ({
+    stream: spec.stream,
+    projections: spec.projections,
+    runner: createRunner({ ...source, ...spec, sqlite: database.sqlite }),
+  }));
+  const [events, ...others] = parts.map((p) => p.runner);
+  return { database, runner: events as ProjectionRunner, others, parts };
+};
+
+/** Opens (or creates and migrates) a generation file with its runners, positioned at their checkpoints. */
+export const openGeneration = async (file: string, source: GenerationSource): Promise<Generation> =>
+  resumeGeneration(await openReadModelDatabase(file), source);
+
+/** Follows every stream of the generation. */
+export const followGeneration = (gen: Generation): void => {
+  for (const runner of [gen.runner, ...gen.others]) void runner.follow();
+};
+
+/** Stops every runner of the generation. */
+export const stopGeneration = async (gen: Generation): Promise<void> => {
+  await Promise.all([gen.runner, ...gen.others].map((r) => r.stop()));
+};
+
+/** Catches every runner up to its stream's head; resolves with the event log's position. */
+export const catchUpGeneration = async (gen: Generation, untilSeq?: number): Promise<number> => {
+  await Promise.all(gen.others.map((r) => r.catchUp()));
+  return gen.runner.catchUp(untilSeq);
+};
 
 /**
  * Replays the stream into a generation nobody reads yet, in bulk-load mode (secondary indexes built
@@ -36,7 +72,7 @@ export const resumeGeneration = (database: ReadModelDatabase, source: Generation
 export const bulkCatchUp = async (gen: Generation, untilSeq?: number): Promise<number> => {
   const restore = enterBuildMode(gen.database.sqlite);
   try {
-    return await gen.runner.catchUp(untilSeq);
+    return await catchUpGeneration(gen, untilSeq);
   } finally {
     restore();
   }

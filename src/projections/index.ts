@@ -1,9 +1,35 @@
+import type { RecordedEvent } from '../infra/eventStore/index.ts';
+import { HEARTBEATS_STREAM } from '../infra/nats/fleet.ts';
+import { EVENTS_STREAM } from '../infra/nats/streams.ts';
+import { agentsProjection } from './agents/agentsProjection.ts';
+import { decodeHeartbeat, heartbeatsProjection } from './agents/heartbeatsProjection.ts';
 import { eventLogProjection } from './eventLog/eventLogProjection.ts';
+import { executionsProjection } from './executions/executionsProjection.ts';
+import type { SourceSpec } from './generation.ts';
 import { jobsProjection } from './jobs/jobsProjection.ts';
 import type { Projection } from './projection.ts';
 
-/** Every projection the server runs, in the order they see each event. */
-export const PROJECTIONS: readonly Projection[] = [jobsProjection, eventLogProjection];
+/** Every projection of the event log, in the order they see each event. */
+export const PROJECTIONS: readonly Projection[] = [
+  jobsProjection,
+  eventLogProjection,
+  agentsProjection,
+  executionsProjection,
+];
+
+/** The event log as a read-model source; `enrich` reads overflowed output back from the object store. */
+export const eventLogSource = (enrich?: (events: RecordedEvent[]) => Promise<void>): SourceSpec => ({
+  stream: EVENTS_STREAM,
+  projections: PROJECTIONS,
+  ...(enrich === undefined ? {} : { enrich }),
+});
+
+/** The heartbeats stream as a read-model source (last heartbeat per agent). */
+export const heartbeatSource: SourceSpec = {
+  stream: HEARTBEATS_STREAM,
+  projections: [heartbeatsProjection],
+  decode: decodeHeartbeat,
+};
 
 export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 export { tableChecksums } from './checksum.ts';

@@ -2,11 +2,12 @@ import { existsSync, rmSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../infra/log.ts';
 import { connectNats } from '../infra/nats/connection.ts';
-import { EVENTS_STREAM } from '../infra/nats/streams.ts';
+import { openOutputStore } from '../infra/nats/fleet.ts';
 import { tableChecksums } from './checksum.ts';
 import { closeReadModelDatabase } from './database.ts';
+import { createOutputEnricher } from './executions/output.ts';
 import { bulkCatchUp, openGeneration } from './generation.ts';
-import { PROJECTIONS } from './index.ts';
+import { eventLogSource } from './index.ts';
 
 /** What an offline build produced: the sequence it reached and a checksum per table. */
 export type OfflineBuild = { file: string; seq: number; checksums: Record<string, string> };
@@ -29,12 +30,12 @@ export const buildReadModelFile = async (options: {
     failFast: true,
   });
   try {
+    const enrich = createOutputEnricher(() => openOutputStore(nc));
     const source = {
       js: jetstream(nc),
       jsm: await jetstreamManager(nc),
-      stream: EVENTS_STREAM,
-      projections: PROJECTIONS,
       log: options.log,
+      sources: [eventLogSource(enrich)] as const,
     };
     const gen = await openGeneration(options.file, source);
     try {

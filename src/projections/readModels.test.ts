@@ -74,7 +74,16 @@ describe('read models', () => {
     const after = liveFile(server);
     expect(after).not.toBe(before);
     expect(checksumsOf(after)).toEqual(sums);
-    expect(Object.keys(sums)).toEqual(['event_log', 'jobs', 'projection_checkpoints', 'projection_errors']);
+    expect(Object.keys(sums)).toEqual([
+      'agent_heartbeats',
+      'agents',
+      'event_log',
+      'executions',
+      'jobs',
+      'projection_checkpoints',
+      'projection_errors',
+      'results',
+    ]);
   });
 
   it('come back the same after the SQLite files are deleted and the server restarts', async () => {

@@ -5,7 +5,17 @@ import { ulid } from 'ulid';
 import { backoffDelay } from '../infra/backoff.ts';
 import { countErrors, readCheckpoints } from './batchWriter.ts';
 import { closeReadModelDatabase } from './database.ts';
-import { bulkCatchUp, type Generation, type GenerationSource, openGeneration, resumeGeneration } from './generation.ts';
+import {
+  bulkCatchUp,
+  catchUpGeneration,
+  followGeneration,
+  type Generation,
+  type GenerationSource,
+  openGeneration,
+  projectionsOf,
+  resumeGeneration,
+  stopGeneration,
+} from './generation.ts';
 import { currentGeneration, nextGeneration, promoteGeneration, removeGenerations } from './generations.ts';
 import { createPositionSignal } from './positionSignal.ts';
 import type { Projection } from './projection.ts';
@@ -19,7 +29,15 @@ export type ReadModelsStatus = {
   state: 'starting' | 'building' | 'live' | 'stopped';
   file: string | undefined;
   seq: number;
-  projections: { name: string; version: number; seq: number; state: string; errors: number; error?: string }[];
+  projections: {
+    name: string;
+    version: number;
+    stream: string;
+    seq: number;
+    state: string;
+    errors: number;
+    error?: string;
+  }[];
   rebuild?: { seq: number; file: string };
 };
 
@@ -36,7 +54,8 @@ type Live = { gen: Generation; following: boolean };
 
 /** The server's read models: builds, follows and blue/green-rebuilds the SQLite generations. */
 export const createReadModels = (options: ReadModelsOptions) => {
-  const { dir, projections, log } = options;
+  const { dir, log } = options;
+  const projections = projectionsOf(options);
   let live: Live | undefined;
   let building: { file: string; gen?: Generation } | undefined;
   let rebuilding: Promise<void> | undefined;
@@ -47,7 +66,7 @@ export const createReadModels = (options: ReadModelsOptions) => {
     live = { gen, following: true };
     gen.runner.onApplied(signal.notify);
     signal.notify(gen.runner.position());
-    void gen.runner.follow();
+    followGeneration(gen);
   };
 
   // Builds a new generation beside the live one, then swaps: reads stay on the old file until the new one has caught up.
@@ -64,10 +83,10 @@ export const createReadModels = (options: ReadModelsOptions) => {
       await bulkCatchUp(gen);
       stopping.signal.throwIfAborted();
       if (old?.following === true) {
-        await old.gen.runner.stop();
+        await stopGeneration(old.gen);
         oldStopped = true;
       }
-      await gen.runner.catchUp();
+      await catchUpGeneration(gen);
       stopping.signal.throwIfAborted();
       promoteGeneration(dir, file);
       follow(gen);
@@ -85,7 +104,7 @@ export const createReadModels = (options: ReadModelsOptions) => {
 
   const discard = async (gen: Generation | undefined, file: string) => {
     if (gen !== undefined) {
-      await gen.runner.stop();
+      await stopGeneration(gen);
       await closeReadModelDatabase(gen.database);
     }
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
@@ -160,8 +179,8 @@ export const createReadModels = (options: ReadModelsOptions) => {
     status: (): ReadModelsStatus => statusOf(live, building, projections, stopping.signal.aborted),
     stop: async (): Promise<void> => {
       stopping.abort();
-      await building?.gen?.runner.stop();
-      await live?.gen.runner.stop();
+      if (building?.gen !== undefined) await stopGeneration(building.gen);
+      if (live !== undefined) await stopGeneration(live.gen);
       await rebuilding?.catch(() => {});
       if (live !== undefined) await closeReadModelDatabase(live.gen.database);
     },
@@ -182,20 +201,25 @@ const statusOf = (
   projections: readonly Projection[],
   stopped: boolean,
 ): ReadModelsStatus => {
-  const runner = live?.gen.runner.status();
   const errors = live === undefined ? new Map<string, number>() : countErrors(live.gen.database.sqlite);
+  const partOf = (name: string) => live?.gen.parts.find((part) => part.projections.some((p) => p.name === name));
   return {
     state: stopped ? 'stopped' : live === undefined ? (building === undefined ? 'starting' : 'building') : 'live',
     file: live?.gen.database.file,
-    seq: runner?.seq ?? 0,
-    projections: projections.map((p) => ({
-      name: p.name,
-      version: p.version,
-      seq: runner?.seq ?? 0,
-      state: live?.following === false ? 'frozen' : (runner?.state ?? 'stopped'),
-      errors: errors.get(p.name) ?? 0,
-      ...(runner?.error === undefined ? {} : { error: runner.error }),
-    })),
+    seq: live?.gen.runner.status().seq ?? 0,
+    projections: projections.map((p) => {
+      const part = partOf(p.name);
+      const runner = part?.runner.status();
+      return {
+        name: p.name,
+        version: p.version,
+        stream: part?.stream ?? '',
+        seq: runner?.seq ?? 0,
+        state: live?.following === false ? 'frozen' : (runner?.state ?? 'stopped'),
+        errors: errors.get(p.name) ?? 0,
+        ...(runner?.error === undefined ? {} : { error: runner.error }),
+      };
+    }),
     ...(building === undefined ? {} : { rebuild: { seq: building.gen?.runner.position() ?? 0, file: building.file } }),
   };
 };

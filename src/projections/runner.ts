@@ -18,6 +18,10 @@ export type RunnerOptions = {
   log: Logger;
   /** Events per transaction while replaying (live traffic commits as soon as it is caught up). */
   batchSize?: number;
+  /** Turns a message into events (default: an event-log commit). */
+  decode?: (m: { subject: string; seq: number; string(): string }) => RecordedEvent[];
+  /** Completes events before the (pure) projections see them, e.g. output kept in the object store. */
+  enrich?: (events: RecordedEvent[]) => Promise<void>;
 };
 
 /** A runner's health, for /health and `kanade projections status`. */
@@ -68,7 +72,7 @@ export const decodeMessage = (m: { subject: string; seq: number; string(): strin
 
 /** Creates a runner over an open read-model database. */
 export const createRunner = (options: RunnerOptions): ProjectionRunner => {
-  const { js, jsm, stream, sqlite, projections, log, batchSize = 10_000 } = options;
+  const { js, jsm, stream, sqlite, projections, log, batchSize = 10_000, decode = decodeMessage, enrich } = options;
   const writer = createBatchWriter(sqlite, projections);
   const stored = readCheckpoints(sqlite);
   let position = Math.min(...projections.map((p) => stored.find((c) => c.projection === p.name)?.seq ?? 0));
@@ -78,7 +82,8 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
   const abort = new AbortController();
   let running: Promise<void> | undefined;
 
-  const applied = (events: RecordedEvent[], lastSeq: number) => {
+  const applied = async (events: RecordedEvent[], lastSeq: number) => {
+    if (enrich !== undefined) await enrich(events);
     writer.apply(events, lastSeq);
     position = lastSeq;
     state = { seq: position, state: 'running' };
@@ -113,11 +118,11 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     let unflushed = 0;
     for await (const m of messages) {
       if (m.seq <= position) continue;
-      events.push(...decodeMessage(m));
+      events.push(...decode(m));
       unflushed++;
       const atEnd = m.info.pending === 0 || (stopAt !== undefined && m.seq >= stopAt);
       if (events.length >= batchSize || unflushed >= batchSize || atEnd) {
-        applied(events, m.seq);
+        await applied(events, m.seq);
         events = [];
         unflushed = 0;
       }

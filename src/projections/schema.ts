@@ -35,6 +35,77 @@ export type EventLogTable = {
 /** Last stream sequence each projection has applied, written in the same transaction as its rows. */
 export type ProjectionCheckpointsTable = { projection: string; version: number; seq: number };
 
+/** An enrolled agent: identity at enrollment and the groups operators set. Liveness comes from heartbeats. */
+export type AgentsTable = {
+  pc_id: string;
+  hostname: string;
+  os: string;
+  arch: string;
+  enrolled_version: string;
+  groups: string;
+  enrolled_at: string;
+  groups_set_at: string | null;
+  groups_set_by: string | null;
+  seq: number;
+};
+
+/** The last heartbeat of each agent (from KANADE_HEARTBEATS, which keeps one per agent). */
+export type AgentHeartbeatsTable = {
+  pc_id: string;
+  at: string;
+  agent_version: string;
+  hostname: string;
+  os: string;
+  running: number;
+  seq: number;
+};
+
+/** One exec (a job or an ad-hoc script on a target), with its command and live counters. */
+export type ExecutionsTable = {
+  exec_id: string;
+  kind: string;
+  job_id: string;
+  version: string;
+  request_id: string;
+  target: string;
+  pcs: string;
+  target_count: number;
+  command: string;
+  requested_at: string;
+  requested_by: string;
+  via: string | null;
+  dispatched_at: string | null;
+  subjects: string | null;
+  kill_requested_at: string | null;
+  killed_by: string | null;
+  kill_reason: string | null;
+  started: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  status: string;
+  seq: number;
+};
+
+/** One run of one command on one PC (kanade's field names). Output is complete, also when it overflowed. */
+export type ResultsTable = {
+  result_id: string;
+  exec_id: string;
+  request_id: string;
+  job_id: string;
+  version: string;
+  pc_id: string;
+  exit_code: number | null;
+  outcome: string | null;
+  reason: string | null;
+  stdout: string;
+  stderr: string;
+  started_at: string | null;
+  finished_at: string | null;
+  seq: number;
+};
+
 /** An event a projection threw on: skipped by that projection, recorded here, counted in /health. */
 export type ProjectionErrorsTable = { projection: string; seq: number; idx: number; type: string; error: string };
 
@@ -42,6 +113,10 @@ export type ProjectionErrorsTable = { projection: string; seq: number; idx: numb
 export type ReadModels = {
   jobs: JobsTable;
   event_log: EventLogTable;
+  agents: AgentsTable;
+  agent_heartbeats: AgentHeartbeatsTable;
+  executions: ExecutionsTable;
+  results: ResultsTable;
   projection_checkpoints: ProjectionCheckpointsTable;
   projection_errors: ProjectionErrorsTable;
 };
@@ -53,4 +128,8 @@ export type ProjectedTable = Exclude<keyof ReadModels, 'projection_checkpoints' 
 export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof ReadModels[T] & string)[] } = {
   jobs: ['job_id'],
   event_log: ['seq', 'idx'],
+  agents: ['pc_id'],
+  agent_heartbeats: ['pc_id'],
+  executions: ['exec_id'],
+  results: ['result_id'],
 };

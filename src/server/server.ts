@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { ObjectStore } from '@nats-io/obj';
 import { ulid } from 'ulid';
 import { createApp } from '../api/app.ts';
 import type { AuthMode } from '../api/env.ts';
@@ -9,8 +10,12 @@ import { retryForever } from '../infra/backoff.ts';
 import { jetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { connectNats } from '../infra/nats/connection.ts';
-import { EVENTS_STREAM, ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
-import { createReadModels, PROJECTIONS } from '../projections/index.ts';
+import { ensureFleetResources, openOutputStore, openViews } from '../infra/nats/fleet.ts';
+import { ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
+import { createOutputEnricher } from '../projections/executions/output.ts';
+import { createReadModels, eventLogSource, heartbeatSource } from '../projections/index.ts';
+import { startDispatcher } from './dispatcher.ts';
+import { startViewsWriter } from './viewsWriter.ts';
 
 /** What `kanade server` needs to run. */
 export type ServerConfig = {
@@ -33,7 +38,8 @@ export type RunningServer = {
 
 /**
  * Starts the server roles: connects to NATS (waiting for it if it is not up yet), creates or updates
- * the event stream, builds and follows the read models, and serves the HTTP API.
+ * the streams, KV views and object store, builds and follows the read models, keeps the agents' views
+ * current, dispatches execs, and serves the HTTP API.
  */
 export const startServer = async (config: ServerConfig): Promise<RunningServer> => {
   const { log } = config;
@@ -41,24 +47,39 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
   const nc = await connectNats({ url: config.natsUrl, name: 'kanade-server', log: log.child('nats') });
   const jsm = await retryForever('open JetStream', () => jetstreamManager(nc), log);
   await retryForever('create or update the event stream', () => ensureStream(jsm, eventsStreamConfig(), log), log);
+  await retryForever('create or update the fleet resources', () => ensureFleetResources(nc, jsm, log), log);
   const js = jetstream(nc);
+  const views = await retryForever('open the agent views', () => openViews(nc), log);
+  let output: Promise<ObjectStore> | undefined;
+  const outputStore = () => (output ??= openOutputStore(nc));
+  const store = jetStreamEventStore(js, jsm);
   const readModels = createReadModels({
     dir: join(config.dataDir, 'readmodels'),
     js,
     jsm,
-    stream: EVENTS_STREAM,
-    projections: PROJECTIONS,
     log: log.child('projections'),
+    sources: [eventLogSource(createOutputEnricher(outputStore)), heartbeatSource],
   });
   const starting = readModels.start().catch((error: unknown) => log.error('read models failed to start', { error }));
+  const viewsWriter = startViewsWriter({ js, views, log: log.child('views') });
+  const now = () => new Date();
+  const dispatcher = startDispatcher({
+    readModels,
+    store,
+    js,
+    nc,
+    pins: views.pins,
+    log: log.child('dispatcher'),
+    now,
+  });
   const app = createApp({
     nc,
     jsm,
-    store: jetStreamEventStore(js, jsm),
+    store,
     readModels,
     auth: config.auth,
     log: log.child('api'),
-    now: () => new Date(),
+    now,
     newId: ulid,
     ...(config.minSeqWaitMs === undefined ? {} : { minSeqWaitMs: config.minSeqWaitMs }),
   });
@@ -71,6 +92,8 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     readModels,
     close: async () => {
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await dispatcher.stop();
+      await viewsWriter.stop();
       await readModels.stop();
       await starting;
       await nc.drain().catch(() => {});

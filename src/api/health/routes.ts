@@ -2,20 +2,22 @@ import { Hono } from 'hono';
 import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 
-/** `/health`: is NATS reachable, and how far behind the stream is each projection. No token needed. */
+/** `/health`: is NATS reachable, and how far behind its stream is each projection. No token needed. */
 export const healthRoutes = (deps: ApiDeps) =>
   new Hono<ApiEnv>().get('/', async (c) => {
-    const head = await streamHead(deps);
     const models = deps.readModels.status();
+    const streams = [...new Set([EVENTS_STREAM, ...models.projections.map((p) => p.stream).filter(Boolean)])];
+    const heads = new Map(await Promise.all(streams.map(async (s) => [s, await streamHead(deps, s)] as const)));
+    const head = heads.get(EVENTS_STREAM);
     const nats = {
       connected: head !== undefined,
       server: deps.nc.info?.server_name ?? null,
       version: deps.nc.info?.version ?? null,
     };
-    const projections = models.projections.map((p) => ({
-      ...p,
-      lag: head === undefined ? null : Math.max(0, head - p.seq),
-    }));
+    const projections = models.projections.map((p) => {
+      const last = heads.get(p.stream);
+      return { ...p, lag: last === undefined ? null : Math.max(0, last - p.seq) };
+    });
     const healthy = nats.connected && models.state === 'live' && projections.every((p) => p.state !== 'failed');
     const body = {
       status: healthy ? 'ok' : 'degraded',
@@ -31,10 +33,10 @@ export const healthRoutes = (deps: ApiDeps) =>
     return c.json(body, healthy ? 200 : 503);
   });
 
-const streamHead = async (deps: ApiDeps): Promise<number | undefined> => {
+const streamHead = async (deps: ApiDeps, stream: string): Promise<number | undefined> => {
   if (deps.nc.isClosed()) return undefined;
   try {
-    return (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+    return (await deps.jsm.streams.info(stream)).state.last_seq;
   } catch {
     return undefined;
   }

@@ -238,6 +238,9 @@ describe('the API edge', () => {
     expect(res.body.projections.map((p: { name: string; lag: number }) => [p.name, p.lag])).toEqual([
       ['jobs', 0],
       ['event_log', 0],
+      ['agents', 0],
+      ['executions', 0],
+      ['agent_heartbeats', 0],
     ]);
   });
 });

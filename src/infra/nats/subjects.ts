@@ -40,3 +40,6 @@ export const pingSubject = (pcId: string): string => `kanade.agent.${encodeToken
 
 /** Core subject a kill is announced on; agents listen while they run a command of the exec. */
 export const killSubject = (execId: string): string => `kanade.kill.${execId}`;
+
+/** The KV key of an agent in the groups view (pc ids may hold characters KV keys do not take). */
+export const groupsKey = (pcId: string): string => encodeToken(pcId);

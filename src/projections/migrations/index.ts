@@ -1,9 +1,11 @@
 import type { Migration } from 'kysely/migration';
 import { catalog } from './2026_11_22_0001_catalog.ts';
 import { projectionErrors } from './2026_11_22_0002_projection_errors.ts';
+import { fleet } from './2026_11_22_0003_fleet.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_catalog': catalog,
   '2026_11_22_0002_projection_errors': projectionErrors,
+  '2026_11_22_0003_fleet': fleet,
 };

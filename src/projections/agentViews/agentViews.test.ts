@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { RecordedEvent } from '../../infra/eventStore/index.ts';
+import { viewChanges } from './agentViews.ts';
+
+const at = (type: string, data: Record<string, unknown>): RecordedEvent => ({
+  type,
+  data,
+  schema: 1,
+  seq: 7,
+  index: 0,
+  stream: 'x-y',
+  commitId: 'c',
+  actor: 'alice',
+  at: '2026-11-22T10:00:00.000Z',
+});
+const key = (pc: string) => `k:${pc}`;
+
+describe('agent views', () => {
+  it('mark registered and unrevoked jobs active, revoked and deleted ones revoked', () => {
+    expect(viewChanges(at('JobRegistered', { job_id: 'a' }), key)).toEqual([
+      { bucket: 'jobStatus', key: 'a', value: 'ACTIVE' },
+    ]);
+    expect(viewChanges(at('JobRevoked', { job_id: 'a' }), key)).toEqual([
+      { bucket: 'jobStatus', key: 'a', value: 'REVOKED' },
+    ]);
+    expect(viewChanges(at('JobDeleted', { job_id: 'a' }), key)).toEqual([
+      { bucket: 'jobStatus', key: 'a', value: 'REVOKED' },
+    ]);
+    expect(viewChanges(at('JobUnrevoked', { job_id: 'a' }), key)).toEqual([
+      { bucket: 'jobStatus', key: 'a', value: 'ACTIVE' },
+    ]);
+  });
+
+  it('leave a revoked job revoked when it is updated', () =>
+    expect(viewChanges(at('JobUpdated', { job_id: 'a' }), key)).toEqual([]));
+
+  it('publish group membership under the agent key', () =>
+    expect(viewChanges(at('AgentGroupsSet', { pc_id: 'pc.1', groups: ['a', 'b'] }), key)).toEqual([
+      { bucket: 'groups', key: 'k:pc.1', value: '{"groups":["a","b"]}' },
+    ]));
+
+  it('mark killed execs with who and when', () =>
+    expect(viewChanges(at('KillRequested', { exec_id: 'e1', reason: 'oops' }), key)).toEqual([
+      { bucket: 'kills', key: 'e1', value: '{"at":"2026-11-22T10:00:00.000Z","by":"alice","reason":"oops"}' },
+    ]));
+});

@@ -1,0 +1,37 @@
+import type { AgentEvent } from '../../domain/agents/index.ts';
+import type { KillRequested } from '../../domain/execs/index.ts';
+import type { JobEvent } from '../../domain/jobs/index.ts';
+import type { RecordedEvent } from '../../infra/eventStore/index.ts';
+
+/** A change to one of the KV views agents read; `value` null deletes the key. */
+export type ViewChange = { bucket: 'jobStatus' | 'groups' | 'kills'; key: string; value: string | null };
+
+/**
+ * What each event means for the agents' views: job status (a deleted job counts as revoked, so
+ * retained commands for it are skipped), group membership, and kill markers. Version pins are written
+ * by the dispatcher itself, right before it publishes, so no pin can arrive after its command.
+ */
+export const viewChanges = (event: RecordedEvent, groupsKey: (pcId: string) => string): ViewChange[] => {
+  const e = event as unknown as RecordedEvent & (JobEvent | AgentEvent | KillRequested);
+  switch (e.type) {
+    case 'JobRegistered':
+    case 'JobUnrevoked':
+      return [{ bucket: 'jobStatus', key: e.data.job_id, value: 'ACTIVE' }];
+    case 'JobRevoked':
+    case 'JobDeleted':
+      return [{ bucket: 'jobStatus', key: e.data.job_id, value: 'REVOKED' }];
+    case 'AgentEnrolled':
+    case 'AgentGroupsSet':
+      return [{ bucket: 'groups', key: groupsKey(e.data.pc_id), value: JSON.stringify({ groups: e.data.groups }) }];
+    case 'KillRequested':
+      return [
+        {
+          bucket: 'kills',
+          key: e.data.exec_id,
+          value: JSON.stringify({ at: event.at, by: event.actor, reason: e.data.reason ?? null }),
+        },
+      ];
+    default:
+      return [];
+  }
+};
