@@ -7,7 +7,7 @@ import { connect } from '@nats-io/transport-node';
 import type { JobEvent, JobManifest } from '../src/domain/jobs/index.ts';
 import { encodeCommit, subjectOf } from '../src/infra/eventStore/index.ts';
 import { silentLogger } from '../src/infra/log.ts';
-import { EVENTS_STREAM, ensureStream, eventsStreamConfig } from '../src/infra/nats/streams.ts';
+import { ensureStream, eventsStreamConfig } from '../src/infra/nats/streams.ts';
 import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
 import { bulkCatchUp, closeReadModelDatabase, eventLogSource, openGeneration } from '../src/projections/index.ts';
 import { describeMachine } from './machine.ts';

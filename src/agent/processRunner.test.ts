@@ -31,13 +31,13 @@ const alive = (pattern: string): boolean => {
 describe('process runner', () => {
   it('captures stdout, stderr and the exit code', async () => {
     const r = await runProcess(cmd('echo out; echo err >&2; exit 3'), new AbortController().signal);
-    expect(r).toEqual({ exitCode: 3, timedOut: false, killed: false, stdout: 'out', stderr: 'err' });
+    expect(r).toEqual({ exitCode: 3, timedOut: false, killed: false, stdout: 'out\n', stderr: 'err\n' });
   });
 
   it('runs bash in the requested working directory', async () => {
     const dir = realpathSync(mkdtempSync(join(tmpdir(), 'kanade-cwd-')));
     const r = await runProcess(cmd('echo "$PWD" "$0"', { shell: 'bash', cwd: dir }), new AbortController().signal);
-    expect(r.stdout).toBe(`${dir} bash`);
+    expect(r.stdout).toBe(`${dir} bash\n`);
   });
 
   it('kills the whole process tree on kill, grandchildren included', async () => {

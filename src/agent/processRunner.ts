@@ -29,6 +29,7 @@ export const runProcess: Executor = async (command, signal) => {
     maxBuffer: MAX_CAPTURE_BYTES,
     windowsHide: true,
     encoding: 'utf8',
+    stripFinalNewline: false, // output is recorded exactly as the script wrote it
     env: { KANADE_EXEC_ID: command.exec_id, KANADE_JOB_ID: command.id, KANADE_JOB_VERSION: command.version },
   });
   let timedOut = false;

@@ -1,15 +1,18 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import { agentRoutes } from './agents/routes.ts';
 import { authenticate } from './auth.ts';
 import { consistentReads } from './consistency.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { eventRoutes } from './events/routes.ts';
+import { execRoutes, executionRoutes } from './execs/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { catalogProblem } from './jobs/problems.ts';
 import { jobRoutes } from './jobs/routes.ts';
 import { problemResponse, toProblem } from './problem.ts';
 import { projectionRoutes } from './projections/routes.ts';
+import { resultRoutes } from './results/routes.ts';
 
 /** The HTTP API: queries read SQLite read models, writes become events; every error is problem+json. */
 export const createApp = (deps: ApiDeps) =>
@@ -20,6 +23,10 @@ export const createApp = (deps: ApiDeps) =>
     .use('/api/*', consistentReads(deps))
     .use('/api/*', limitBodies)
     .route('/api/jobs', jobRoutes(deps))
+    .route('/api', execRoutes(deps))
+    .route('/api/executions', executionRoutes(deps))
+    .route('/api/results', resultRoutes(deps))
+    .route('/api/agents', agentRoutes(deps))
     .route('/api/events', eventRoutes(deps))
     .route('/api/projections', projectionRoutes(deps))
     .notFound((c) => problemResponse(c, { type: 'about:blank', title: 'Not Found', status: 404 }))

@@ -1,4 +1,7 @@
+import { agentCommand } from './commands/agent.ts';
+import { agentCommands } from './commands/agents.ts';
 import { eventCommands } from './commands/events.ts';
+import { execCommands } from './commands/exec.ts';
 import { jobCommands } from './commands/job.ts';
 import { projectionCommands } from './commands/projections.ts';
 import { serverCommands } from './commands/server.ts';
@@ -14,6 +17,14 @@ const untilInterrupted = () =>
 
 process.exitCode = await runCli(
   process.argv.slice(2),
-  [...serverCommands, ...jobCommands, ...eventCommands, ...projectionCommands],
+  [
+    ...serverCommands,
+    agentCommand,
+    ...jobCommands,
+    ...execCommands,
+    ...agentCommands,
+    ...eventCommands,
+    ...projectionCommands,
+  ],
   { config: readConfig(process.env), io: { out: process.stdout, err: process.stderr }, untilInterrupted },
 );

@@ -31,6 +31,8 @@ export const heartbeatSource: SourceSpec = {
   decode: decodeHeartbeat,
 };
 
+export type { AgentFilter, AgentView } from './agents/queries.ts';
+export { getAgent, listAgents, ONLINE_WINDOW_MS } from './agents/queries.ts';
 export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 export { tableChecksums } from './checksum.ts';
 export type { ReadModelDatabase } from './database.ts';
@@ -38,6 +40,8 @@ export { closeReadModelDatabase, openReadModelDatabase } from './database.ts';
 export type { EventFilter } from './eventLog/queries.ts';
 export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';
+export type { ExecutionView, ResultFilter, ResultView } from './executions/queries.ts';
+export { getExecution, getResult, listExecutions, listResults } from './executions/queries.ts';
 export type { Generation, GenerationSource } from './generation.ts';
 export { bulkCatchUp, openGeneration } from './generation.ts';
 export { currentGeneration } from './generations.ts';

@@ -19,7 +19,7 @@ export type RunnerOptions = {
   /** Events per transaction while replaying (live traffic commits as soon as it is caught up). */
   batchSize?: number;
   /** Turns a message into events (default: an event-log commit). */
-  decode?: (m: { subject: string; seq: number; string(): string }) => RecordedEvent[];
+  decode?: (m: StreamMessage) => RecordedEvent[];
   /** Completes events before the (pure) projections see them, e.g. output kept in the object store. */
   enrich?: (events: RecordedEvent[]) => Promise<void>;
 };
@@ -47,8 +47,11 @@ export type ProjectionRunner = {
 // manifest with a 256 KiB script). (A byte-bounded pull hangs against nats-server 2.9 with this client.)
 const PULL_MESSAGES = 500;
 
+/** A stream message as decoders see it (a JsMsg, or a stored message in tests and tools). */
+export type StreamMessage = { subject: string; seq: number; string(): string; timestamp?: string };
+
 /** Decodes a message; a commit nobody can read becomes one `$Unreadable` event, recorded, never a stall. */
-export const decodeMessage = (m: { subject: string; seq: number; string(): string }): RecordedEvent[] => {
+export const decodeMessage = (m: StreamMessage): RecordedEvent[] => {
   const stream = streamNameOf(m.subject) ?? m.subject;
   try {
     return decodeCommit(stream, m.seq, m.string());

@@ -52,7 +52,10 @@ export type AgentsTable = {
 /** The last heartbeat of each agent (from KANADE_HEARTBEATS, which keeps one per agent). */
 export type AgentHeartbeatsTable = {
   pc_id: string;
+  /** When the broker stored the heartbeat (server time). */
   at: string;
+  /** The agent's own clock when it sent it. */
+  sent_at: string;
   agent_version: string;
   hostname: string;
   os: string;

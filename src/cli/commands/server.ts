@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import type { AuthMode } from '../../api/env.ts';
-import { createLogger, type LogLevel } from '../../infra/log.ts';
+import { createLogger, type Logger, type LogLevel } from '../../infra/log.ts';
 import { findNatsServer, type NatsServerProcess, startNatsServer } from '../../infra/natsServer.ts';
 import { loadOrCreateToken, tokenFile } from '../../server/token.ts';
 import { boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
@@ -81,36 +81,36 @@ export const serverCommands: CommandSpec[] = [
   },
   {
     path: ['dev'],
-    usage: 'kanade dev [--data-dir DIR] [--listen host:port]',
-    summary: 'A sandbox: spawns nats-server (unless KANADE_NATS_URL is set) and runs the server',
-    options: { 'data-dir': { type: 'string' }, listen: { type: 'string' } },
+    usage: 'kanade dev [--agents N] [--data-dir DIR] [--listen host:port]',
+    summary: 'A sandbox: spawns nats-server (unless KANADE_NATS_URL is set), runs the server and N local agents',
+    options: { agents: { type: 'string' }, 'data-dir': { type: 'string' }, listen: { type: 'string' } },
     run: async (args, ctx) => {
       const dataDir = stringFlag(args, 'data-dir') ?? ctx.config.dataDir;
+      const agentCount = devAgentCount(stringFlag(args, 'agents'));
       const nats = ctx.config.natsUrlFromEnv ? undefined : await spawnNats(ctx.config, join(dataDir, 'nats'));
       try {
         const natsUrl = nats?.url ?? ctx.config.natsUrl;
-        const { server, token } = await runServer(ctx, {
+        const { server, token, log } = await runServer(ctx, {
           natsUrl,
           dataDir,
           listen: stringFlag(args, 'listen') ?? ctx.config.listen,
           insecure: false,
         });
-        const where = relative(process.cwd(), dataDir) || dataDir;
+        const agents = await startDevAgents(ctx.config, { count: agentCount, dataDir, natsUrl, log });
         line(
           ctx.io.out,
-          [
-            '',
-            'kanade dev sandbox is up',
-            `  API     ${server.url}`,
-            `  token   ${token}   (saved in ${where}/token; the CLI reads it from there)`,
-            `  NATS    ${natsUrl}${nats === undefined ? '' : `   (JetStream store in ${where}/nats)`}`,
-            '  try     npx kanade job apply jobs/ && npx kanade job list',
-            '',
-            'Ctrl-C stops everything.',
-          ].join('\n'),
+          sandboxBanner({
+            url: server.url,
+            token,
+            natsUrl,
+            spawned: nats !== undefined,
+            dataDir,
+            agents: agents.map((a) => a.agent.pcId),
+          }),
         );
         await ctx.untilInterrupted();
         line(ctx.io.err, 'stopping…');
+        await Promise.all(agents.map((a) => a.stop()));
         await server.close();
       } finally {
         await nats?.stop();
@@ -119,6 +119,58 @@ export const serverCommands: CommandSpec[] = [
     },
   },
 ];
+
+const devAgentCount = (raw: string | undefined): number => {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 200) throw new UsageError('--agents must be a whole number from 0 to 200');
+  return n;
+};
+
+// dev-pc-1 is the canary, the others form wave1: enough to try groups and waves right away.
+const startDevAgents = async (
+  config: CliConfig,
+  o: { count: number; dataDir: string; natsUrl: string; log: Logger },
+) => {
+  const { runAgent } = await import('./agent.ts');
+  return Promise.all(
+    Array.from({ length: o.count }, (_, i) => {
+      const pcId = `dev-pc-${i + 1}`;
+      const settings = {
+        pcId,
+        groups: [i === 0 ? 'canary' : 'wave1'],
+        dataDir: join(o.dataDir, 'agents', pcId),
+        natsUrl: o.natsUrl,
+        heartbeatMs: 30_000,
+      };
+      return runAgent(settings, config, o.log.child(pcId));
+    }),
+  );
+};
+
+const sandboxBanner = (s: {
+  url: string;
+  token: string | undefined;
+  natsUrl: string;
+  spawned: boolean;
+  dataDir: string;
+  agents: string[];
+}) => {
+  const where = relative(process.cwd(), s.dataDir) || s.dataDir;
+  return [
+    '',
+    'kanade dev sandbox is up',
+    `  API     ${s.url}`,
+    `  token   ${s.token}   (saved in ${where}/token; the CLI reads it from there)`,
+    `  NATS    ${s.natsUrl}${s.spawned ? `   (JetStream store in ${where}/nats)` : ''}`,
+    ...(s.agents.length === 0
+      ? []
+      : [`  agents  ${s.agents.join(', ')}   (dev-pc-1 in group canary, the rest in wave1)`]),
+    '  try     npx kanade job apply jobs/ && npx kanade exec echo --all --wait',
+    '',
+    'Ctrl-C stops everything.',
+  ].join('\n');
+};
 
 // The sandbox prefers the usual port 4222 and falls back to any free one.
 const spawnNats = async (config: CliConfig, storeDir: string): Promise<NatsServerProcess> => {

@@ -5,4 +5,4 @@ export { ExecNotFound, execDecider } from './decider.ts';
 export type { ExecDispatched, ExecEvent, ExecKind, ExecRequested, KillRequested } from './events.ts';
 export { execStreamName } from './events.ts';
 export type { CommandAddress, KnownAgent, Resolution, Target } from './target.ts';
-export { addressesOf, isEmptyTarget, resolveTarget } from './target.ts';
+export { addressesOf, isEmptyTarget, normalizeTarget, resolveTarget } from './target.ts';

@@ -34,3 +34,14 @@ export const addressesOf = (target: Target): CommandAddress[] => [
 /** True when the target names at least one part. */
 export const isEmptyTarget = (target: Target): boolean =>
   target.all !== true && (target.groups ?? []).length === 0 && (target.pcs ?? []).length === 0;
+
+/** A target with only the parts that are set, lists sorted and unique (so equal targets serialize equally). */
+export const normalizeTarget = (t: {
+  all?: boolean | undefined;
+  groups?: string[] | undefined;
+  pcs?: string[] | undefined;
+}): Target => ({
+  ...(t.all === true ? { all: true } : {}),
+  ...((t.groups ?? []).length > 0 ? { groups: [...new Set(t.groups)].sort() } : {}),
+  ...((t.pcs ?? []).length > 0 ? { pcs: [...new Set(t.pcs)].sort() } : {}),
+});

@@ -2,9 +2,13 @@ import type { RecordedEvent } from '../../infra/eventStore/index.ts';
 import { decodeToken } from '../../infra/eventStore/index.ts';
 import { HEARTBEATS_PREFIX } from '../../infra/nats/subjects.ts';
 import { type Projection, put } from '../projection.ts';
+import type { StreamMessage } from '../runner.ts';
 
-/** Turns a heartbeat message into a `Heartbeat` event for the heartbeats projection (tolerant reader). */
-export const decodeHeartbeat = (m: { subject: string; seq: number; string(): string }): RecordedEvent[] => {
+/**
+ * Turns a heartbeat message into a `Heartbeat` event (tolerant reader). Liveness uses the time the
+ * broker stored it, not the agent's clock, so a skewed clock cannot make an agent look offline.
+ */
+export const decodeHeartbeat = (m: StreamMessage): RecordedEvent[] => {
   const pcId = decodeToken(m.subject.slice(HEARTBEATS_PREFIX.length + 1));
   let data: Record<string, unknown>;
   try {
@@ -12,17 +16,18 @@ export const decodeHeartbeat = (m: { subject: string; seq: number; string(): str
   } catch {
     return [];
   }
+  const received = m.timestamp === undefined ? String(data.at ?? '') : new Date(m.timestamp).toISOString();
   return [
     {
       type: 'Heartbeat',
       schema: 1,
-      data: { ...data, pc_id: pcId },
+      data: { ...data, pc_id: pcId, received_at: received },
       seq: m.seq,
       index: 0,
       stream: `heartbeat-${pcId}`,
       commitId: '',
       actor: `agent:${pcId}`,
-      at: String(data.at ?? ''),
+      at: received,
     },
   ];
 };
@@ -39,7 +44,8 @@ export const heartbeatsProjection: Projection = {
       : [
           put('agent_heartbeats', {
             pc_id: text(event.data.pc_id),
-            at: text(event.data.at),
+            at: text(event.data.received_at),
+            sent_at: text(event.data.at),
             agent_version: text(event.data.agent_version),
             hostname: text(event.data.hostname),
             os: text(event.data.os),

@@ -21,6 +21,7 @@ export const fleet: Migration = {
       .createTable('agent_heartbeats')
       .addColumn('pc_id', 'text', (c) => c.primaryKey())
       .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('sent_at', 'text', (c) => c.notNull())
       .addColumn('agent_version', 'text', (c) => c.notNull())
       .addColumn('hostname', 'text', (c) => c.notNull())
       .addColumn('os', 'text', (c) => c.notNull())

@@ -1,0 +1,41 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import { getResult, listResults, type ResultFilter } from '../../projections/index.ts';
+import type { ApiDeps, ApiEnv } from '../env.ts';
+import { RequestRejected } from '../errors.ts';
+import { integer } from '../query.ts';
+
+const STATUSES = ['success', 'failure', 'skipped', 'running'] as const;
+
+/** `/api/results`: one row per run and PC, newest first (kanade's filters). */
+export const resultRoutes = (deps: ApiDeps) =>
+  new Hono<ApiEnv>()
+    .get('/', async (c) => {
+      const q = c.req.query();
+      const status = q.status;
+      if (status !== undefined && !v.is(v.picklist(STATUSES), status)) {
+        throw new RequestRejected(400, 'bad-query', `status must be one of ${STATUSES.join(', ')}`, [
+          { path: 'status', message: `must be one of ${STATUSES.join(', ')}` },
+        ]);
+      }
+      if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) {
+        throw new RequestRejected(400, 'bad-query', 'since must be an RFC 3339 time', [
+          { path: 'since', message: 'must be an RFC 3339 time' },
+        ]);
+      }
+      const filter: ResultFilter = {
+        limit: integer('limit', q.limit, 1, 1000) ?? 50,
+        ...(q.pc_id === undefined ? {} : { pc_id: q.pc_id }),
+        ...(q.job_id === undefined ? {} : { job_id: q.job_id }),
+        ...(q.exec_id === undefined ? {} : { exec_id: q.exec_id }),
+        ...(status === undefined ? {} : { status: status as ResultFilter['status'] & string }),
+        ...(q.since === undefined ? {} : { since: new Date(q.since).toISOString() }),
+      };
+      return c.json({ results: await listResults(deps.readModels.db(), filter) });
+    })
+    .get('/:resultId', async (c) => {
+      const result = await getResult(deps.readModels.db(), c.req.param('resultId'));
+      if (result === undefined)
+        throw new RequestRejected(404, 'result-not-found', `no result ${c.req.param('resultId')}`);
+      return c.json(result);
+    });

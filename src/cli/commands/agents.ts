@@ -1,0 +1,179 @@
+import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
+import { ApiProblem, UsageError } from '../errors.ts';
+import { line, table, writeJson } from '../output.ts';
+
+type Agent = {
+  pc_id: string;
+  hostname: string;
+  os: string;
+  agent_version: string;
+  groups: string[];
+  online: boolean;
+  last_heartbeat: string | null;
+  running: number;
+};
+type Result = {
+  result_id: string;
+  job_id: string;
+  outcome: string | null;
+  exit_code: number | null;
+  finished_at: string | null;
+  pc_id: string;
+  exec_id: string;
+  reason: string | null;
+};
+
+/** `kanade agents …` and `kanade ping`. */
+export const agentCommands: CommandSpec[] = [
+  {
+    path: ['agents', 'list'],
+    usage: 'kanade agents list [--status online|offline] [--group G] [--q TEXT] [--limit N] [--offset N] [--json]',
+    summary: 'The fleet: who is online, versions, groups',
+    options: {
+      status: { type: 'string' },
+      group: { type: 'string' },
+      q: { type: 'string' },
+      limit: { type: 'string' },
+      offset: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    run: async (args, ctx) => {
+      const page = await ctx.client().get<{ agents: Agent[]; total: number }>('/api/agents', {
+        status: stringFlag(args, 'status'),
+        group: stringFlag(args, 'group'),
+        q: stringFlag(args, 'q'),
+        limit: stringFlag(args, 'limit'),
+        offset: stringFlag(args, 'offset'),
+      });
+      if (boolFlag(args, 'json')) writeJson(ctx.io, page);
+      else {
+        line(
+          ctx.io.out,
+          table(
+            ['PC', 'STATUS', 'VERSION', 'OS', 'GROUPS', 'LAST SEEN'],
+            page.agents.map((a) => [
+              a.pc_id,
+              a.online ? 'online' : 'offline',
+              a.agent_version,
+              a.os,
+              a.groups.join(','),
+              a.last_heartbeat,
+            ]),
+          ),
+        );
+        if (page.total > page.agents.length)
+          line(ctx.io.err, `${page.agents.length} of ${page.total} shown (--limit/--offset)`);
+      }
+      return 0;
+    },
+  },
+  {
+    path: ['agents', 'get'],
+    usage: 'kanade agents get <pc> [--json]',
+    summary: 'One agent and its recent results',
+    options: { json: { type: 'boolean' } },
+    run: async (args, ctx) => {
+      const [pc] = args.positionals;
+      if (pc === undefined) throw new UsageError('name a pc');
+      const agent = await ctx
+        .client()
+        .get<Agent & { recent_results: Result[] }>(`/api/agents/${encodeURIComponent(pc)}`);
+      if (boolFlag(args, 'json')) writeJson(ctx.io, agent);
+      else {
+        line(
+          ctx.io.out,
+          `${agent.pc_id}  ${agent.online ? 'online' : 'offline'}  ${agent.agent_version}  ${agent.os}  groups: ${agent.groups.join(', ') || '-'}`,
+        );
+        line(
+          ctx.io.out,
+          table(
+            ['JOB', 'OUTCOME', 'EXIT', 'FINISHED', 'EXEC'],
+            agent.recent_results.map((r) => [r.job_id, r.outcome ?? 'running', r.exit_code, r.finished_at, r.exec_id]),
+          ),
+        );
+      }
+      return 0;
+    },
+  },
+  {
+    path: ['agents', 'groups', 'set'],
+    usage: 'kanade agents groups set <pc> <group…>',
+    summary: 'Set the groups of an agent (it follows the change live); no groups clears them',
+    run: async (args, ctx) => {
+      const [pc, ...groups] = args.positionals;
+      if (pc === undefined) throw new UsageError('name a pc and its groups');
+      const res = await ctx
+        .client()
+        .send<{ status: string; groups: string[]; seq: number }>(
+          'PUT',
+          `/api/agents/${encodeURIComponent(pc)}/groups`,
+          { groups },
+        );
+      line(ctx.io.out, `${res.status} ${pc}: ${res.groups.join(', ') || '(no groups)'} (seq ${res.seq})`);
+      return 0;
+    },
+  },
+  {
+    path: ['ping'],
+    usage: 'kanade ping <pc>',
+    summary: 'Ask an agent to answer now (exit 1 when it does not within 5 s)',
+    run: async (args, ctx) => {
+      const [pc] = args.positionals;
+      if (pc === undefined) throw new UsageError('name a pc');
+      try {
+        const res = await ctx
+          .client()
+          .send<{ rtt_ms: number; heartbeat: { agent_version: string; running: number } }>(
+            'POST',
+            `/api/agents/${encodeURIComponent(pc)}/ping`,
+          );
+        line(
+          ctx.io.out,
+          `${pc} answered in ${res.rtt_ms} ms (agent ${res.heartbeat.agent_version}, ${res.heartbeat.running} running)`,
+        );
+        return 0;
+      } catch (error) {
+        if (error instanceof ApiProblem && error.status === 504) {
+          line(ctx.io.err, `${pc} did not answer`);
+          return 1;
+        }
+        throw error;
+      }
+    },
+  },
+  {
+    path: ['results'],
+    usage:
+      'kanade results [--pc P] [--job J] [--exec E] [--status success|failure|skipped|running] [--since TIME] [--limit N] [--json]',
+    summary: 'Results, newest first',
+    options: {
+      pc: { type: 'string' },
+      job: { type: 'string' },
+      exec: { type: 'string' },
+      status: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    run: async (args, ctx) => {
+      const { results } = await ctx.client().get<{ results: Result[] }>('/api/results', {
+        pc_id: stringFlag(args, 'pc'),
+        job_id: stringFlag(args, 'job'),
+        exec_id: stringFlag(args, 'exec'),
+        status: stringFlag(args, 'status'),
+        since: stringFlag(args, 'since'),
+        limit: stringFlag(args, 'limit'),
+      });
+      if (boolFlag(args, 'json')) writeJson(ctx.io, { results });
+      else
+        line(
+          ctx.io.out,
+          table(
+            ['PC', 'JOB', 'OUTCOME', 'EXIT', 'FINISHED', 'REASON'],
+            results.map((r) => [r.pc_id, r.job_id, r.outcome ?? 'running', r.exit_code, r.finished_at, r.reason ?? '']),
+          ),
+        );
+      return 0;
+    },
+  },
+];

@@ -1,0 +1,255 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDuration } from '../../domain/shared/index.ts';
+import type { ApiClient } from '../client.ts';
+import { boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import { UsageError } from '../errors.ts';
+import { type Io, line, table, writeJson } from '../output.ts';
+
+type Result = {
+  result_id: string;
+  pc_id: string;
+  exit_code: number | null;
+  outcome: string | null;
+  reason: string | null;
+  stderr: string;
+  stdout: string;
+};
+type Execution = {
+  exec_id: string;
+  job_id: string;
+  version: string;
+  status: string;
+  target_count: number;
+  done: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  running: number;
+  results: Result[];
+};
+
+const list = (raw: string | undefined) =>
+  (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const progress = (e: Execution) =>
+  `${e.done}/${e.target_count} done, ${e.succeeded} succeeded, ${e.failed} failed, ${e.skipped} skipped, ${e.running} running (${e.status})`;
+
+const finished = (e: Execution) => e.status === 'completed' || (e.status === 'killed' && e.running === 0);
+
+/** Polls an exec until it is finished (the server holds each request up to `wait` seconds), showing progress. */
+export const waitForExec = async (
+  client: ApiClient,
+  io: Io,
+  execId: string,
+  limitMs: number,
+  quiet = false,
+): Promise<Execution> => {
+  const tty = (io.err as NodeJS.WriteStream).isTTY === true;
+  let shown = '';
+  for (const end = Date.now() + limitMs; ; ) {
+    const e = await client.get<Execution>(`/api/executions/${execId}`, { wait: 5 });
+    const text = progress(e);
+    if (!quiet && text !== shown) io.err.write(tty ? `\r\u001b[2K${text}` : `${text}\n`);
+    shown = text;
+    if (finished(e) || Date.now() > end) {
+      if (!quiet && tty) io.err.write('\n');
+      return e;
+    }
+    await sleep(100);
+  }
+};
+
+const printFailures = (io: Io, e: Execution) => {
+  const bad = e.results.filter((r) => r.outcome !== null && r.outcome !== 'succeeded');
+  if (bad.length === 0) return;
+  line(
+    io.out,
+    table(
+      ['PC', 'OUTCOME', 'EXIT', 'REASON'],
+      bad.map((r) => [r.pc_id, r.outcome, r.exit_code, r.reason ?? lastLine(r.stderr)]),
+    ),
+  );
+};
+
+const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
+
+/** `kanade exec`, `kanade run`, `kanade kill`, `kanade executions …`. */
+export const execCommands: CommandSpec[] = [
+  {
+    path: ['exec'],
+    usage:
+      'kanade exec <job> (--all | --groups a,b | --pcs x,y) [--jitter 30s] [--starting-deadline 10m] [--wait] [--json]',
+    summary: 'Run a catalog job on a target; --wait follows it to the end (exit 1 if any PC failed)',
+    options: {
+      all: { type: 'boolean' },
+      groups: { type: 'string' },
+      pcs: { type: 'string' },
+      jitter: { type: 'string' },
+      'starting-deadline': { type: 'string' },
+      wait: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    run: async (args, ctx) => {
+      const [job, ...extra] = args.positionals;
+      if (job === undefined || extra.length > 0) throw new UsageError('name exactly one job');
+      const target = {
+        ...(boolFlag(args, 'all') ? { all: true } : {}),
+        ...(args.values.groups === undefined ? {} : { groups: list(stringFlag(args, 'groups')) }),
+        ...(args.values.pcs === undefined ? {} : { pcs: list(stringFlag(args, 'pcs')) }),
+      };
+      const jitter = stringFlag(args, 'jitter');
+      const deadline = stringFlag(args, 'starting-deadline');
+      const client = ctx.client();
+      const accepted = await client.send<{ exec_id: string; target_count: number; seq: number }>(
+        'POST',
+        `/api/exec/${encodeURIComponent(job)}`,
+        {
+          target,
+          ...(jitter === undefined ? {} : { jitter }),
+          ...(deadline === undefined ? {} : { starting_deadline: deadline }),
+        },
+      );
+      if (!boolFlag(args, 'wait')) {
+        if (boolFlag(args, 'json')) writeJson(ctx.io, accepted);
+        else line(ctx.io.out, `exec ${accepted.exec_id}: ${job} on ${accepted.target_count} agent(s)`);
+        return 0;
+      }
+      line(ctx.io.err, `exec ${accepted.exec_id}: ${job} on ${accepted.target_count} agent(s)`);
+      const done = await waitForExec(client, ctx.io, accepted.exec_id, 24 * 3_600_000, boolFlag(args, 'json'));
+      if (boolFlag(args, 'json')) writeJson(ctx.io, done);
+      else printFailures(ctx.io, done);
+      return done.failed > 0 || done.status === 'killed' ? 1 : 0;
+    },
+  },
+  {
+    path: ['run'],
+    usage: 'kanade run <pc> [--shell sh] [--timeout 60s] -- <script…>',
+    summary: 'Run an ad-hoc script on one PC (recorded like any exec); prints its output and exits with its exit code',
+    options: { shell: { type: 'string' }, timeout: { type: 'string' }, cwd: { type: 'string' } },
+    run: async (args, ctx) =>
+      runAdhoc(
+        args.positionals,
+        { shell: stringFlag(args, 'shell'), timeout: stringFlag(args, 'timeout'), cwd: stringFlag(args, 'cwd') },
+        ctx,
+      ),
+  },
+  {
+    path: ['kill'],
+    usage: 'kanade kill <exec_id> [--reason TEXT]',
+    summary: 'Kill an exec: running processes (and their children) are killed, unstarted ones never start',
+    options: { reason: { type: 'string' } },
+    run: async (args, ctx) => {
+      const [execId] = args.positionals;
+      if (execId === undefined || args.positionals.length !== 1) throw new UsageError('name exactly one exec id');
+      const reason = stringFlag(args, 'reason');
+      const res = await ctx
+        .client()
+        .send<{ status: string; seq: number }>(
+          'POST',
+          `/api/executions/${encodeURIComponent(execId)}/kill`,
+          reason === undefined ? {} : { reason },
+        );
+      line(ctx.io.out, `${res.status} ${execId} (seq ${res.seq})`);
+      return 0;
+    },
+  },
+  {
+    path: ['executions', 'list'],
+    usage: 'kanade executions list [--job J] [--status S] [--limit N] [--json]',
+    summary: 'Recent executions with their progress, newest first',
+    options: {
+      job: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    run: async (args, ctx) => {
+      const { executions } = await ctx
+        .client()
+        .get<{ executions: (Execution & { requested_at: string; requested_by: string })[] }>('/api/executions', {
+          job_id: stringFlag(args, 'job'),
+          status: stringFlag(args, 'status'),
+          limit: stringFlag(args, 'limit'),
+        });
+      if (boolFlag(args, 'json')) writeJson(ctx.io, { executions });
+      else
+        line(
+          ctx.io.out,
+          table(
+            ['EXEC', 'JOB', 'VERSION', 'STATUS', 'DONE', 'FAILED', 'BY', 'AT'],
+            executions.map((e) => [
+              e.exec_id,
+              e.job_id,
+              e.version,
+              e.status,
+              `${e.done}/${e.target_count}`,
+              e.failed,
+              e.requested_by,
+              e.requested_at,
+            ]),
+          ),
+        );
+      return 0;
+    },
+  },
+  {
+    path: ['executions', 'get'],
+    usage: 'kanade executions get <exec_id> [--json]',
+    summary: 'One execution with every agent’s result',
+    options: { json: { type: 'boolean' } },
+    run: async (args, ctx) => {
+      const [execId] = args.positionals;
+      if (execId === undefined) throw new UsageError('name an exec id');
+      const e = await ctx.client().get<Execution>(`/api/executions/${encodeURIComponent(execId)}`);
+      if (boolFlag(args, 'json')) writeJson(ctx.io, e);
+      else {
+        line(ctx.io.out, `${e.exec_id}  ${e.job_id} ${e.version}  ${progress(e)}`);
+        line(
+          ctx.io.out,
+          table(
+            ['PC', 'OUTCOME', 'EXIT', 'REASON'],
+            e.results.map((r) => [r.pc_id, r.outcome ?? 'running', r.exit_code, r.reason ?? '']),
+          ),
+        );
+      }
+      return 0;
+    },
+  },
+];
+
+const runAdhoc = async (
+  positionals: string[],
+  o: { shell?: string | undefined; timeout?: string | undefined; cwd?: string | undefined },
+  ctx: CliContext,
+) => {
+  const [pc, ...scriptParts] = positionals;
+  if (pc === undefined || scriptParts.length === 0)
+    throw new UsageError('name a pc and a script: kanade run <pc> -- <script…>');
+  const client = ctx.client();
+  const timeout = o.timeout ?? '60s';
+  const accepted = await client.send<{ exec_id: string }>('POST', '/api/run', {
+    pc_id: pc,
+    script: scriptParts.join(' '),
+    timeout,
+    ...(o.shell === undefined ? {} : { shell: o.shell }),
+    ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
+  });
+  // Wait as long as the script may run, plus time for the agent to start it and report.
+  const e = await waitForExec(client, ctx.io, accepted.exec_id, (parseDuration(timeout) ?? 60) * 1000 + 30_000, true);
+  const result = e.results.find((r) => r.outcome !== null);
+  if (result === undefined) {
+    line(
+      ctx.io.err,
+      `no result from ${pc} yet (exec ${accepted.exec_id}); it runs when the agent is back: kanade executions get ${accepted.exec_id}`,
+    );
+    return 1;
+  }
+  const full = await client.get<Result>(`/api/results/${result.result_id}`);
+  ctx.io.out.write(full.stdout);
+  ctx.io.err.write(full.stderr);
+  const code = full.exit_code ?? 1;
+  return code >= 0 && code <= 255 ? code : 1;
+};

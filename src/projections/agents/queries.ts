@@ -1,0 +1,95 @@
+import { type Kysely, sql } from 'kysely';
+import type { ReadModels } from '../schema.ts';
+
+/** An agent counts as online when it has sent a heartbeat within this window (kanade's 2 minutes). */
+export const ONLINE_WINDOW_MS = 120_000;
+
+/** An agent as the API shows it. */
+export type AgentView = {
+  pc_id: string;
+  hostname: string;
+  os: string;
+  arch: string;
+  agent_version: string;
+  groups: string[];
+  enrolled_at: string;
+  last_heartbeat: string | null;
+  online: boolean;
+  running: number;
+};
+
+/** Filters for listing agents; `now` decides who is online. */
+export type AgentFilter = {
+  now: Date;
+  status?: 'online' | 'offline';
+  group?: string;
+  /** Substring of the pc id or host name. */
+  q?: string;
+  version?: string;
+  limit: number;
+  offset: number;
+};
+
+const base = (db: Kysely<ReadModels>, cutoff: string) =>
+  db
+    .selectFrom('agents as a')
+    .leftJoin('agent_heartbeats as h', 'h.pc_id', 'a.pc_id')
+    .select([
+      'a.pc_id',
+      'a.hostname',
+      'a.os',
+      'a.arch',
+      'a.groups',
+      'a.enrolled_at',
+      'a.enrolled_version',
+      'h.agent_version',
+      'h.at as last_heartbeat',
+      'h.running',
+      sql<number>`coalesce(h.at >= ${cutoff}, 0)`.as('online'),
+    ]);
+
+/** Agents matching the filter, by pc id, with the total count before paging (the server filters, not the page). */
+export const listAgents = async (
+  db: Kysely<ReadModels>,
+  f: AgentFilter,
+): Promise<{ agents: AgentView[]; total: number }> => {
+  const cutoff = new Date(f.now.getTime() - ONLINE_WINDOW_MS).toISOString();
+  let query = base(db, cutoff);
+  if (f.status === 'online') query = query.where('h.at', '>=', cutoff);
+  if (f.status === 'offline') query = query.where((eb) => eb.or([eb('h.at', 'is', null), eb('h.at', '<', cutoff)]));
+  if (f.group !== undefined)
+    query = query.where(sql<boolean>`exists (select 1 from json_each(a.groups) where value = ${f.group})`);
+  if (f.q !== undefined)
+    query = query.where((eb) => eb.or([eb('a.pc_id', 'like', `%${f.q}%`), eb('a.hostname', 'like', `%${f.q}%`)]));
+  if (f.version !== undefined)
+    query = query.where((eb) => eb.fn.coalesce('h.agent_version', 'a.enrolled_version'), '=', f.version);
+  const rows = await query.orderBy('a.pc_id').limit(f.limit).offset(f.offset).execute();
+  const { total } = await query
+    .clearSelect()
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .executeTakeFirstOrThrow();
+  return { agents: rows.map(toView), total };
+};
+
+/** One agent, or undefined. */
+export const getAgent = async (db: Kysely<ReadModels>, pcId: string, now: Date): Promise<AgentView | undefined> => {
+  const row = await base(db, new Date(now.getTime() - ONLINE_WINDOW_MS).toISOString())
+    .where('a.pc_id', '=', pcId)
+    .executeTakeFirst();
+  return row === undefined ? undefined : toView(row);
+};
+
+type Row = Awaited<ReturnType<ReturnType<typeof base>['executeTakeFirstOrThrow']>>;
+
+const toView = (r: Row): AgentView => ({
+  pc_id: r.pc_id,
+  hostname: r.hostname,
+  os: r.os,
+  arch: r.arch,
+  agent_version: r.agent_version ?? r.enrolled_version,
+  groups: JSON.parse(r.groups) as string[],
+  enrolled_at: r.enrolled_at,
+  last_heartbeat: r.last_heartbeat,
+  online: r.online === 1,
+  running: r.running ?? 0,
+});

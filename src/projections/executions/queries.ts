@@ -1,0 +1,85 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { ExecutionsTable, ReadModels, ResultsTable } from '../schema.ts';
+
+/** An execution as the API shows it. */
+export type ExecutionView = Omit<Selectable<ExecutionsTable>, 'target' | 'pcs' | 'subjects' | 'command'> & {
+  target: unknown;
+  pcs: string[];
+  subjects: string[] | null;
+  done: number;
+};
+
+/** A result as the API shows it (kanade's field names). */
+export type ResultView = Selectable<ResultsTable>;
+
+/** Output longer than this is cut in execution listings; `GET /api/results/:id` has it whole. */
+export const PREVIEW_CHARS = 4096;
+
+const toExecution = (row: Selectable<ExecutionsTable>): ExecutionView => {
+  const { command: _command, ...rest } = row;
+  return {
+    ...rest,
+    target: JSON.parse(row.target) as unknown,
+    pcs: JSON.parse(row.pcs) as string[],
+    subjects: row.subjects === null ? null : (JSON.parse(row.subjects) as string[]),
+    done: row.succeeded + row.failed + row.skipped,
+  };
+};
+
+/** Executions, newest first. */
+export const listExecutions = async (
+  db: Kysely<ReadModels>,
+  f: { job_id?: string; status?: string; limit: number },
+): Promise<ExecutionView[]> => {
+  let query = db.selectFrom('executions').selectAll();
+  if (f.job_id !== undefined) query = query.where('job_id', '=', f.job_id);
+  if (f.status !== undefined) query = query.where('status', '=', f.status);
+  return (await query.orderBy('seq', 'desc').limit(f.limit).execute()).map(toExecution);
+};
+
+/** One execution with every PC's result (output previews), or undefined. */
+export const getExecution = async (
+  db: Kysely<ReadModels>,
+  execId: string,
+): Promise<(ExecutionView & { results: (ResultView & { truncated: boolean })[] }) | undefined> => {
+  const row = await db.selectFrom('executions').selectAll().where('exec_id', '=', execId).executeTakeFirst();
+  if (row === undefined) return undefined;
+  const results = await db.selectFrom('results').selectAll().where('exec_id', '=', execId).orderBy('pc_id').execute();
+  return {
+    ...toExecution(row),
+    results: results.map((r) => ({
+      ...r,
+      stdout: r.stdout.slice(0, PREVIEW_CHARS),
+      stderr: r.stderr.slice(0, PREVIEW_CHARS),
+      truncated: r.stdout.length > PREVIEW_CHARS || r.stderr.length > PREVIEW_CHARS,
+    })),
+  };
+};
+
+/** Result filters (kanade's): status success | failure | skipped | running; `since` on finish time. */
+export type ResultFilter = {
+  pc_id?: string;
+  job_id?: string;
+  exec_id?: string;
+  status?: 'success' | 'failure' | 'skipped' | 'running';
+  since?: string;
+  limit: number;
+};
+
+/** Results, newest first. */
+export const listResults = async (db: Kysely<ReadModels>, f: ResultFilter): Promise<ResultView[]> => {
+  let query = db.selectFrom('results').selectAll();
+  if (f.pc_id !== undefined) query = query.where('pc_id', '=', f.pc_id);
+  if (f.job_id !== undefined) query = query.where('job_id', '=', f.job_id);
+  if (f.exec_id !== undefined) query = query.where('exec_id', '=', f.exec_id);
+  if (f.since !== undefined) query = query.where('finished_at', '>=', f.since);
+  if (f.status === 'running') query = query.where('finished_at', 'is', null);
+  if (f.status === 'success') query = query.where('outcome', '=', 'succeeded');
+  if (f.status === 'skipped') query = query.where('outcome', '=', 'skipped');
+  if (f.status === 'failure') query = query.where('outcome', 'in', ['failed', 'timed_out', 'killed', 'lost']);
+  return query.orderBy('seq', 'desc').limit(f.limit).execute();
+};
+
+/** One result, whole, or undefined. */
+export const getResult = (db: Kysely<ReadModels>, resultId: string): Promise<ResultView | undefined> =>
+  db.selectFrom('results').selectAll().where('result_id', '=', resultId).executeTakeFirst();

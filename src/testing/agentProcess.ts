@@ -1,0 +1,91 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** A `kanade agent` child process. */
+export type AgentProcess = {
+  id: string;
+  dataDir: string;
+  process: ChildProcess;
+  output(): string;
+  /** SIGTERM (a graceful stop) and wait for the exit. */
+  stop(): Promise<void>;
+  /** Starts the same agent again, with the same data dir. */
+  restart(): Promise<AgentProcess>;
+};
+
+/** Starts a real agent process (the same binary operators run), heartbeating every second. */
+export const startAgentProcess = (o: {
+  id: string;
+  groups?: string[];
+  natsUrl: string;
+  dataDir: string;
+}): AgentProcess => {
+  const args = [
+    resolve(ROOT, 'bin/kanade.js'),
+    'agent',
+    '--id',
+    o.id,
+    '--nats-url',
+    o.natsUrl,
+    '--data-dir',
+    o.dataDir,
+    '--heartbeat',
+    '1s',
+  ];
+  if (o.groups !== undefined && o.groups.length > 0) args.push('--groups', o.groups.join(','));
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, KANADE_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk: Buffer) => {
+    log += chunk.toString();
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return {
+    id: o.id,
+    dataDir: o.dataDir,
+    process: child,
+    output: () => log,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          done();
+        });
+        child.kill('SIGTERM');
+      }),
+    restart: async () => startAgentProcess(o),
+  };
+};
+
+/** Retries `check` until it stops throwing (or returns true), up to `timeoutMs`. */
+export const eventually = async <T>(
+  check: () => Promise<T | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> => {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== false) return value;
+      last = new Error(`${what} is still false`);
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > end)
+      throw new Error(
+        `${what} did not hold within ${timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`,
+      );
+    await sleep(100);
+  }
+};

@@ -1,0 +1,212 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableChecksums } from '../../src/projections/checksum.ts';
+import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
+import { useTestServer } from '../../src/testing/server.ts';
+
+const sandbox = useTestServer();
+const dir = mkdtempSync(join(tmpdir(), 'kanade-fleet-'));
+const marker = join(dir, 'runs.log');
+const sleeper = 600 + Math.floor(Math.random() * 1000); // a sleep duration nobody else uses, to find it with pgrep
+const agents: Record<string, AgentProcess> = {};
+
+type Result = {
+  result_id: string;
+  pc_id: string;
+  exit_code: number | null;
+  outcome: string | null;
+  reason: string | null;
+  stdout: string;
+  stderr: string;
+};
+type Execution = {
+  status: string;
+  target_count: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  running: number;
+  results: Result[];
+};
+
+const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const res = await sandbox.server.api(method, path, body);
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+};
+const exec = (job: string, target: object, extra: object = {}) =>
+  api<{ exec_id: string; target_count: number }>('POST', `/api/exec/${job}`, { target, ...extra });
+const execution = (id: string) => api<Execution>('GET', `/api/executions/${id}`);
+const finished = (id: string) =>
+  eventually(
+    async () => {
+      const e = await execution(id);
+      return e.status === 'completed' || (e.status === 'killed' && e.running === 0) ? e : false;
+    },
+    30_000,
+    `exec ${id} to finish`,
+  );
+const alive = (pattern: string) => {
+  try {
+    return execFileSync('pgrep', ['-f', pattern]).toString().trim() !== '';
+  } catch {
+    return false;
+  }
+};
+const job = (id: string, script: string, extra = '') =>
+  `id: ${id}\nversion: "1"\nexecute:\n  shell: sh\n  script: |\n    ${script}\n  timeout: 30s\n${extra}`;
+
+beforeAll(async () => {
+  const natsUrl = sandbox.nats.url;
+  for (const [id, groups] of [
+    ['pc-a', ['canary']],
+    ['pc-b', ['wave1']],
+    ['pc-c', ['wave1']],
+  ] as const) {
+    agents[id] = startAgentProcess({ id, groups: [...groups], natsUrl, dataDir: join(dir, id) });
+  }
+  const catalog = [
+    job('hello', 'echo "hello from $KANADE_JOB_ID on $(hostname)"'),
+    job('hang', `sh -c 'sleep ${sleeper} & sleep ${sleeper}'`),
+    job('slow', 'sleep 20').replace('timeout: 30s', 'timeout: 1s'),
+    job('count', `echo run >> ${marker}; sleep 2`),
+    job('big', "head -c 300000 /dev/zero | tr '\\\\0' x"),
+  ].join('---\n');
+  await api('POST', '/api/jobs', catalog);
+  await eventually(
+    async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
+    20_000,
+    'three agents online',
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(Object.values(agents).map((a) => a.stop()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('exec', () => {
+  it('runs a job on every agent and shows each stdout', async () => {
+    const { exec_id, target_count } = await exec('hello', { all: true });
+    expect(target_count).toBe(3);
+    const e = await finished(exec_id);
+    expect(e).toMatchObject({ status: 'completed', succeeded: 3, failed: 0, skipped: 0, running: 0 });
+    expect(e.results.map((r) => r.pc_id)).toEqual(['pc-a', 'pc-b', 'pc-c']);
+    for (const r of e.results) expect(r.stdout).toMatch(/^hello from hello on /);
+    const listed = await api<{ results: Result[] }>('GET', `/api/results?exec_id=${exec_id}&status=success`);
+    expect(listed.results).toHaveLength(3);
+  });
+
+  it('runs on the members of a group only, and on one named PC', async () => {
+    const group = await exec('hello', { groups: ['wave1'] });
+    expect(group.target_count).toBe(2);
+    expect((await finished(group.exec_id)).results.map((r) => r.pc_id)).toEqual(['pc-b', 'pc-c']);
+    const one = await exec('hello', { pcs: ['pc-a'] });
+    expect((await finished(one.exec_id)).results.map((r) => r.pc_id)).toEqual(['pc-a']);
+  });
+
+  it('kills a running job with its whole process tree', async () => {
+    const { exec_id } = await exec('hang', { pcs: ['pc-b'] });
+    await eventually(async () => (await execution(exec_id)).running === 1, 15_000, 'the hang job to start');
+    await eventually(async () => alive(`sleep ${sleeper}`), 5_000, 'the grandchild to exist');
+    await api('POST', `/api/executions/${exec_id}/kill`, { reason: 'e2e' });
+    const e = await finished(exec_id);
+    expect(e.status).toBe('killed');
+    expect(e.results[0]).toMatchObject({ outcome: 'killed', exit_code: -1 });
+    await eventually(async () => !alive(`sleep ${sleeper}`), 5_000, 'the grandchild to be gone');
+  });
+
+  it('times a job out', async () => {
+    const e = await finished((await exec('slow', { pcs: ['pc-a'] })).exec_id);
+    expect(e.results[0]).toMatchObject({ outcome: 'timed_out', exit_code: -1 });
+    expect(e.results[0]?.stderr).toContain('timeout after 1s');
+  });
+
+  it('skips a revoked job with 126', async () => {
+    await api('POST', '/api/jobs/hello/revoke', { reason: 'e2e' });
+    try {
+      const e = await finished((await exec('hello', { pcs: ['pc-c'] })).exec_id);
+      expect(e).toMatchObject({ skipped: 1, status: 'completed' });
+      expect(e.results[0]).toMatchObject({
+        outcome: 'skipped',
+        exit_code: 126,
+        reason: 'skipped: job hello is revoked',
+      });
+    } finally {
+      await api('POST', '/api/jobs/hello/unrevoke');
+    }
+  });
+
+  it('keeps output over 256 KiB whole, through the object store', async () => {
+    const e = await finished((await exec('big', { pcs: ['pc-a'] })).exec_id);
+    const full = await api<Result>('GET', `/api/results/${e.results[0]?.result_id}`);
+    expect(full.stdout).toHaveLength(300_000);
+  });
+});
+
+describe('agents that come and go', () => {
+  it('skip with 125 a command whose starting deadline passed while the agent was down', async () => {
+    await agents['pc-c']?.stop();
+    const { exec_id } = await exec('hello', { pcs: ['pc-c'] }, { starting_deadline: '1s' });
+    await sleep(2_000);
+    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+    const e = await finished(exec_id);
+    expect(e.results[0]).toMatchObject({ outcome: 'skipped', exit_code: 125 });
+  });
+
+  it('run a command once when the agent starts after the exec, and not again after a restart', async () => {
+    await agents['pc-c']?.stop();
+    const { exec_id } = await exec('count', { pcs: ['pc-c'] });
+    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+    expect((await finished(exec_id)).succeeded).toBe(1);
+    await agents['pc-c']?.stop();
+    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+    await eventually(
+      async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
+      20_000,
+      'pc-c back online',
+    );
+    await sleep(1_500); // time for a second run to start, if the dedup journal did not hold
+    expect(readFileSync(marker, 'utf8')).toBe('run\n');
+  });
+
+  it('deliver the result of a job that was running while the broker restarted', async () => {
+    const { exec_id } = await exec('count', { pcs: ['pc-b'] });
+    await eventually(async () => (await execution(exec_id)).running === 1, 15_000, 'the job to start');
+    await sandbox.nats.restart();
+    const e = await finished(exec_id);
+    expect(e).toMatchObject({ succeeded: 1, status: 'completed' });
+  });
+});
+
+describe('read models', () => {
+  it('rebuild agents, executions and results to identical tables', async () => {
+    const tables = ['agents', 'executions', 'results'];
+    const sums = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        const all = tableChecksums(db);
+        return Object.fromEntries(tables.map((t) => [t, all[t]]));
+      } finally {
+        db.close();
+      }
+    };
+    const before = sandbox.server.readModels.status().file as string;
+    const expected = sums(before);
+    await sandbox.server.api('POST', '/api/projections/rebuild');
+    await eventually(
+      async () => {
+        const s = sandbox.server.readModels.status();
+        return s.file !== before && s.rebuild === undefined;
+      },
+      20_000,
+      'the rebuild',
+    );
+    expect(sums(sandbox.server.readModels.status().file as string)).toEqual(expected);
+  });
+});
