@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { fleetBench } from './fleet.ts';
 import { rebuildBench, rebuildWorker } from './rebuild.ts';
 
 // `npm run bench -- <name> [options]`. Benchmarks print numbers and the machine; they never assert timings.
@@ -9,9 +10,11 @@ const { positionals, values } = parseArgs({
     batch: { type: 'string' },
     'nats-url': { type: 'string' },
     file: { type: 'string' },
+    agents: { type: 'string' },
   },
 });
 const benches: Record<string, () => Promise<void>> = {
+  fleet: () => fleetBench({ agents: Number(values.agents ?? 1000) }),
   rebuild: () =>
     rebuildBench({
       events: Number(values.events ?? 200_000),
@@ -23,7 +26,7 @@ benches['rebuild-worker'] = () =>
   rebuildWorker({ natsUrl: values['nats-url'] ?? '', file: values.file ?? '', ...batch });
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
-  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--events N] [--batch N]`);
+  console.error(`usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N]>`);
   process.exit(2);
 }
 await bench();

@@ -36,6 +36,8 @@ export type AgentOptions = {
   executor?: Executor;
   maxConcurrent?: number;
   now?: () => number;
+  /** Already open KV views (many emulated agents in one process share them); opened here otherwise. */
+  views?: Promise<Awaited<ReturnType<typeof openViews>>>;
 };
 
 /** A running agent. */
@@ -61,7 +63,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   const js = jetstream(nc);
   const jsm = await retryForever('open JetStream', () => jetstreamManager(nc), log, { signal });
   let views: Awaited<ReturnType<typeof openViews>> | undefined;
-  const viewsReady = retryForever('open the agent views', () => openViews(nc), log, { signal }).then(
+  const viewsReady = (options.views ?? retryForever('open the agent views', () => openViews(nc), log, { signal })).then(
     (v) => (views = v),
   );
   let output: Promise<ObjectStore> | undefined;

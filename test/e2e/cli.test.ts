@@ -1,31 +1,19 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runKanade } from '../../src/testing/cli.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const sandbox = useTestServer();
 
-/** Runs the real `kanade` CLI in a child process. */
+/** Runs the real `kanade` CLI against the sandbox server. */
 const kanade = (args: string[], env: Record<string, string> = {}) =>
-  new Promise<{ code: number; out: string; err: string }>((done) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'bin/kanade.js'), ...args],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          KANADE_API_URL: sandbox.server.url,
-          KANADE_TOKEN: sandbox.server.token,
-          KANADE_DATA_DIR: sandbox.server.dataDir,
-          ...env,
-        },
-      },
-      (error, out, err) => done({ code: error === null ? 0 : Number(error.code ?? 1), out, err }),
-    );
+  runKanade(args, {
+    KANADE_API_URL: sandbox.server.url,
+    KANADE_TOKEN: sandbox.server.token,
+    KANADE_DATA_DIR: sandbox.server.dataDir,
+    ...env,
   });
 
 describe('kanade job', () => {

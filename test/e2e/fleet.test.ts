@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableChecksums } from '../../src/projections/checksum.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
+import { runKanade } from '../../src/testing/cli.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
 const sandbox = useTestServer();
@@ -181,6 +182,51 @@ describe('agents that come and go', () => {
     await sandbox.nats.restart();
     const e = await finished(exec_id);
     expect(e).toMatchObject({ succeeded: 1, status: 'completed' });
+  });
+});
+
+describe('operators', () => {
+  const kanade = (args: string[]) =>
+    runKanade(args, {
+      KANADE_API_URL: sandbox.server.url,
+      KANADE_TOKEN: sandbox.server.token,
+      KANADE_DATA_DIR: sandbox.server.dataDir,
+    });
+
+  it('move an agent to another group, and it follows live', async () => {
+    const set = await kanade(['agents', 'groups', 'set', 'pc-a', 'wave2']);
+    expect(set.out).toMatch(/^updated pc-a: wave2/);
+    const e = await finished((await exec('hello', { groups: ['wave2'] })).exec_id);
+    expect(e.results.map((r) => [r.pc_id, r.outcome])).toEqual([['pc-a', 'succeeded']]);
+    const listed = await kanade(['agents', 'list', '--group', 'wave2', '--json']);
+    expect((JSON.parse(listed.out) as { agents: { pc_id: string }[] }).agents.map((a) => a.pc_id)).toEqual(['pc-a']);
+  });
+
+  it('ping an agent', async () => {
+    const res = await kanade(['ping', 'pc-b']);
+    expect(res).toMatchObject({ code: 0, out: expect.stringMatching(/^pc-b answered in \d+ ms/) });
+    expect((await kanade(['ping', 'nobody'])).code).toBe(1);
+  });
+
+  it('run an ad-hoc script and exit with its exit code, output as written', async () => {
+    const res = await kanade(['run', 'pc-b', '--', 'echo out; echo err >&2; exit 3']);
+    expect(res).toEqual({ code: 3, out: 'out\n', err: 'err\n' });
+  });
+
+  it('exec with --wait and see failures listed, exit 1', async () => {
+    await api('POST', '/api/jobs', job('flaky', 'test "$(hostname)" = never'));
+    const res = await kanade(['exec', 'flaky', '--pcs', 'pc-b,pc-c', '--wait']);
+    expect(res.code).toBe(1);
+    expect(res.err).toMatch(/2\/2 done, 0 succeeded, 2 failed/);
+    expect(res.out).toMatch(/pc-b\s+failed\s+1/);
+  });
+
+  it('refuse a target naming an unknown pc, appending nothing', async () => {
+    const res = await sandbox.server.api('POST', '/api/exec/hello', { target: { pcs: ['pc-a', 'ghost'] } });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { issues: unknown[] }).issues).toEqual([
+      { path: 'target.pcs', message: 'unknown pc ghost' },
+    ]);
   });
 });
 

@@ -1,0 +1,120 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type RunningAgent, startAgent } from '../src/agent/agent.ts';
+import type { Executor } from '../src/agent/processRunner.ts';
+import { createLogger, silentLogger } from '../src/infra/log.ts';
+import { openViews } from '../src/infra/nats/fleet.ts';
+import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
+import { startServer } from '../src/server/server.ts';
+import { describeMachine } from './machine.ts';
+
+// Returns at once: the benchmark measures kanade, not the scripts.
+const instant: Executor = async () => ({ exitCode: 0, timedOut: false, killed: false, stdout: 'ok\n', stderr: '' });
+
+const AGENTS_PER_CONNECTION = 100;
+
+/**
+ * `npm run bench -- fleet --agents 1000`: agents emulated in one process (the real intake, gates,
+ * dedup journal and on-disk outbox; an executor that returns at once) against a real nats-server and
+ * server. Prints the time from POST /api/exec to every result being queryable.
+ */
+export const fleetBench = async (options: { agents: number }): Promise<void> => {
+  const bin = findNatsServer(process.env.KANADE_NATS_SERVER_BIN, process.env.PATH);
+  if (bin === undefined) throw new Error('nats-server not found');
+  const dir = mkdtempSync(join(tmpdir(), 'kanade-fleet-bench-'));
+  const nats = await startNatsServer({ bin, storeDir: join(dir, 'nats') });
+  const token = 'bench-token-0123456789';
+  const server = await startServer({
+    natsUrl: nats.url,
+    dataDir: join(dir, 'server'),
+    host: '127.0.0.1',
+    port: 0,
+    auth: { kind: 'tokens', tokens: new Map([['bench', token]]) },
+    log: createLogger('server', 'warn'),
+  });
+  const connections: NatsConnection[] = [];
+  const agents: RunningAgent[] = [];
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  try {
+    console.log(`machine: ${describeMachine(bin)}`);
+    await api('POST', '/api/jobs', {
+      id: 'bench',
+      version: '1',
+      execute: { shell: 'sh', script: 'echo ok', timeout: '30s' },
+    });
+    const setupStarted = performance.now();
+    for (let i = 0; i < options.agents; i++) {
+      if (i % AGENTS_PER_CONNECTION === 0)
+        connections.push(await connect({ servers: nats.url, maxReconnectAttempts: -1 }));
+      const nc = connections.at(-1) as NatsConnection;
+      const pc = `bench-pc-${String(i + 1).padStart(5, '0')}`;
+      const views = openViews(nc);
+      agents.push(
+        await startAgent({
+          facts: { pc_id: pc, hostname: pc, os: 'linux', arch: 'x64', agent_version: 'bench' },
+          initialGroups: ['bench'],
+          dataDir: join(dir, 'agents', pc),
+          nc,
+          log: silentLogger,
+          shells: ['sh'],
+          executor: instant,
+          views,
+        }),
+      );
+    }
+    for (;;) {
+      const { total } = await api<{ total: number }>('GET', '/api/agents?status=online&limit=1');
+      if (total >= options.agents) break;
+      await sleep(250);
+    }
+    console.log(
+      `${options.agents} agents enrolled and online in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s (setup, not measured)`,
+    );
+    const t0 = performance.now();
+    const { exec_id, target_count } = await api<{ exec_id: string; target_count: number }>('POST', '/api/exec/bench', {
+      target: { all: true },
+    });
+    let firstResultMs: number | undefined;
+    for (;;) {
+      const e = await api<{ succeeded: number; failed: number; skipped: number }>('GET', `/api/executions/${exec_id}`);
+      const done = e.succeeded + e.failed + e.skipped;
+      if (done > 0 && firstResultMs === undefined) firstResultMs = performance.now() - t0;
+      if (done >= target_count) break;
+      await sleep(20);
+    }
+    const { results } = await api<{ results: unknown[] }>('GET', `/api/results?exec_id=${exec_id}&limit=1000`);
+    const totalMs = performance.now() - t0;
+    if (results.length !== Math.min(target_count, 1000))
+      throw new Error(`expected ${target_count} results, got ${results.length}`);
+    const rss = Math.round(process.resourceUsage().maxRSS / 1024);
+    console.log(
+      `exec to ${target_count} agents: all results queryable after ${(totalMs / 1000).toFixed(2)} s (first result after ${((firstResultMs ?? 0) / 1000).toFixed(2)} s); peak RSS of the process (server + agents) ${rss} MiB`,
+    );
+    console.log(
+      JSON.stringify({
+        agents: options.agents,
+        target_count,
+        all_results_ms: Math.round(totalMs),
+        first_result_ms: Math.round(firstResultMs ?? 0),
+        peak_rss_mib: rss,
+      }),
+    );
+  } finally {
+    await Promise.all(agents.map((a) => a.stop()));
+    await Promise.all(connections.map((c) => c.drain().catch(() => {})));
+    await server.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};

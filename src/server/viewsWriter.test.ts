@@ -1,0 +1,46 @@
+import { Kvm } from '@nats-io/kv';
+import { connect } from '@nats-io/transport-node';
+import { describe, it } from 'vitest';
+import { VIEWS } from '../infra/nats/fleet.ts';
+import { eventually } from '../testing/agentProcess.ts';
+import { startTestNats } from '../testing/nats.ts';
+import { startTestServer } from '../testing/server.ts';
+
+const job = (id: string) => `id: ${id}\nversion: "1"\nexecute:\n  shell: sh\n  script: echo\n  timeout: 30s\n`;
+
+describe('agent views in KV', () => {
+  it('follow the catalog, and come back in full after the buckets are wiped', async () => {
+    const nats = await startTestNats();
+    let server = await startTestServer(nats.url);
+    const nc = await connect({ servers: nats.url });
+    try {
+      await server.api('POST', '/api/jobs', `${job('a')}---\n${job('b')}`);
+      await server.api('POST', '/api/jobs/b/revoke', {});
+      const kvm = new Kvm(nc);
+      const status = await kvm.open(VIEWS.jobStatus);
+      const read = async () =>
+        Object.fromEntries(
+          await Promise.all(['a', 'b'].map(async (k) => [k, (await status.get(k))?.string() ?? null])),
+        );
+      await eventually(
+        async () => JSON.stringify(await read()) === '{"a":"ACTIVE","b":"REVOKED"}',
+        10_000,
+        'views to follow',
+      );
+      await server.close();
+      await status.purge('a');
+      await status.purge('b');
+      await (await kvm.open(VIEWS.meta)).purge('checkpoint');
+      server = await startTestServer(nats.url, { dataDir: server.dataDir });
+      await eventually(
+        async () => JSON.stringify(await read()) === '{"a":"ACTIVE","b":"REVOKED"}',
+        10_000,
+        'views to be rebuilt',
+      );
+    } finally {
+      await nc.drain();
+      await server.close();
+      await nats.dispose();
+    }
+  });
+});
