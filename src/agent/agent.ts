@@ -24,6 +24,8 @@ import { openRunJournal, type RunJournal } from './runJournal.ts';
 import { createSlots } from './slots.ts';
 import { createViewsReader } from './views.ts';
 
+const RECONNECT_SPREAD_MS = 3_000;
+
 /** Everything an agent runs with; the composition root opens the connection. */
 export type AgentOptions = {
   facts: AgentFacts;
@@ -111,7 +113,11 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   });
   void onReconnect(nc, signal, () => {
     heartbeat.publish();
-    void retryForever('catch up after a reconnect', () => intake.catchUpAll(), log, { signal });
+    // After a broker restart the whole fleet reconnects at once: spread the catch-up reads.
+    const spread = Math.floor(Math.random() * RECONNECT_SPREAD_MS);
+    void sleep(spread, undefined, { signal })
+      .then(() => retryForever('catch up after a reconnect', () => intake.catchUpAll(), log, { signal }))
+      .catch(() => {});
   });
   log.info('agent started', { pc_id: facts.pc_id, groups });
 
