@@ -14,6 +14,7 @@ import { createCommandHandler } from './commandHandler.ts';
 import { openDedupJournal } from './dedupJournal.ts';
 import { drainOutbox } from './drain.ts';
 import { enroll } from './enroll.ts';
+import { followHalt } from './halt.ts';
 import { type AgentFacts, startHeartbeat } from './heartbeat.ts';
 import { createIntake } from './intake.ts';
 import { followMembership } from './membership.ts';
@@ -104,6 +105,9 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
       },
     }),
   );
+  const halting = viewsReady.then((v) =>
+    followHalt({ kv: v.fleet, signal, log, onKill: (reason) => handler.killAll(reason) }),
+  );
   const heartbeat = startHeartbeat({
     nc,
     facts,
@@ -128,10 +132,10 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     stop: async () => {
       intake.stop();
       heartbeat.stop();
-      handler.killAll();
+      handler.killAll('the agent is stopping');
       await until(() => handler.running() === 0 && outbox.pending().length === 0, 5_000);
       stopping.abort();
-      await Promise.allSettled([draining, following]);
+      await Promise.allSettled([draining, following, halting]);
       dedup.close();
     },
   };

@@ -116,9 +116,9 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     },
     /** Number of processes running now. */
     running: (): number => running.size,
-    /** Kills every running process (the agent is stopping). */
-    killAll: (): void => {
-      for (const abort of running.values()) abort.abort();
+    /** Kills every running process (the agent is stopping, or the fleet was halted), saying why. */
+    killAll: (reason: string): void => {
+      for (const abort of running.values()) abort.abort(reason);
     },
   };
 };

@@ -54,7 +54,9 @@ export const runProcess: Executor = async (command, signal) => {
       killed,
       stdout: withNote(String(result.stdout ?? ''), result.isMaxBuffer),
       stderr:
-        withNote(String(result.stderr ?? ''), result.isMaxBuffer) + startFailure + trailer(timedOut, killed, command),
+        withNote(String(result.stderr ?? ''), result.isMaxBuffer) +
+        startFailure +
+        trailer(timedOut, killed, command, signal.reason),
     };
   } finally {
     clearTimeout(timer);
@@ -73,12 +75,12 @@ const killTree = (child: { pid?: number | undefined }, sig: NodeJS.Signals) => {
   }
 };
 
-const trailer = (timedOut: boolean, killed: boolean, command: ExecCommand): string =>
-  timedOut
-    ? `\ntimeout after ${command.timeout_secs}s\n`
-    : killed
-      ? `\nkilled by remote signal (kill.${command.exec_id})\n`
-      : '';
+// Says why a run was cut short; a kill carries its reason as the abort reason (e.g. a fleet halt).
+const trailer = (timedOut: boolean, killed: boolean, command: ExecCommand, reason: unknown): string => {
+  if (timedOut) return `\ntimeout after ${command.timeout_secs}s\n`;
+  if (!killed) return '';
+  return typeof reason === 'string' ? `\nkilled: ${reason}\n` : `\nkilled by remote signal (kill.${command.exec_id})\n`;
+};
 
 const withNote = (text: string, cut: boolean): string =>
   cut ? `${text}\n[kanade: output cut at ${MAX_CAPTURE_BYTES} bytes]\n` : text;

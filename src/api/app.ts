@@ -7,6 +7,7 @@ import { consistentReads } from './consistency.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { eventRoutes } from './events/routes.ts';
 import { execRoutes, executionRoutes } from './execs/routes.ts';
+import { fleetRoutes } from './fleet/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { catalogProblem } from './jobs/problems.ts';
 import { jobRoutes } from './jobs/routes.ts';
@@ -27,6 +28,7 @@ export const createApp = (deps: ApiDeps) =>
     .route('/api/executions', executionRoutes(deps))
     .route('/api/results', resultRoutes(deps))
     .route('/api/agents', agentRoutes(deps))
+    .route('/api/fleet', fleetRoutes(deps))
     .route('/api/events', eventRoutes(deps))
     .route('/api/projections', projectionRoutes(deps))
     .notFound((c) => problemResponse(c, { type: 'about:blank', title: 'Not Found', status: 404 }))

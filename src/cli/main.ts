@@ -2,6 +2,7 @@ import { agentCommand } from './commands/agent.ts';
 import { agentCommands } from './commands/agents.ts';
 import { eventCommands } from './commands/events.ts';
 import { execCommands } from './commands/exec.ts';
+import { fleetCommands } from './commands/fleet.ts';
 import { jobCommands } from './commands/job.ts';
 import { projectionCommands } from './commands/projections.ts';
 import { serverCommands } from './commands/server.ts';
@@ -23,6 +24,7 @@ process.exitCode = await runCli(
     ...jobCommands,
     ...execCommands,
     ...agentCommands,
+    ...fleetCommands,
     ...eventCommands,
     ...projectionCommands,
   ],

@@ -5,6 +5,7 @@ import { agentsProjection } from './agents/agentsProjection.ts';
 import { decodeHeartbeat, heartbeatsProjection } from './agents/heartbeatsProjection.ts';
 import { eventLogProjection } from './eventLog/eventLogProjection.ts';
 import { executionsProjection } from './executions/executionsProjection.ts';
+import { fleetProjection } from './fleet/fleetProjection.ts';
 import type { SourceSpec } from './generation.ts';
 import { jobsProjection } from './jobs/jobsProjection.ts';
 import type { Projection } from './projection.ts';
@@ -15,6 +16,7 @@ export const PROJECTIONS: readonly Projection[] = [
   eventLogProjection,
   agentsProjection,
   executionsProjection,
+  fleetProjection,
 ];
 
 /** The event log as a read-model source; `enrich` reads overflowed output back from the object store. */
@@ -42,6 +44,8 @@ export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';
 export type { ExecutionView, ResultFilter, ResultView } from './executions/queries.ts';
 export { getExecution, getResult, listExecutions, listResults } from './executions/queries.ts';
+export type { FleetView } from './fleet/fleetProjection.ts';
+export { getFleet } from './fleet/fleetProjection.ts';
 export type { Generation, GenerationSource } from './generation.ts';
 export { bulkCatchUp, openGeneration } from './generation.ts';
 export { currentGeneration } from './generations.ts';

@@ -109,6 +109,17 @@ export type ResultsTable = {
   seq: number;
 };
 
+/** The emergency stop (one row, id "global"). */
+export type FleetTable = {
+  id: string;
+  halted: number;
+  reason: string | null;
+  kill_running: number;
+  changed_at: string;
+  changed_by: string;
+  seq: number;
+};
+
 /** An event a projection threw on: skipped by that projection, recorded here, counted in /health. */
 export type ProjectionErrorsTable = { projection: string; seq: number; idx: number; type: string; error: string };
 
@@ -120,6 +131,7 @@ export type ReadModels = {
   agent_heartbeats: AgentHeartbeatsTable;
   executions: ExecutionsTable;
   results: ResultsTable;
+  fleet: FleetTable;
   projection_checkpoints: ProjectionCheckpointsTable;
   projection_errors: ProjectionErrorsTable;
 };
@@ -135,4 +147,5 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   agent_heartbeats: ['pc_id'],
   executions: ['exec_id'],
   results: ['result_id'],
+  fleet: ['id'],
 };

@@ -5,7 +5,7 @@ import { addressesOf, type ExecCommand, execDecider, execStreamName, type Target
 import { commandHandlerFor, type JetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { commandSubject, commandToken, killSubject } from '../infra/nats/subjects.ts';
-import type { ReadModelsService } from '../projections/index.ts';
+import { getFleet, type ReadModelsService } from '../projections/index.ts';
 
 const handleExec = commandHandlerFor(execDecider);
 const TICK_MS = 2_000;
@@ -35,7 +35,8 @@ export const startDispatcher = (deps: Deps) => {
   const done = new Set<string>(); // dispatched by this process, until the read model shows it too
 
   const tick = async () => {
-    await dispatchPending();
+    // The emergency stop holds every dispatch (agents would refuse it anyway) until the fleet resumes.
+    if (!(await getFleet(deps.readModels.db())).halted) await dispatchPending();
     await announceKills();
   };
 

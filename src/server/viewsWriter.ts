@@ -2,16 +2,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { backoffDelay } from '../infra/backoff.ts';
+import type { RecordedEvent } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
 import { viewChanges } from '../projections/agentViews/agentViews.ts';
 import { decodeMessage } from '../projections/runner.ts';
 
-type Views = { jobStatus: KV; groups: KV; kills: KV; meta: KV };
+type Views = { jobStatus: KV; groups: KV; kills: KV; fleet: KV; meta: KV };
 
 const CHECKPOINT = 'checkpoint';
 const CHECKPOINT_EVERY = 500;
+
+/** Applies what one event means for the agents' views (also used by the break-glass halt). */
+export const applyViewChanges = async (views: Omit<Views, 'meta'>, event: RecordedEvent): Promise<void> => {
+  for (const change of viewChanges(event, groupsKey)) {
+    const kv = views[change.bucket];
+    if (change.value === null) await kv.delete(change.key);
+    else await kv.put(change.key, change.value);
+  }
+};
 
 /**
  * Keeps the agents' KV views in step with the event log, in stream order, from a checkpoint kept in
@@ -23,13 +33,7 @@ export const startViewsWriter = (deps: { js: JetStreamClient; views: Views; log:
   let position = 0;
 
   const apply = async (seq: number, subject: string, body: string) => {
-    for (const event of decodeMessage({ subject, seq, string: () => body })) {
-      for (const change of viewChanges(event, groupsKey)) {
-        const kv = deps.views[change.bucket];
-        if (change.value === null) await kv.delete(change.key);
-        else await kv.put(change.key, change.value);
-      }
-    }
+    for (const event of decodeMessage({ subject, seq, string: () => body })) await applyViewChanges(deps.views, event);
   };
 
   const pass = async () => {

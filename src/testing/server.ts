@@ -52,9 +52,25 @@ export const startTestServer = async (natsUrl: string, options: { dataDir?: stri
   };
 };
 
+/** The sandbox of a test file: a real nats-server and server, which tests may stop and start again. */
+export type Sandbox = {
+  readonly nats: TestNats;
+  readonly server: TestServer;
+  /** Stops the server (NATS keeps running); `startServer` brings it back over the same data dir. */
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+};
+
 /** Registers a real nats-server and kanade server for the current test file; read them inside tests. */
-export const useTestServer = (): { readonly nats: TestNats; readonly server: TestServer } => {
-  const handles = {} as { nats: TestNats; server: TestServer };
+export const useTestServer = (): Sandbox => {
+  const handles = {
+    stopServer: async () => {
+      await handles.server.close();
+    },
+    startServer: async () => {
+      handles.server = await startTestServer(handles.nats.url, { dataDir: handles.server.dataDir });
+    },
+  } as Sandbox & { nats: TestNats; server: TestServer };
   beforeAll(async () => {
     handles.nats = await startTestNats();
     handles.server = await startTestServer(handles.nats.url);

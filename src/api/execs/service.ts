@@ -7,6 +7,7 @@ import {
   resolveTarget,
   type Target,
 } from '../../domain/execs/index.ts';
+import { FLEET_STREAM, FleetIsHalted, fleetDecider } from '../../domain/fleet/index.ts';
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { evolve, initialState, JobNotFound, jobStreamName } from '../../domain/jobs/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
@@ -53,6 +54,8 @@ export const requestExec = async (
   request: { kind: 'job' | 'adhoc'; manifest: JobManifest; target: Target; jitter?: string; startingDeadline?: string },
   commit: CommitContext,
 ): Promise<ExecAccepted> => {
+  const fleet = await deps.store.aggregateStream(FLEET_STREAM, fleetDecider);
+  if (fleet.state.halted) throw new FleetIsHalted(fleet.state.reason ?? 'no reason given');
   const resolution = resolveTarget(request.target, await knownAgents(deps));
   if (resolution.unknown.length > 0) {
     throw new RequestRejected(

@@ -17,13 +17,21 @@ const now = Date.parse('2026-11-22T10:00:00Z');
 const input = (over: Partial<GateInput['views']> = {}, cmd: Partial<ExecCommand> = {}): GateInput => ({
   command: { ...command, ...cmd },
   now,
-  views: { revoked: false, pin: '2', killed: false, ageSecs: 0, ...over },
+  views: { halt: undefined, revoked: false, pin: '2', killed: false, ageSecs: 0, ...over },
   platform: 'linux',
   shells: ['sh', 'bash'],
 });
 
 describe('agent gates', () => {
   it('let a current, unrevoked, pinned command run', () => expect(gate(input())).toEqual({ run: true }));
+
+  it('refuse everything with 121 while the fleet is halted, before any other gate', () =>
+    expect(gate(input({ halt: { reason: 'bad rollout', by: 'alice' }, revoked: true, killed: true }))).toEqual({
+      run: false,
+      exit_code: 121,
+      outcome: 'skipped',
+      reason: 'refused: the fleet is halted by alice: bad rollout',
+    }));
 
   it('skip a revoked job with 126', () =>
     expect(gate(input({ revoked: true }))).toMatchObject({ run: false, exit_code: 126, outcome: 'skipped' }));

@@ -7,6 +7,8 @@ export type GateInput = {
   now: number;
   /** The agent's views of the fleet: undefined fields are unknown (no key, or never read). */
   views: {
+    /** The emergency stop, when the fleet is halted. */
+    halt: { reason: string; by: string } | undefined;
     revoked: boolean;
     pin: string | undefined;
     killed: boolean;
@@ -29,10 +31,12 @@ const refuse = (exit_code: number, reason: string, outcome: Outcome = 'skipped')
 });
 
 /**
- * The gates, in order: kill, staleness, revoke, version pin, starting deadline, platform support.
+ * The gates, in order: fleet halt, kill, staleness, revoke, version pin, starting deadline, platform.
  * `unchecked` staleness skips the revoke and pin checks (they rely on the views).
  */
 export const gate = ({ command, now, views, platform, shells }: GateInput): GateDecision => {
+  if (views.halt !== undefined)
+    return refuse(EXIT.halted, `refused: the fleet is halted by ${views.halt.by}: ${views.halt.reason}`);
   if (views.killed) return refuse(EXIT.none, `killed before it started (kill.${command.exec_id})`, 'killed');
   const { staleness } = command;
   if (staleness.mode === 'strict' && views.ageSecs > staleness.max_cache_age_secs) {

@@ -3,6 +3,8 @@ export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'killed' | 'skipped
 
 /** Reserved exit codes of gated runs (kanade's block, grown downward from 127). */
 export const EXIT = {
+  /** The fleet is halted (emergency stop): no new work starts. */
+  halted: 121,
   /** The command needs something this agent's OS cannot do (a Windows-only shell or run_as). */
   unsupported: 122,
   /** The command's version is not the pinned version of its job. */

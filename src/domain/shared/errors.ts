@@ -4,7 +4,8 @@ export type DomainErrorCode =
   | 'version-not-bumped'
   | 'invalid-input'
   | 'agent-not-found'
-  | 'exec-not-found';
+  | 'exec-not-found'
+  | 'fleet-halted';
 
 /** A broken business rule. Carries a stable string code, never an HTTP status. */
 export abstract class DomainError extends Error {

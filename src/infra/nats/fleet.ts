@@ -29,6 +29,8 @@ export const VIEWS = {
   groups: 'kanade_agent_groups',
   /** exec id → {"at", "by", "reason"}: unstarted commands of a killed exec are not started. */
   kills: 'kanade_exec_kills',
+  /** `halt` → {"halted", "reason", "kill_running", "at", "by"}: the emergency stop agents obey without the server. */
+  fleet: 'kanade_fleet',
   /** Bookkeeping of the views writer (its checkpoint). */
   meta: 'kanade_views_meta',
 } as const;
@@ -73,15 +75,22 @@ export const openViews = async (nc: NatsConnection): Promise<Record<keyof typeof
   const kvm = new Kvm(nc);
   const open = (name: string, maxAgeMs?: number) =>
     kvm.create(name, { history: 1, ...(maxAgeMs === undefined ? {} : { ttl: maxAgeMs }) });
-  const [jobStatus, pins, groups, kills, meta] = await Promise.all([
+  const [jobStatus, pins, groups, kills, fleet, meta] = await Promise.all([
     open(VIEWS.jobStatus),
     open(VIEWS.pins),
     open(VIEWS.groups),
     open(VIEWS.kills, 30 * DAY_MS),
+    open(VIEWS.fleet),
     open(VIEWS.meta),
   ]);
-  return { jobStatus, pins, groups, kills, meta };
+  return { jobStatus, pins, groups, kills, fleet, meta };
 };
+
+/** The key of the emergency-stop flag in `kanade_fleet`. */
+export const HALT_KEY = 'halt';
+
+/** The emergency-stop flag as stored in KV. */
+export type HaltFlag = { halted: boolean; reason?: string; kill_running?: boolean; at: string; by: string };
 
 /** The output object store (an existing store is used as it is: object stores cannot be reconciled). */
 export const openOutputStore = (nc: NatsConnection): Promise<ObjectStore> => new Objm(nc).create(OUTPUT_STORE);

@@ -39,6 +39,19 @@ describe('agent views', () => {
       { bucket: 'groups', key: 'k:pc.1', value: '{"groups":["a","b"]}' },
     ]));
 
+  it('mirror the emergency stop to the halt flag', () => {
+    expect(viewChanges(at('FleetHalted', { reason: 'bad', kill_running: true }), key)).toEqual([
+      {
+        bucket: 'fleet',
+        key: 'halt',
+        value: '{"halted":true,"reason":"bad","kill_running":true,"at":"2026-11-22T10:00:00.000Z","by":"alice"}',
+      },
+    ]);
+    expect(viewChanges(at('FleetResumed', {}), key)).toEqual([
+      { bucket: 'fleet', key: 'halt', value: '{"halted":false,"at":"2026-11-22T10:00:00.000Z","by":"alice"}' },
+    ]);
+  });
+
   it('mark killed execs with who and when', () =>
     expect(viewChanges(at('KillRequested', { exec_id: 'e1', reason: 'oops' }), key)).toEqual([
       { bucket: 'kills', key: 'e1', value: '{"at":"2026-11-22T10:00:00.000Z","by":"alice","reason":"oops"}' },

@@ -1,10 +1,11 @@
 import type { AgentEvent } from '../../domain/agents/index.ts';
 import type { KillRequested } from '../../domain/execs/index.ts';
+import type { FleetEvent } from '../../domain/fleet/index.ts';
 import type { JobEvent } from '../../domain/jobs/index.ts';
 import type { RecordedEvent } from '../../infra/eventStore/index.ts';
 
 /** A change to one of the KV views agents read; `value` null deletes the key. */
-export type ViewChange = { bucket: 'jobStatus' | 'groups' | 'kills'; key: string; value: string | null };
+export type ViewChange = { bucket: 'jobStatus' | 'groups' | 'kills' | 'fleet'; key: string; value: string | null };
 
 /**
  * What each event means for the agents' views: job status (a deleted job counts as revoked, so
@@ -12,7 +13,7 @@ export type ViewChange = { bucket: 'jobStatus' | 'groups' | 'kills'; key: string
  * by the dispatcher itself, right before it publishes, so no pin can arrive after its command.
  */
 export const viewChanges = (event: RecordedEvent, groupsKey: (pcId: string) => string): ViewChange[] => {
-  const e = event as unknown as RecordedEvent & (JobEvent | AgentEvent | KillRequested);
+  const e = event as unknown as RecordedEvent & (JobEvent | AgentEvent | KillRequested | FleetEvent);
   switch (e.type) {
     case 'JobRegistered':
     case 'JobUnrevoked':
@@ -23,6 +24,24 @@ export const viewChanges = (event: RecordedEvent, groupsKey: (pcId: string) => s
     case 'AgentEnrolled':
     case 'AgentGroupsSet':
       return [{ bucket: 'groups', key: groupsKey(e.data.pc_id), value: JSON.stringify({ groups: e.data.groups }) }];
+    case 'FleetHalted':
+      return [
+        {
+          bucket: 'fleet',
+          key: 'halt',
+          value: JSON.stringify({
+            halted: true,
+            reason: e.data.reason,
+            kill_running: e.data.kill_running,
+            at: event.at,
+            by: event.actor,
+          }),
+        },
+      ];
+    case 'FleetResumed':
+      return [
+        { bucket: 'fleet', key: 'halt', value: JSON.stringify({ halted: false, at: event.at, by: event.actor }) },
+      ];
     case 'KillRequested':
       return [
         {

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely/migration';
 import { catalog } from './2026_11_22_0001_catalog.ts';
 import { projectionErrors } from './2026_11_22_0002_projection_errors.ts';
 import { fleet } from './2026_11_22_0003_fleet.ts';
+import { rollouts } from './2026_11_22_0004_rollouts.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
   '2026_11_22_0001_catalog': catalog,
   '2026_11_22_0002_projection_errors': projectionErrors,
   '2026_11_22_0003_fleet': fleet,
+  '2026_11_22_0004_rollouts': rollouts,
 };

@@ -1,0 +1,85 @@
+import { createLogger } from '../../infra/log.ts';
+import { boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import { UsageError } from '../errors.ts';
+import { line, writeJson } from '../output.ts';
+
+type Fleet = {
+  halted: boolean;
+  reason: string | null;
+  kill_running: boolean;
+  changed_at: string | null;
+  changed_by: string | null;
+};
+
+const direct = async (
+  ctx: CliContext,
+  command:
+    | { type: 'HaltFleet'; data: { reason: string; kill_running: boolean } }
+    | { type: 'ResumeFleet'; data: { reason?: string } },
+) => {
+  const { fleetDirect } = await import('../../server/fleetDirect.ts');
+  return fleetDirect({ natsUrl: ctx.config.natsUrl, command, log: createLogger('kanade', 'warn') });
+};
+
+/** `kanade fleet …`: the emergency stop. */
+export const fleetCommands: CommandSpec[] = [
+  {
+    path: ['fleet', 'halt'],
+    usage: 'kanade fleet halt --reason TEXT [--kill-running] [--direct]',
+    summary:
+      'Emergency stop: agents refuse new work (exit 121); --kill-running kills what runs. --direct goes through NATS when the server is down',
+    options: { reason: { type: 'string' }, 'kill-running': { type: 'boolean' }, direct: { type: 'boolean' } },
+    run: async (args, ctx) => {
+      const reason = stringFlag(args, 'reason');
+      if (reason === undefined || reason.trim() === '')
+        throw new UsageError('--reason is required: say why the fleet stops');
+      const data = { reason, kill_running: boolFlag(args, 'kill-running') };
+      const result = boolFlag(args, 'direct')
+        ? await direct(ctx, { type: 'HaltFleet', data }).then((r) => ({
+            status: r.changed ? 'halted' : 'unchanged',
+            seq: r.seq,
+          }))
+        : await ctx.client().send<{ status: string; seq: number }>('POST', '/api/fleet/halt', data);
+      line(
+        ctx.io.out,
+        `${result.status}: the fleet is halted${data.kill_running ? ' and running work is killed' : ''} (seq ${result.seq})`,
+      );
+      return 0;
+    },
+  },
+  {
+    path: ['fleet', 'resume'],
+    usage: 'kanade fleet resume [--reason TEXT] [--direct]',
+    summary: 'Lift the emergency stop',
+    options: { reason: { type: 'string' }, direct: { type: 'boolean' } },
+    run: async (args, ctx) => {
+      const reason = stringFlag(args, 'reason');
+      const data = reason === undefined ? {} : { reason };
+      const result = boolFlag(args, 'direct')
+        ? await direct(ctx, { type: 'ResumeFleet', data }).then((r) => ({
+            status: r.changed ? 'resumed' : 'unchanged',
+            seq: r.seq,
+          }))
+        : await ctx.client().send<{ status: string; seq: number }>('POST', '/api/fleet/resume', data);
+      line(ctx.io.out, `${result.status}: the fleet may work (seq ${result.seq})`);
+      return 0;
+    },
+  },
+  {
+    path: ['fleet', 'status'],
+    usage: 'kanade fleet status [--json]',
+    summary: 'Is the fleet halted, by whom and why',
+    options: { json: { type: 'boolean' } },
+    run: async (args, ctx) => {
+      const fleet = await ctx.client().get<Fleet>('/api/fleet');
+      if (boolFlag(args, 'json')) writeJson(ctx.io, fleet);
+      else if (!fleet.halted) line(ctx.io.out, 'the fleet is working');
+      else
+        line(
+          ctx.io.out,
+          `HALTED by ${fleet.changed_by} at ${fleet.changed_at}: ${fleet.reason}${fleet.kill_running ? ' (running work was killed)' : ''}`,
+        );
+      return 0;
+    },
+  },
+];

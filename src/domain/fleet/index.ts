@@ -1,0 +1,10 @@
+export type {
+  FleetCommand,
+  FleetEvent,
+  FleetHalted,
+  FleetResumed,
+  FleetState,
+  HaltFleet,
+  ResumeFleet,
+} from './fleet.ts';
+export { FLEET_STREAM, FleetIsHalted, fleetDecider } from './fleet.ts';

@@ -1,0 +1,51 @@
+import { userInfo } from 'node:os';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { ulid } from 'ulid';
+import { FLEET_STREAM, type FleetCommand, fleetDecider } from '../domain/fleet/index.ts';
+import { commandHandlerFor, jetStreamEventStore } from '../infra/eventStore/index.ts';
+import type { Logger } from '../infra/log.ts';
+import { connectNats } from '../infra/nats/connection.ts';
+import { openViews } from '../infra/nats/fleet.ts';
+import { applyViewChanges } from './viewsWriter.ts';
+
+const handleFleet = commandHandlerFor(fleetDecider);
+
+/**
+ * Break-glass emergency stop through NATS, for when the server is down: records the event (so the
+ * audit trail and the server agree once it is back) and writes the agents' flag itself, at once.
+ * NATS access is the credential here; the actor is `direct:<os user>`.
+ */
+export const fleetDirect = async (options: {
+  natsUrl: string;
+  command: FleetCommand;
+  log: Logger;
+}): Promise<{ changed: boolean; seq: number }> => {
+  const nc = await connectNats({ url: options.natsUrl, name: 'kanade-fleet-direct', log: options.log, failFast: true });
+  try {
+    const store = jetStreamEventStore(jetstream(nc), await jetstreamManager(nc));
+    const commit = {
+      id: ulid(),
+      actor: `direct:${userInfo().username}`,
+      at: new Date().toISOString(),
+      via: 'cli-direct',
+    };
+    const handled = await handleFleet(store, FLEET_STREAM, options.command, commit);
+    const views = await openViews(nc);
+    for (const [index, event] of handled.events.entries()) {
+      await applyViewChanges(views, {
+        ...event,
+        schema: 1,
+        seq: handled.seq,
+        index,
+        stream: FLEET_STREAM,
+        commitId: commit.id,
+        actor: commit.actor,
+        at: commit.at,
+        via: commit.via,
+      });
+    }
+    return { changed: handled.events.length > 0, seq: handled.seq };
+  } finally {
+    await nc.drain();
+  }
+};
