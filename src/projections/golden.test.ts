@@ -19,13 +19,10 @@ const dir = mkdtempSync(join(tmpdir(), 'kanade-golden-'));
 let nats: TestNats;
 let nc: NatsConnection;
 
+// The golden file holds what the recorded history means (the catalog and the audit log); checkpoints are
+// checked separately, so adding a projection does not rewrite the golden file.
 const dumpTables = (sqlite: import('better-sqlite3').Database) =>
-  Object.fromEntries(
-    ['jobs', 'event_log', 'projection_checkpoints'].map((t) => [
-      t,
-      sqlite.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all(),
-    ]),
-  );
+  Object.fromEntries(['jobs', 'event_log'].map((t) => [t, sqlite.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
 
 // Builds read models from the real stream with the real runner, into a fresh file.
 const buildFromStream = async (file: string, batchSize: number) => {
@@ -65,6 +62,8 @@ describe('the recorded catalog stream', () => {
     await expect(JSON.stringify(dumpTables(database.sqlite), null, 2)).toMatchFileSnapshot(
       '../../fixtures/events/catalog.tables.json',
     );
+    const checkpoints = database.sqlite.prepare('SELECT DISTINCT seq FROM projection_checkpoints').pluck().all();
+    expect(checkpoints).toEqual([commits.at(-1)?.seq]);
     const direct = tableChecksums(database.sqlite);
     await closeReadModelDatabase(database);
     expect(await buildFromStream(join(dir, 'a.sqlite'), 10_000)).toEqual(direct);

