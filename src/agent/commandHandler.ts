@@ -1,17 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ExecCommand } from '../domain/execs/index.ts';
-import { EXIT, gate, type Outcome, outcomeOf, type RunIdentity } from '../domain/runs/index.ts';
+import { EXIT, type GateDecision, gate, type Outcome, outcomeOf, type RunIdentity } from '../domain/runs/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { killSubject } from '../infra/nats/subjects.ts';
-import { parseCommand } from './commandPayload.ts';
+import type { CommandJournal } from './commandJournal.ts';
+import { parseCommand, parseIdentity } from './commandPayload.ts';
 import type { DedupJournal } from './dedupJournal.ts';
 import type { Outbox } from './outbox.ts';
 import type { Executor } from './processRunner.ts';
 import { finishedEntry, runIdentity, startedEntry } from './results.ts';
-import type { RunJournal } from './runJournal.ts';
 import type { Slots } from './slots.ts';
-import type { CommandViews } from './views.ts';
+import type { ViewsReader } from './views.ts';
 
 /** What the handler needs; all I/O comes in here, so the pipeline reads top to bottom. */
 export type HandlerDeps = {
@@ -19,8 +19,11 @@ export type HandlerDeps = {
   nc: NatsConnection;
   dedup: DedupJournal;
   outbox: Outbox;
-  journal: RunJournal;
-  readViews: (jobId: string, execId: string) => Promise<CommandViews>;
+  journal: CommandJournal;
+  views: ViewsReader;
+  /** True when this run was already recorded in the event log (a wiped data dir must not run it again). */
+  alreadyRecorded: (identity: RunIdentity) => Promise<boolean>;
+  stalenessSecs: () => number;
   executor: Executor;
   slots: Slots;
   platform: string;
@@ -28,38 +31,62 @@ export type HandlerDeps = {
   now: () => number;
   random: () => number;
   log: Logger;
+  /** Aborted when the agent stops: waits end, the command stays accepted in the journal for the next start. */
+  stopping: AbortSignal;
 };
 
+type End = { exit_code: number; outcome: Outcome; reason?: string; stdout: string; stderr: string };
+
 const KILL_POLL_MS = 5_000;
+// Longest jitter honoured (also bounded when the exec is requested): timers overflow past 24.8 days.
+const MAX_JITTER_MS = 24 * 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Handles command messages: dedup, gates, jitter, run, results — each request at most once. */
+/** Handles command messages: dedup, gates, jitter, run, results — each accepted command ends in a result. */
 export const createCommandHandler = (deps: HandlerDeps) => {
   const running = new Map<string, AbortController>();
 
-  const finish = (
-    identity: RunIdentity,
-    startedAt: string | null,
-    end: { exit_code: number; outcome: Outcome; reason?: string; stdout: string; stderr: string },
-  ) => deps.outbox.enqueue(finishedEntry({ ...identity, started_at: startedAt, finished_at: iso(deps.now()), ...end }));
+  // The journal entry goes only after the result is safely in the outbox.
+  const finish = (identity: RunIdentity, startedAt: string | null, end: End) => {
+    deps.outbox.enqueue(finishedEntry({ ...identity, started_at: startedAt, finished_at: iso(deps.now()), ...end }));
+    deps.journal.done(identity.result_id);
+  };
+  const refuse = (identity: RunIdentity, d: Extract<GateDecision, { run: false }>) =>
+    finish(identity, null, {
+      exit_code: d.exit_code,
+      outcome: d.outcome,
+      reason: d.reason,
+      stdout: '',
+      stderr: `${d.reason}\n`,
+    });
 
-  const refuse = (identity: RunIdentity, exit_code: number, outcome: Outcome, reason: string) =>
-    finish(identity, null, { exit_code, outcome, reason, stdout: '', stderr: `${reason}\n` });
+  const check = async (command: ExecCommand): Promise<GateDecision> =>
+    gate({
+      command,
+      now: deps.now(),
+      views: await deps.views.forCommand(command.id, command.exec_id),
+      stalenessSecs: deps.stalenessSecs(),
+      platform: deps.platform,
+      shells: deps.shells,
+    });
 
   const execute = async (command: ExecCommand, identity: RunIdentity) => {
     const startedAt = iso(deps.now());
-    deps.journal.begin({ ...identity, started_at: startedAt });
+    deps.journal.write(identity.result_id, { state: 'running', command, identity, started_at: startedAt });
     deps.outbox.enqueue(startedEntry(identity, startedAt));
     const abort = new AbortController();
     running.set(command.exec_id, abort);
     const kill = deps.nc.subscribe(killSubject(command.exec_id), { callback: () => abort.abort() });
     await deps.nc.flush().catch(() => {});
-    // The kill message is best effort (core NATS); the kill marker in KV is checked too while it runs.
-    const poll = setInterval(() => {
-      void deps.readViews(command.id, command.exec_id).then((v) => v.killed && abort.abort());
-    }, KILL_POLL_MS);
+    // The kill message is best effort (core NATS); the kill marker in KV is polled too while it runs.
+    const poll = setInterval(
+      () => void deps.views.killed(command.exec_id).then((k) => k && abort.abort()),
+      KILL_POLL_MS,
+    );
     try {
-      const result = await deps.executor(command, abort.signal);
+      const result = await deps.executor(command, abort.signal, (pgid) =>
+        deps.journal.write(identity.result_id, { state: 'running', command, identity, started_at: startedAt, pgid }),
+      );
       finish(identity, startedAt, {
         exit_code: result.exitCode,
         outcome: outcomeOf(result),
@@ -70,26 +97,50 @@ export const createCommandHandler = (deps: HandlerDeps) => {
       clearInterval(poll);
       kill.unsubscribe();
       running.delete(command.exec_id);
-      deps.journal.end(identity.result_id);
     }
   };
 
+  // Gates now and again after any wait (jitter, a slot): a revoke or a halt must catch waiting commands too.
   const process = async (command: ExecCommand) => {
     const identity = runIdentity(command, deps.pcId);
-    const views = await deps.readViews(command.id, command.exec_id);
-    const decision = gate({ command, now: deps.now(), views, platform: deps.platform, shells: deps.shells });
-    if (!decision.run) return refuse(identity, decision.exit_code, decision.outcome, decision.reason);
-    const jitter = command.jitter_secs ?? 0;
-    if (jitter > 1) await sleep(Math.floor(deps.random() * jitter * 1000));
-    await deps.slots.acquire();
+    const first = await check(command);
+    if (!first.run) return refuse(identity, first);
+    const jitter = Math.min((command.jitter_secs ?? 0) * 1000, MAX_JITTER_MS);
+    if (jitter > 1000) await sleep(Math.floor(deps.random() * jitter), undefined, { signal: deps.stopping });
+    await deps.slots.acquire(deps.stopping);
     try {
-      // A kill may have come while it waited for jitter or a slot.
-      if ((await deps.readViews(command.id, command.exec_id)).killed) {
-        return refuse(identity, EXIT.none, 'killed', `killed before it started (kill.${command.exec_id})`);
+      const again = await check(command);
+      if (!again.run) return refuse(identity, again);
+      if (await deps.alreadyRecorded(identity)) {
+        deps.log.warn('this run is already in the event log; not running it again', { exec_id: command.exec_id });
+        return deps.journal.done(identity.result_id);
       }
       await execute(command, identity);
     } finally {
       deps.slots.release();
+    }
+  };
+
+  const start = (command: ExecCommand, source: string) => {
+    deps.log.info('command received', { exec_id: command.exec_id, job_id: command.id, source });
+    process(command).catch((error: unknown) => {
+      if (deps.stopping.aborted) return; // stays accepted in the journal; the next start takes it up again
+      deps.log.error('command failed inside the agent', { exec_id: command.exec_id, error });
+      failWith(
+        runIdentity(command, deps.pcId),
+        `agent error: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  };
+
+  const failWith = (identity: RunIdentity, reason: string) => {
+    try {
+      finish(identity, null, { exit_code: EXIT.none, outcome: 'failed', reason, stdout: '', stderr: `${reason}\n` });
+    } catch (error) {
+      deps.log.error('could not record the failure either; it stays in the journal', {
+        result_id: identity.result_id,
+        error,
+      });
     }
   };
 
@@ -98,21 +149,26 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     handle: (payload: string, source: string): void => {
       const command = parseCommand(payload);
       if (command === undefined) {
-        deps.log.warn('dropped an unreadable command', { source });
+        refuseUnreadable(payload, source);
         return;
       }
-      if (!deps.dedup.add(command.request_id)) return;
-      deps.log.info('command received', { exec_id: command.exec_id, job_id: command.id, source });
-      process(command).catch((error: unknown) => {
-        // Never silent: even the agent's own failure becomes a result.
-        deps.log.error('command failed inside the agent', { exec_id: command.exec_id, error });
-        const reason = `agent error: ${error instanceof Error ? error.message : String(error)}`;
-        try {
-          refuse(runIdentity(command, deps.pcId), EXIT.none, 'failed', reason);
-        } catch (enqueueError) {
-          deps.log.error('could not record the failure either', { exec_id: command.exec_id, error: enqueueError });
+      const identity = runIdentity(command, deps.pcId);
+      if (deps.dedup.has(command.request_id)) return;
+      // Journal before dedup: a crash between the two leaves the command to be taken up again, not lost.
+      deps.journal.write(identity.result_id, { state: 'accepted', command, accepted_at: iso(deps.now()) });
+      deps.dedup.add(command.request_id);
+      start(command, source);
+    },
+    /** Takes up what an earlier life left: accepted commands are gated again, running ones were lost. */
+    recover: (): void => {
+      for (const { resultId, entry } of deps.journal.leftovers()) {
+        if (entry.state === 'accepted') {
+          deps.dedup.add(entry.command.request_id);
+          start(entry.command, 'journal');
+        } else {
+          lost(resultId, entry);
         }
-      });
+      }
     },
     /** Number of processes running now. */
     running: (): number => running.size,
@@ -121,6 +177,30 @@ export const createCommandHandler = (deps: HandlerDeps) => {
       for (const abort of running.values()) abort.abort(reason);
     },
   };
+
+  // A command the agent cannot read still names who asked: it gets a failed result, never silence.
+  function refuseUnreadable(payload: string, source: string) {
+    const identity = parseIdentity(payload, deps.pcId);
+    deps.log.warn('dropped an unreadable command', { source, exec_id: identity?.exec_id });
+    if (identity === undefined || deps.dedup.has(identity.request_id)) return;
+    deps.dedup.add(identity.request_id);
+    failWith(identity, 'refused: this agent cannot read the command (a newer or broken command format)');
+  }
+
+  function lost(
+    resultId: string,
+    entry: Extract<ReturnType<CommandJournal['leftovers']>[number]['entry'], { state: 'running' }>,
+  ) {
+    deps.log.warn('a command was running when the agent stopped; reporting it lost', { result_id: resultId });
+    const reason = 'the agent stopped while the command ran';
+    finish(entry.identity, entry.started_at, {
+      exit_code: EXIT.none,
+      outcome: 'lost',
+      reason,
+      stdout: '',
+      stderr: `${reason}\n`,
+    });
+  }
 };
 
 /** The command handler of an agent. */

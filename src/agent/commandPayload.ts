@@ -1,5 +1,7 @@
 import * as v from 'valibot';
 import type { ExecCommand } from '../domain/execs/index.ts';
+import type { RunIdentity } from '../domain/runs/index.ts';
+import { runIdentity } from './results.ts';
 
 // Tolerant on read: unknown fields are ignored, so an older agent accepts newer commands (kanade #492).
 const schema = v.looseObject({
@@ -37,4 +39,21 @@ export const parseCommand = (payload: string): ExecCommand | undefined => {
       : { mode: staleness.mode === 'unchecked' ? ('unchecked' as const) : ('cached' as const) };
   // Unknown shells and identities pass through: the platform gate refuses them with a reason.
   return { ...rest, staleness: wireStaleness } as ExecCommand;
+};
+
+const identitySchema = v.looseObject({
+  id: v.string(),
+  version: v.string(),
+  request_id: v.pipe(v.string(), v.minLength(1)),
+  exec_id: v.pipe(v.string(), v.minLength(1)),
+});
+
+/** Who asked, from a command this agent cannot otherwise read (so it can answer with a failed result). */
+export const parseIdentity = (payload: string, pcId: string): RunIdentity | undefined => {
+  try {
+    const parsed = v.safeParse(identitySchema, JSON.parse(payload));
+    return parsed.success ? runIdentity(parsed.output as unknown as ExecCommand, pcId) : undefined;
+  } catch {
+    return undefined;
+  }
 };

@@ -26,36 +26,46 @@ export const drainOutbox = async (deps: DrainDeps): Promise<void> => {
   const unsubscribe = outbox.onEnqueue(() => wake());
   try {
     for (let failures = 0; !signal.aborted; ) {
-      const pending = outbox.pending();
-      let failed = false;
-      for (const { name, entry } of pending) {
-        if (signal.aborted) return;
-        try {
-          await publishEntry(deps, entry);
-          outbox.remove(name);
-          failures = 0;
-        } catch (error) {
-          failed = true;
-          (failures === 0 ? log.warn : log.debug)('outbox publish failed; will retry', {
-            subject: entry.subject,
-            error,
-          });
-          break; // keep the order: retry from the oldest entry
-        }
-      }
-      const delay = failed ? backoffDelay(failures++, { minMs: 500, maxMs: 30_000 }) : 1_000;
-      if (failed || pending.length === 0) {
-        await Promise.race([
-          sleep(delay, undefined, { signal }).catch(() => {}),
-          new Promise<void>((r) => {
-            wake = r;
-          }),
-        ]);
-      }
+      const outcome = await drainOnce(deps);
+      if (outcome === 'failed') failures++;
+      else failures = 0;
+      if (outcome === 'sent') continue;
+      const delay = outcome === 'failed' ? backoffDelay(failures - 1, { minMs: 500, maxMs: 30_000 }) : 1_000;
+      await Promise.race([
+        sleep(delay, undefined, { signal }).catch(() => {}),
+        new Promise<void>((r) => {
+          wake = r;
+        }),
+      ]);
     }
   } finally {
     unsubscribe();
   }
+};
+
+// Publishes pending entries in order until one fails (kept, retried from it) or none is left.
+const drainOnce = async (deps: DrainDeps): Promise<'sent' | 'idle' | 'failed'> => {
+  const { outbox, log } = deps;
+  const names = outbox.pending();
+  for (const name of names) {
+    if (deps.signal.aborted) return 'idle';
+    let entry: OutboxEntry;
+    try {
+      entry = outbox.read(name);
+    } catch (error) {
+      log.error('an outbox entry is unreadable; moved to outbox/dead', { name, error });
+      outbox.bury(name);
+      continue;
+    }
+    try {
+      await publishEntry(deps, entry);
+      outbox.remove(name);
+    } catch (error) {
+      log.warn('outbox publish failed; will retry', { subject: entry.subject, error });
+      return 'failed';
+    }
+  }
+  return names.length > 0 ? 'sent' : 'idle';
 };
 
 const publishEntry = async (deps: DrainDeps, entry: OutboxEntry): Promise<void> => {
@@ -87,20 +97,32 @@ const publishFinished = async (deps: DrainDeps, entry: OutboxEntry, body: string
   await publishOnce(deps, entry, body, last?.seq ?? 0);
 };
 
-// Replaces stdout/stderr over the inline limit with object-store pointers; the object name is fixed
-// per result, so a retry writes the same object again.
+// NATS refuses messages over 1 MB; keep every body comfortably under it.
+const MAX_BODY_BYTES = 900 * 1024;
+
+// Moves stdout/stderr whose JSON form is over the inline limit to the object store (the object name is
+// fixed per result, so a retry writes the same object again). Sizes are measured as JSON: control
+// characters grow sixfold when escaped. If the body is still too large, the output is replaced by a note.
 const offloadOutput = async (deps: DrainDeps, body: string): Promise<string> => {
-  if (body.length <= INLINE_OUTPUT_BYTES) return body;
+  if (Buffer.byteLength(body) <= INLINE_OUTPUT_BYTES) return body;
   const commit = JSON.parse(body) as { events: { data: Record<string, unknown> }[] };
   const data = commit.events[0]?.data;
   if (data === undefined) return body;
   for (const stream of ['stdout', 'stderr'] as const) {
     const text = data[stream];
-    if (typeof text !== 'string' || Buffer.byteLength(text) <= INLINE_OUTPUT_BYTES) continue;
+    if (typeof text !== 'string' || Buffer.byteLength(JSON.stringify(text)) <= INLINE_OUTPUT_BYTES) continue;
     const name = `${String(data.result_id)}/${stream}`;
     await (await deps.output()).putBlob({ name }, new TextEncoder().encode(text));
     data[stream] = '';
     data[`${stream}_object`] = name;
   }
-  return JSON.stringify(commit);
+  let out = JSON.stringify(commit);
+  if (Buffer.byteLength(out) > MAX_BODY_BYTES) {
+    for (const field of ['stdout', 'stderr', 'reason'] as const) {
+      if (typeof data[field] === 'string')
+        data[field] = `[kanade: ${field} dropped: the result would not fit in a NATS message]`;
+    }
+    out = JSON.stringify(commit);
+  }
+  return out;
 };

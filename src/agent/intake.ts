@@ -1,4 +1,4 @@
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../infra/log.ts';
 import { COMMANDS_STREAM } from '../infra/nats/fleet.ts';
@@ -32,22 +32,13 @@ export const createIntake = (deps: IntakeDeps) => {
     await deps.nc.flush(); // the SUB must reach the server before anyone publishes (kanade's subscribe race)
   };
 
-  // Reads the last retained command of every subject under `filter`.
+  // Reads the last retained command of every subject under `filter`: the subjects come from stream
+  // info and each is read with a direct get, so a catch-up creates no consumer on the server.
   const catchUp = async (filter: string) => {
     const info = await deps.jsm.streams.info(COMMANDS_STREAM, { subjects_filter: filter });
-    if (Object.keys(info.state.subjects ?? {}).length === 0) return;
-    const consumer = await deps.js.consumers.get(COMMANDS_STREAM, {
-      filter_subjects: filter,
-      deliver_policy: DeliverPolicy.LastPerSubject,
-    });
-    const messages = await consumer.consume({ max_messages: 256 });
-    try {
-      for await (const m of messages) {
-        deps.handle(m.string(), 'catch-up');
-        if (m.info.pending === 0) break;
-      }
-    } finally {
-      await messages.close();
+    for (const subject of Object.keys(info.state.subjects ?? {}).sort()) {
+      const message = await deps.jsm.direct.getMessage(COMMANDS_STREAM, { last_by_subj: subject });
+      if (message !== null) deps.handle(message.string(), 'catch-up');
     }
   };
 

@@ -1,16 +1,7 @@
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
+import { syncDirectory, writeFileDurably } from './fsyncFile.ts';
 
 /** One message waiting to be published to JetStream. */
 export type OutboxEntry = {
@@ -18,43 +9,45 @@ export type OutboxEntry = {
   /** Nats-Msg-Id: makes a retried publish idempotent inside the duplicate window. */
   msgId: string;
   body: string;
-  /** Optimistic concurrency for appends past the window: see `publishEntry` in the drain. */
+  /** How it is appended: runs use optimistic concurrency on their own subject (see the drain). */
   kind: 'run-started' | 'run-finished' | 'event';
 };
 
 /**
- * A directory of messages to publish, written before anything is sent and removed only after the
- * JetStream ack, so a broker outage (or an agent restart) loses nothing. Oldest first.
+ * A directory of messages to publish, written durably before anything is sent and removed only after
+ * the JetStream ack, so a broker outage (or an agent restart) loses nothing. Oldest first.
  */
 export const openOutbox = (dir: string) => {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dir, 'dead'), { recursive: true });
   const nextName = monotonicFactory();
   const wakers = new Set<() => void>();
   return {
     dir,
-    /** Writes the entry durably (temp file, fsync, rename) and wakes the drain. */
+    /** Writes the entry durably and wakes the drain. */
     enqueue: (entry: OutboxEntry): void => {
-      const name = `${nextName()}.json`;
-      const tmp = join(dir, `.${name}.tmp`);
-      const fd = openSync(tmp, 'w');
-      writeSync(fd, JSON.stringify(entry));
-      fsyncSync(fd);
-      closeSync(fd);
-      renameSync(tmp, join(dir, name));
+      writeFileDurably(join(dir, `${nextName()}.json`), JSON.stringify(entry));
       for (const wake of wakers) wake();
     },
-    /** Pending entries, oldest first. */
-    pending: (): { name: string; entry: OutboxEntry }[] =>
+    /** Names of pending entries, oldest first (read one at a time with `read`). */
+    pending: (): string[] =>
       readdirSync(dir)
-        .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
-        .sort()
-        .map((name) => ({ name, entry: JSON.parse(readFileSync(join(dir, name), 'utf8')) as OutboxEntry })),
+        .filter((n) => n.endsWith('.json'))
+        .sort(),
+    /** Reads one entry; throws when the file is not a readable entry. */
+    read: (name: string): OutboxEntry => JSON.parse(readFileSync(join(dir, name), 'utf8')) as OutboxEntry,
     /** Drops an entry once JetStream has acknowledged it. */
-    remove: (name: string): void => rmSync(join(dir, name), { force: true }),
+    remove: (name: string): void => {
+      rmSync(join(dir, name), { force: true });
+      syncDirectory(dir);
+    },
+    /** Moves an entry that can never be sent aside (for a human to look at), so the rest keep flowing. */
+    bury: (name: string): void => renameSync(join(dir, name), join(dir, 'dead', name)),
     /** Calls `wake` whenever something is enqueued. */
     onEnqueue: (wake: () => void): (() => void) => {
       wakers.add(wake);
-      return () => wakers.delete(wake);
+      return () => {
+        wakers.delete(wake);
+      };
     },
   };
 };

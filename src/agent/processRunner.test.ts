@@ -62,6 +62,25 @@ describe('process runner', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('keeps the first 8 MiB of output and lets the process finish', async () => {
+    const r = await runProcess(
+      cmd('head -c 9000000 /dev/zero | tr "\\0" x; echo done >&2'),
+      new AbortController().signal,
+    );
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.startsWith('x'.repeat(1000))).toBe(true);
+    expect(r.stdout).toMatch(/\[kanade: output cut at 8388608 bytes; 611392 more bytes dropped\]\n$/);
+    expect(r.stderr).toBe('done\n');
+  });
+
+  it('tells the caller the process group id', async () => {
+    let pid: number | undefined;
+    await runProcess(cmd('true'), new AbortController().signal, (p) => {
+      pid = p;
+    });
+    expect(pid).toBeGreaterThan(0);
+  });
+
   it('reports a process that cannot start', async () => {
     const r = await runProcess(cmd('true', { cwd: '/nonexistent/dir' }), new AbortController().signal);
     expect(r.exitCode).toBe(-1);

@@ -1,24 +1,31 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import type { ExecCommand } from '../domain/execs/index.ts';
 
 /** What a finished process left behind. Output beyond `MAX_CAPTURE_BYTES` per stream is cut, with a note. */
 export type ProcessResult = { exitCode: number; timedOut: boolean; killed: boolean; stdout: string; stderr: string };
 
-/** Runs a command's script; the agent injects another one in benchmarks. */
-export type Executor = (command: ExecCommand, signal: AbortSignal) => Promise<ProcessResult>;
+/** Runs a command's script; `onSpawn` learns the process (group) id. Benchmarks inject another one. */
+export type Executor = (
+  command: ExecCommand,
+  signal: AbortSignal,
+  onSpawn?: (pid: number) => void,
+) => Promise<ProcessResult>;
 
-/** Output kept per stream; beyond it the run still completes and the cut is noted in the output. */
+/** Output kept per stream; beyond it the output is discarded and the run still completes. */
 export const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
 const KILL_GRACE_MS = 3_000;
+// setTimeout overflows past 2^31-1 ms (24.8 days) and would fire at once.
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Runs the script in its own process group, so a timeout or a kill takes the whole tree down
  * (grandchildren holding the output pipes kept runs "running" forever in the original, #330).
  */
-export const runProcess: Executor = async (command, signal) => {
+export const runProcess: Executor = async (command, signal, onSpawn) => {
   const { file, args, cleanup } = launcherFor(command);
   const cwd = expandHome(command.cwd);
   const child = execa(file, args, {
@@ -26,21 +33,22 @@ export const runProcess: Executor = async (command, signal) => {
     detached: process.platform !== 'win32',
     reject: false,
     stdin: 'ignore',
-    maxBuffer: MAX_CAPTURE_BYTES,
+    buffer: false, // captured below with a cap that discards instead of killing the process
     windowsHide: true,
-    encoding: 'utf8',
-    stripFinalNewline: false, // output is recorded exactly as the script wrote it
     env: { KANADE_EXEC_ID: command.exec_id, KANADE_JOB_ID: command.id, KANADE_JOB_VERSION: command.version },
   });
+  if (child.pid !== undefined) onSpawn?.(child.pid);
+  const stdout = capture(child.stdout);
+  const stderr = capture(child.stderr);
   let timedOut = false;
   let killed = false;
   const stop = (why: 'timeout' | 'kill') => {
     if (why === 'timeout') timedOut = true;
     else killed = true;
-    killTree(child, 'SIGTERM');
-    setTimeout(() => killTree(child, 'SIGKILL'), KILL_GRACE_MS).unref();
+    killProcessGroup(child.pid, 'SIGTERM');
+    setTimeout(() => killProcessGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
   };
-  const timer = setTimeout(() => stop('timeout'), command.timeout_secs * 1000);
+  const timer = setTimeout(() => stop('timeout'), Math.min(command.timeout_secs * 1000, MAX_TIMER_MS));
   const onAbort = () => stop('kill');
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) onAbort();
@@ -52,11 +60,8 @@ export const runProcess: Executor = async (command, signal) => {
       exitCode: timedOut || killed ? -1 : (result.exitCode ?? -1),
       timedOut,
       killed,
-      stdout: withNote(String(result.stdout ?? ''), result.isMaxBuffer),
-      stderr:
-        withNote(String(result.stderr ?? ''), result.isMaxBuffer) +
-        startFailure +
-        trailer(timedOut, killed, command, signal.reason),
+      stdout: stdout(),
+      stderr: stderr() + startFailure + trailer(timedOut, killed, command, signal.reason),
     };
   } finally {
     clearTimeout(timer);
@@ -65,14 +70,34 @@ export const runProcess: Executor = async (command, signal) => {
   }
 };
 
-const killTree = (child: { pid?: number | undefined }, sig: NodeJS.Signals) => {
-  if (child.pid === undefined) return;
+/** Kills a process group (Unix) or tree (Windows); quiet when it is already gone. */
+export const killProcessGroup = (pid: number | undefined, sig: NodeJS.Signals): void => {
+  if (pid === undefined) return;
   try {
-    if (process.platform === 'win32') execa('taskkill', ['/pid', String(child.pid), '/T', '/F'], { reject: false });
-    else process.kill(-child.pid, sig);
+    if (process.platform === 'win32') execa('taskkill', ['/pid', String(pid), '/T', '/F'], { reject: false });
+    else process.kill(-pid, sig);
   } catch {
     // the group is already gone
   }
+};
+
+// Keeps the first MAX_CAPTURE_BYTES of a stream and drains the rest, so the process never blocks on a full pipe.
+const capture = (stream: Readable | null): (() => string) => {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let dropped = 0;
+  stream?.on('data', (chunk: Buffer) => {
+    const room = MAX_CAPTURE_BYTES - kept;
+    if (room > 0) chunks.push(room >= chunk.length ? chunk : chunk.subarray(0, room));
+    kept += Math.min(room, chunk.length);
+    dropped += Math.max(0, chunk.length - Math.max(room, 0));
+  });
+  return () => {
+    const text = new TextDecoder().decode(Buffer.concat(chunks));
+    return dropped > 0
+      ? `${text}\n[kanade: output cut at ${MAX_CAPTURE_BYTES} bytes; ${dropped} more bytes dropped]\n`
+      : text;
+  };
 };
 
 // Says why a run was cut short; a kill carries its reason as the abort reason (e.g. a fleet halt).
@@ -81,9 +106,6 @@ const trailer = (timedOut: boolean, killed: boolean, command: ExecCommand, reaso
   if (!killed) return '';
   return typeof reason === 'string' ? `\nkilled: ${reason}\n` : `\nkilled by remote signal (kill.${command.exec_id})\n`;
 };
-
-const withNote = (text: string, cut: boolean): string =>
-  cut ? `${text}\n[kanade: output cut at ${MAX_CAPTURE_BYTES} bytes]\n` : text;
 
 const expandHome = (cwd: string | undefined): string | undefined =>
   cwd === undefined ? undefined : cwd === '~' ? homedir() : cwd.startsWith('~/') ? join(homedir(), cwd.slice(2)) : cwd;

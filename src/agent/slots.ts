@@ -3,12 +3,25 @@ export const createSlots = (size: number) => {
   let free = size;
   const waiting: (() => void)[] = [];
   return {
-    acquire: (): Promise<void> => {
+    /** Waits for a free slot; rejects when `signal` aborts first (the waiter then holds no slot). */
+    acquire: (signal?: AbortSignal): Promise<void> => {
+      signal?.throwIfAborted();
       if (free > 0) {
         free--;
         return Promise.resolve();
       }
-      return new Promise((resolve) => waiting.push(resolve));
+      return new Promise((resolve, reject) => {
+        const waiter = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          waiting.splice(waiting.indexOf(waiter), 1);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        waiting.push(waiter);
+      });
     },
     release: (): void => {
       const next = waiting.shift();

@@ -1,17 +1,15 @@
 import type { KV } from '@nats-io/kv';
 import { HALT_KEY, type HaltFlag } from '../infra/nats/fleet.ts';
 
-/** The views a gate needs for one command, and how old they are. */
+/** The views a gate needs for one command. */
 export type CommandViews = {
   halt: { reason: string; by: string } | undefined;
   revoked: boolean;
   pin: string | undefined;
   killed: boolean;
-  ageSecs: number;
 };
 
 type Buckets = { jobStatus: KV; pins: KV; kills: KV; fleet: KV };
-type Cached = { value: string | undefined; at: number };
 const READ_TIMEOUT_MS = 2_000;
 
 /** Reads the halt flag: halted with a reason, or undefined (absent, resumed, or unreadable as JSON). */
@@ -30,43 +28,42 @@ export const parseHalt = (
 };
 
 /**
- * Reads the agent-facing KV views for a command. A failed read falls back to the last value seen,
- * and the answer says how old it is (strict staleness policies refuse old views). A key never read
- * successfully counts as infinitely old.
+ * Reads the agent-facing KV views for a command, live. A failed read falls back to the last value
+ * seen (how stale the agent may be is judged from its connection, as kanade does: see `connection.ts`).
  */
-export const createViewsReader = (views: () => Buckets | undefined, now: () => number) => {
-  const cache = new Map<string, Cached>();
-  const read = async (bucket: keyof Buckets, key: string): Promise<Cached> => {
+export const createViewsReader = (views: () => Buckets | undefined) => {
+  const cache = new Map<string, string | undefined>();
+  const read = async (bucket: keyof Buckets, key: string): Promise<string | undefined> => {
     const id = `${bucket}/${key}`;
     try {
       const kv = views()?.[bucket];
       if (kv === undefined) throw new Error('views not open yet');
       const entry = await withTimeout(kv.get(key), READ_TIMEOUT_MS);
       const value = entry === null || entry.operation !== 'PUT' ? undefined : entry.string();
-      const fresh = { value, at: now() };
-      cache.set(id, fresh);
-      return fresh;
+      cache.set(id, value);
+      return value;
     } catch {
-      return cache.get(id) ?? { value: undefined, at: Number.NEGATIVE_INFINITY };
+      return cache.get(id);
     }
   };
-  return async (jobId: string, execId: string): Promise<CommandViews> => {
-    const [halt, status, pin, kill] = await Promise.all([
-      read('fleet', HALT_KEY),
-      read('jobStatus', jobId),
-      read('pins', jobId),
-      read('kills', execId),
-    ]);
-    const oldest = Math.min(status.at, pin.at, kill.at);
-    return {
-      halt: parseHalt(halt.value),
-      revoked: status.value === 'REVOKED',
-      pin: pin.value,
-      killed: kill.value !== undefined,
-      ageSecs: oldest === Number.NEGATIVE_INFINITY ? Number.POSITIVE_INFINITY : Math.floor((now() - oldest) / 1000),
-    };
+  return {
+    /** Everything the gates need for one command. */
+    forCommand: async (jobId: string, execId: string): Promise<CommandViews> => {
+      const [halt, status, pin, kill] = await Promise.all([
+        read('fleet', HALT_KEY),
+        read('jobStatus', jobId),
+        read('pins', jobId),
+        read('kills', execId),
+      ]);
+      return { halt: parseHalt(halt), revoked: status === 'REVOKED', pin, killed: kill !== undefined };
+    },
+    /** Only the kill marker (polled while a command runs). */
+    killed: async (execId: string): Promise<boolean> => (await read('kills', execId)) !== undefined,
   };
 };
+
+/** The views reader of an agent. */
+export type ViewsReader = ReturnType<typeof createViewsReader>;
 
 const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
   Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);

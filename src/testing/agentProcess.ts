@@ -12,8 +12,10 @@ export type AgentProcess = {
   output(): string;
   /** SIGTERM (a graceful stop) and wait for the exit. */
   stop(): Promise<void>;
-  /** Starts the same agent again, with the same data dir. */
+  /** Starts the same agent again, with the same data dir, and waits until it has started. */
   restart(): Promise<AgentProcess>;
+  /** Resolves once the agent logged that it started (its intake is subscribed and caught up). */
+  ready(): Promise<void>;
 };
 
 /** Starts a real agent process (the same binary operators run), heartbeating every second. */
@@ -62,7 +64,14 @@ export const startAgentProcess = (o: {
         });
         child.kill('SIGTERM');
       }),
-    restart: async () => startAgentProcess(o),
+    restart: async () => {
+      const next = startAgentProcess(o);
+      await next.ready();
+      return next;
+    },
+    ready: async () => {
+      await eventually(async () => log.includes('agent started'), 20_000, `agent ${o.id} to start`);
+    },
   };
 };
 

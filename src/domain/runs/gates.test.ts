@@ -14,10 +14,14 @@ const command: ExecCommand = {
   staleness: { mode: 'cached' },
 };
 const now = Date.parse('2026-11-22T10:00:00Z');
-const input = (over: Partial<GateInput['views']> = {}, cmd: Partial<ExecCommand> = {}): GateInput => ({
+const input = (
+  over: Partial<GateInput['views'] & { stalenessSecs: number }> = {},
+  cmd: Partial<ExecCommand> = {},
+): GateInput => ({
   command: { ...command, ...cmd },
   now,
-  views: { halt: undefined, revoked: false, pin: '2', killed: false, ageSecs: 0, ...over },
+  views: { halt: undefined, revoked: false, pin: '2', killed: false, ...over },
+  stalenessSecs: over.stalenessSecs ?? 0,
   platform: 'linux',
   shells: ['sh', 'bash'],
 });
@@ -51,15 +55,15 @@ describe('agent gates', () => {
   it('run a command exactly at its deadline', () =>
     expect(gate(input({}, { deadline_at: '2026-11-22T10:00:00Z' }))).toEqual({ run: true }));
 
-  it('skip with 127 when views are older than a strict policy allows', () => {
+  it('skip with 127 when the agent has been disconnected longer than a strict policy allows', () => {
     const strict = { staleness: { mode: 'strict', max_cache_age_secs: 60 } } as const;
-    expect(gate(input({ ageSecs: 61 }, strict))).toMatchObject({ exit_code: 127 });
-    expect(gate(input({ ageSecs: 60 }, strict))).toEqual({ run: true });
+    expect(gate(input({ stalenessSecs: 61 }, strict))).toMatchObject({ exit_code: 127 });
+    expect(gate(input({ stalenessSecs: 60 }, strict))).toEqual({ run: true });
   });
 
   it('check staleness before revoke, and revoke before the pin', () => {
     const strict = { staleness: { mode: 'strict', max_cache_age_secs: 1 } } as const;
-    expect(gate(input({ ageSecs: 5, revoked: true, pin: '9' }, strict))).toMatchObject({ exit_code: 127 });
+    expect(gate(input({ stalenessSecs: 5, revoked: true, pin: '9' }, strict))).toMatchObject({ exit_code: 127 });
     expect(gate(input({ revoked: true, pin: '9' }))).toMatchObject({ exit_code: 126 });
   });
 

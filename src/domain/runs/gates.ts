@@ -12,9 +12,9 @@ export type GateInput = {
     revoked: boolean;
     pin: string | undefined;
     killed: boolean;
-    /** Seconds since the views were last read from the broker (0 when read just now). */
-    ageSecs: number;
   };
+  /** Seconds the agent has been cut off from the broker (0 while connected): kanade's staleness. */
+  stalenessSecs: number;
   platform: string;
   /** Shells present on this machine. */
   shells: readonly string[];
@@ -34,15 +34,15 @@ const refuse = (exit_code: number, reason: string, outcome: Outcome = 'skipped')
  * The gates, in order: fleet halt, kill, staleness, revoke, version pin, starting deadline, platform.
  * `unchecked` staleness skips the revoke and pin checks (they rely on the views).
  */
-export const gate = ({ command, now, views, platform, shells }: GateInput): GateDecision => {
+export const gate = ({ command, now, views, stalenessSecs, platform, shells }: GateInput): GateDecision => {
   if (views.halt !== undefined)
     return refuse(EXIT.halted, `refused: the fleet is halted by ${views.halt.by}: ${views.halt.reason}`);
   if (views.killed) return refuse(EXIT.none, `killed before it started (kill.${command.exec_id})`, 'killed');
   const { staleness } = command;
-  if (staleness.mode === 'strict' && views.ageSecs > staleness.max_cache_age_secs) {
+  if (staleness.mode === 'strict' && stalenessSecs > staleness.max_cache_age_secs) {
     return refuse(
       EXIT.stale,
-      `skipped: staleness policy (mode=strict) exceeded — views are ${views.ageSecs}s old, max allowed ${staleness.max_cache_age_secs}s`,
+      `skipped: staleness policy (mode=strict) exceeded — agent has been disconnected for ${stalenessSecs}s, max allowed ${staleness.max_cache_age_secs}s`,
     );
   }
   if (staleness.mode !== 'unchecked') {

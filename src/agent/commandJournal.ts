@@ -1,0 +1,48 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecCommand } from '../domain/execs/index.ts';
+import type { RunIdentity } from '../domain/runs/index.ts';
+import { syncDirectory, writeFileDurably } from './fsyncFile.ts';
+
+/** A command this agent took on and has not finished with: waiting (jitter, a slot) or running. */
+export type JournalEntry =
+  | { state: 'accepted'; command: ExecCommand; accepted_at: string }
+  | { state: 'running'; command: ExecCommand; identity: RunIdentity; started_at: string; pgid?: number };
+
+/**
+ * Every command from the moment it is accepted until its result is safely in the outbox, on disk.
+ * After a crash or a restart, accepted commands go back through the gates and running ones are
+ * killed (by process group) and reported lost: nothing the agent accepted is dropped silently.
+ */
+export const openCommandJournal = (dir: string) => {
+  mkdirSync(dir, { recursive: true });
+  const file = (resultId: string) => join(dir, `${resultId}.json`);
+  return {
+    write: (resultId: string, entry: JournalEntry): void => writeFileDurably(file(resultId), JSON.stringify(entry)),
+    /** Forgets a command, once its result is in the outbox. */
+    done: (resultId: string): void => {
+      if (!existsSync(file(resultId))) return;
+      rmSync(file(resultId), { force: true });
+      syncDirectory(dir);
+    },
+    /** What an earlier life of the agent left unfinished (unreadable entries are skipped and kept for a human). */
+    leftovers: (): { resultId: string; entry: JournalEntry }[] =>
+      readdirSync(dir)
+        .filter((n) => n.endsWith('.json'))
+        .flatMap((n) => {
+          try {
+            return [
+              {
+                resultId: n.slice(0, -'.json'.length),
+                entry: JSON.parse(readFileSync(join(dir, n), 'utf8')) as JournalEntry,
+              },
+            ];
+          } catch {
+            return [];
+          }
+        }),
+  };
+};
+
+/** An agent's command journal. */
+export type CommandJournal = ReturnType<typeof openCommandJournal>;
