@@ -21,7 +21,7 @@ type DrainDeps = {
 
 /** Publishes the outbox oldest first, forever; a failure keeps the entry and retries with backoff. */
 export const drainOutbox = async (deps: DrainDeps): Promise<void> => {
-  const { outbox, log, signal } = deps;
+  const { outbox, signal } = deps;
   let wake: () => void = () => {};
   const unsubscribe = outbox.onEnqueue(() => wake());
   try {

@@ -1,6 +1,6 @@
 export type { ParseJobsOptions, ScriptFileReader } from './jobManifests.ts';
 export { parseJobsJson, parseJobsYaml, parseJobValue } from './jobManifests.ts';
-export { durationSchema, jobManifestSchema, MAX_INLINE_SCRIPT_BYTES } from './jobSchema.ts';
+export { boundedDuration, durationSchema, jobManifestSchema, MAX_INLINE_SCRIPT_BYTES } from './jobSchema.ts';
 export type { Origin } from './valibotIssues.ts';
 export { formatPath, issueAt, toIssues } from './valibotIssues.ts';
 export type { Locate, PathSegment, YamlDocument } from './yamlDocuments.ts';

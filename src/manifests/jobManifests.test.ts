@@ -77,6 +77,13 @@ describe('job manifests', () => {
       ]);
     });
 
+    it('bounds the timeout between 1s and a week', () => {
+      const zero = parseJobsYaml(echo.replace('90 minutes', '0s'));
+      expect(!zero.ok && zero.issues[0]).toMatchObject({ path: 'execute.timeout', message: 'must be at least 1s' });
+      const month = parseJobsYaml(echo.replace('90 minutes', '30d'));
+      expect(!month.ok && month.issues[0]).toMatchObject({ path: 'execute.timeout', message: 'must be at most 7d' });
+    });
+
     it('asks to quote a numeric version', () => {
       const parsed = parseJobsYaml(echo.replace('"1.0.0"', '1.0'));
       expect(!parsed.ok && parsed.issues[0]?.message).toMatch(/quote numbers/);

@@ -7,7 +7,7 @@ import {
   RUN_AS,
   SHELLS,
 } from '../domain/jobs/index.ts';
-import { JOB_ID_PATTERN, normalizeDuration } from '../domain/shared/index.ts';
+import { formatDuration, JOB_ID_PATTERN, normalizeDuration, parseDuration } from '../domain/shared/index.ts';
 
 /** Inline scripts travel inside events and commands, which must stay well under NATS' 1 MB payload. */
 export const MAX_INLINE_SCRIPT_BYTES = 256 * 1024;
@@ -21,10 +21,16 @@ export const durationSchema = v.pipe(
   v.transform((s) => normalizeDuration(s) as string),
 );
 
-const positiveDuration = v.pipe(
-  durationSchema,
-  v.check((s) => s !== '0s', 'must be longer than 0s'),
-);
+/** A duration within [min, max] seconds (timers overflow past 24.8 days; a week is the longest job). */
+export const boundedDuration = (minSecs: number, maxSecs: number) =>
+  v.pipe(
+    durationSchema,
+    v.check((s) => (parseDuration(s) ?? 0) >= minSecs, `must be at least ${formatDuration(minSecs)}`),
+    v.check((s) => (parseDuration(s) ?? 0) <= maxSecs, `must be at most ${formatDuration(maxSecs)}`),
+  );
+
+const WEEK = 7 * 86_400;
+const positiveDuration = boundedDuration(1, WEEK);
 
 const text = (what: string) =>
   v.pipe(v.string(`${what} must be a string`), v.minLength(1, `${what} must not be empty`));

@@ -107,6 +107,8 @@ export type ResultsTable = {
   started_at: string | null;
   finished_at: string | null;
   seq: number;
+  /** 1 when the server gave up waiting (outcome lost); a late real result replaces it. */
+  reaped: number;
 };
 
 /** The emergency stop (one row, id "global"). */

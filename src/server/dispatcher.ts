@@ -6,13 +6,17 @@ import { commandHandlerFor, type JetStreamEventStore } from '../infra/eventStore
 import type { Logger } from '../infra/log.ts';
 import { commandSubject, commandToken, killSubject } from '../infra/nats/subjects.ts';
 import { getFleet, type ReadModelsService } from '../projections/index.ts';
+import type { ViewsWriter } from './viewsWriter.ts';
 
 const handleExec = commandHandlerFor(execDecider);
 const TICK_MS = 2_000;
 const BATCH = 100;
+// Kill messages are repeated this long after the kill request (core messages are best effort).
+const KILL_ANNOUNCE_MS = 10 * 60_000;
 
 type Deps = {
   readModels: ReadModelsService;
+  views: ViewsWriter;
   store: JetStreamEventStore;
   js: JetStreamClient;
   nc: NatsConnection;
@@ -21,14 +25,23 @@ type Deps = {
   now: () => Date;
 };
 
+type PendingExec = {
+  exec_id: string;
+  kind: string;
+  job_id: string;
+  version: string;
+  target: Target;
+  command: ExecCommand;
+};
+
 /**
  * Turns requested execs into commands on KANADE_COMMANDS. A process manager over the `executions`
- * read model: it picks execs not yet dispatched, pins the job version, publishes one command (one
- * request id) to every target subject, and records ExecDispatched — so a restart resumes where it
- * stopped and never dispatches twice. It also re-announces kills while killed execs still run.
+ * read model: it takes execs not yet dispatched once the agents' views reflect them (so a revoke or
+ * group change just before an exec is what agents see), pins the job version, publishes one command
+ * (one request id) to every target subject, and records ExecDispatched — so a restart resumes where
+ * it stopped and never dispatches twice.
  */
 export const startDispatcher = (deps: Deps) => {
-  let timer: NodeJS.Timeout | undefined;
   let busy: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -44,9 +57,10 @@ export const startDispatcher = (deps: Deps) => {
     const pending = await deps.readModels
       .db()
       .selectFrom('executions')
-      .select(['exec_id', 'kind', 'job_id', 'version', 'request_id', 'target', 'command'])
+      .select(['exec_id', 'kind', 'job_id', 'version', 'target', 'command'])
       .where('dispatched_at', 'is', null)
       .where('kill_requested_at', 'is', null)
+      .where('seq', '<=', deps.views.position())
       .orderBy('seq')
       .limit(BATCH)
       .execute();
@@ -63,14 +77,10 @@ export const startDispatcher = (deps: Deps) => {
     }
   };
 
-  const dispatch = async (exec: {
-    exec_id: string;
-    kind: string;
-    job_id: string;
-    version: string;
-    target: Target;
-    command: ExecCommand;
-  }) => {
+  const dispatch = async (exec: PendingExec) => {
+    // The read model may lag (after a restart, say): the exec's own stream says whether it went out.
+    const { state } = await deps.store.aggregateStream(execStreamName(exec.exec_id), execDecider);
+    if (state.status !== 'requested' || state.dispatched || state.killed) return;
     // The pin first: an agent must never see a command whose version is not pinned yet (kanade #258).
     if (exec.kind === 'job') await deps.pins.put(exec.job_id, exec.version);
     const token = commandToken(exec.job_id, exec.kind === 'adhoc' ? 'adhoc' : 'job', exec.exec_id);
@@ -93,14 +103,15 @@ export const startDispatcher = (deps: Deps) => {
     deps.log.info('dispatched', { exec_id: exec.exec_id, job_id: exec.job_id, subjects: subjects.length });
   };
 
-  // Kill messages are core NATS (best effort): repeat them while a killed exec still has runs going.
   const announceKills = async () => {
+    const since = new Date(deps.now().getTime() - KILL_ANNOUNCE_MS).toISOString();
     const killed = await deps.readModels
       .db()
       .selectFrom('executions')
       .select('exec_id')
       .where('status', '=', 'killed')
       .where('running', '>', 0)
+      .where('kill_requested_at', '>=', since)
       .execute();
     for (const { exec_id } of killed) deps.nc.publish(killSubject(exec_id));
   };
@@ -122,16 +133,35 @@ export const startDispatcher = (deps: Deps) => {
       });
   };
 
-  const unsubscribe = deps.readModels.onApplied(schedule);
-  timer = setInterval(schedule, TICK_MS);
-  schedule();
+  const unsubscribe = [deps.readModels.onApplied(schedule), deps.views.onAdvanced(schedule)];
+  const timer = setInterval(schedule, TICK_MS);
+  void reconcilePins(deps).then(schedule, (error: unknown) =>
+    deps.log.warn('could not reconcile version pins', { error }),
+  );
   return {
     stop: async () => {
       stopped = true;
-      unsubscribe();
+      for (const u of unsubscribe) u();
       clearInterval(timer);
-      timer = undefined;
       await busy;
     },
   };
+};
+
+// Pins are a view too: the version of each job's latest dispatched exec. Rewritten where KV differs
+// (after buckets were wiped, say).
+const reconcilePins = async (deps: Deps) => {
+  const latest = await deps.readModels
+    .db()
+    .selectFrom('executions')
+    .select(['job_id', 'version'])
+    .where('kind', '=', 'job')
+    .where('dispatched_at', 'is not', null)
+    .orderBy('seq')
+    .execute();
+  const pins = new Map(latest.map((e) => [e.job_id, e.version]));
+  for (const [jobId, version] of pins) {
+    const current = await deps.pins.get(jobId);
+    if (current?.string() !== version) await deps.pins.put(jobId, version);
+  }
 };

@@ -15,6 +15,7 @@ import { ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
 import { createOutputEnricher } from '../projections/executions/output.ts';
 import { createReadModels, eventLogSource, heartbeatSource } from '../projections/index.ts';
 import { startDispatcher } from './dispatcher.ts';
+import { startReaper } from './reaper.ts';
 import { startViewsWriter } from './viewsWriter.ts';
 
 /** What `kanade server` needs to run. */
@@ -65,6 +66,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
   const now = () => new Date();
   const dispatcher = startDispatcher({
     readModels,
+    views: viewsWriter,
     store,
     js,
     nc,
@@ -72,6 +74,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     log: log.child('dispatcher'),
     now,
   });
+  const reaper = startReaper({ readModels, store, log: log.child('reaper'), now });
   const app = createApp({
     nc,
     jsm,
@@ -93,6 +96,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     close: async () => {
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await dispatcher.stop();
+      reaper.stop();
       await viewsWriter.stop();
       await readModels.stop();
       await starting;

@@ -1,44 +1,68 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { backoffDelay } from '../infra/backoff.ts';
 import type { RecordedEvent } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
-import { viewChanges } from '../projections/agentViews/agentViews.ts';
+import { type ViewChange, viewChanges } from '../projections/agentViews/agentViews.ts';
+import { createPositionSignal } from '../projections/positionSignal.ts';
 import { decodeMessage } from '../projections/runner.ts';
 
 type Views = { jobStatus: KV; groups: KV; kills: KV; fleet: KV; meta: KV };
 
 const CHECKPOINT = 'checkpoint';
-const CHECKPOINT_EVERY = 500;
+const FOLD_LIMIT = 5_000;
 
-/** Applies what one event means for the agents' views (also used by the break-glass halt). */
-export const applyViewChanges = async (views: Omit<Views, 'meta'>, event: RecordedEvent): Promise<void> => {
-  for (const change of viewChanges(event, groupsKey)) {
+/** Writes view changes, skipping values KV already holds (watchers then see only real changes). */
+const writeChanges = async (views: Omit<Views, 'meta'>, changes: Iterable<ViewChange>): Promise<void> => {
+  for (const change of changes) {
     const kv = views[change.bucket];
+    const current = await kv.get(change.key);
+    const value = current === null || current.operation !== 'PUT' ? null : current.string();
+    if (value === change.value) continue;
     if (change.value === null) await kv.delete(change.key);
     else await kv.put(change.key, change.value);
   }
 };
 
+/** Applies what one event means for the agents' views (also used by the break-glass halt). */
+export const applyViewChanges = (views: Omit<Views, 'meta'>, event: RecordedEvent): Promise<void> =>
+  writeChanges(views, viewChanges(event, groupsKey));
+
 /**
- * Keeps the agents' KV views in step with the event log, in stream order, from a checkpoint kept in
- * KV. Puts are idempotent, so replaying after a crash converges; with no checkpoint (buckets wiped)
- * it rebuilds from sequence 1.
+ * Keeps the agents' KV views in step with the event log, from a checkpoint kept in KV. Changes are
+ * folded per key while catching up and written once, so a replay (after a crash, or from sequence 1
+ * when the buckets were wiped) never makes agents see old values again (kanade #830).
  */
 export const startViewsWriter = (deps: { js: JetStreamClient; views: Views; log: Logger }) => {
   const abort = new AbortController();
+  const advanced = createPositionSignal();
   let position = 0;
 
-  const apply = async (seq: number, subject: string, body: string) => {
-    for (const event of decodeMessage({ subject, seq, string: () => body })) await applyViewChanges(deps.views, event);
+  const flush = async (folded: Map<string, ViewChange>, seq: number) => {
+    await writeChanges(deps.views, folded.values());
+    folded.clear();
+    await deps.views.meta.put(CHECKPOINT, String(seq));
+    position = seq;
+    advanced.notify(seq);
+  };
+
+  const fold = async (messages: AsyncIterable<JsMsg>) => {
+    const folded = new Map<string, ViewChange>();
+    for await (const m of messages) {
+      for (const event of decodeMessage(m)) {
+        for (const change of viewChanges(event, groupsKey)) folded.set(`${change.bucket}\u0000${change.key}`, change);
+      }
+      if (m.info.pending === 0 || folded.size >= FOLD_LIMIT) await flush(folded, m.seq);
+    }
   };
 
   const pass = async () => {
     const stored = await deps.views.meta.get(CHECKPOINT);
     position = stored === null || stored.operation !== 'PUT' ? 0 : Number(stored.string());
+    advanced.notify(position);
     const from = position + 1;
     const consumer = await deps.js.consumers.get(
       EVENTS_STREAM,
@@ -50,16 +74,8 @@ export const startViewsWriter = (deps: { js: JetStreamClient; views: Views; log:
     const stop = () => void messages.close();
     abort.signal.addEventListener('abort', stop, { once: true });
     if (abort.signal.aborted) stop();
-    let unsaved = 0;
     try {
-      for await (const m of messages) {
-        await apply(m.seq, m.subject, m.string());
-        position = m.seq;
-        if (++unsaved >= CHECKPOINT_EVERY || m.info.pending === 0) {
-          await deps.views.meta.put(CHECKPOINT, String(position));
-          unsaved = 0;
-        }
-      }
+      await fold(messages);
     } finally {
       abort.signal.removeEventListener('abort', stop);
       await messages.close();
@@ -82,9 +98,14 @@ export const startViewsWriter = (deps: { js: JetStreamClient; views: Views; log:
   return {
     /** Last event-log sequence reflected in the views. */
     position: () => position,
+    /** Calls `listener` whenever the views have caught up further. */
+    onAdvanced: advanced.subscribe,
     stop: async () => {
       abort.abort();
       await running;
     },
   };
 };
+
+/** The views writer of a server. */
+export type ViewsWriter = ReturnType<typeof startViewsWriter>;

@@ -4,3 +4,5 @@ export type { GateDecision, GateInput } from './gates.ts';
 export { gate } from './gates.ts';
 export type { Outcome } from './outcome.ts';
 export { EXIT, outcomeOf } from './outcome.ts';
+export type { ReapRun, RunReaped } from './reap.ts';
+export { runDecider } from './reap.ts';

@@ -90,6 +90,37 @@ describe('executions projection', () => {
     expect(execRow(db)).toMatchObject({ running: 0, skipped: 1, status: 'running' });
   });
 
+  it('counts a reaped run as lost, and lets a late real result replace it', async () => {
+    const reap = recorded('run-res-a', 'RunReaped', { ...id('a'), reason: 'no result' });
+    const db = await project([executionsProjection], [requested(), started('a'), reap]);
+    expect(execRow(db)).toMatchObject({ running: 0, failed: 1 });
+    expect(db.prepare('SELECT outcome, exit_code, reaped FROM results').get()).toEqual({
+      outcome: 'lost',
+      exit_code: -1,
+      reaped: 1,
+    });
+    const late = await project(
+      [executionsProjection],
+      [requested(), started('a'), reap],
+      [finished('a', 'succeeded', 0)],
+    );
+    expect(execRow(late)).toMatchObject({ running: 0, failed: 0, succeeded: 1 });
+    expect(late.prepare('SELECT outcome, reaped FROM results').get()).toEqual({ outcome: 'succeeded', reaped: 0 });
+  });
+
+  it('keeps a completed exec completed when a kill comes after', async () => {
+    const db = await project(
+      [executionsProjection],
+      [
+        requested(),
+        finished('a', 'succeeded', 0),
+        finished('b', 'succeeded', 0),
+        recorded('exec-e1', 'KillRequested', { exec_id: 'e1' }),
+      ],
+    );
+    expect(execRow(db)).toMatchObject({ status: 'completed' });
+  });
+
   it('marks a killed exec killed for good', async () => {
     const db = await project(
       [executionsProjection],

@@ -1,5 +1,5 @@
 import type { ExecEvent, ExecRequested } from '../../domain/execs/index.ts';
-import type { RunEvent, RunFinished, RunStarted } from '../../domain/runs/index.ts';
+import { EXIT, type RunEvent, type RunFinished, type RunReaped, type RunStarted } from '../../domain/runs/index.ts';
 import type { RecordedEvent } from '../../infra/eventStore/index.ts';
 import { type Projection, put, type RowChange, type RowOf, type RowReader } from '../projection.ts';
 
@@ -12,7 +12,7 @@ type Result = RowOf<'results'>;
  */
 export const executionsProjection: Projection = {
   name: 'executions',
-  version: 1,
+  version: 2,
   apply: (event, rows) => {
     if (event.stream.startsWith('exec-')) return applyExecEvent(event as RecordedEvent & ExecEvent, rows);
     if (event.stream.startsWith('run-')) return applyRunEvent(event as RecordedEvent & RunEvent, rows);
@@ -46,6 +46,7 @@ const applyExecEvent = (event: RecordedEvent & ExecEvent, rows: RowReader): RowC
         }),
       ];
     case 'KillRequested':
+      if (exec.status === 'completed') return []; // nothing left to kill: the history stays "completed"
       return [
         put(
           'executions',
@@ -91,11 +92,44 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): Exec =>
     seq: event.seq,
   });
 
-const applyRunEvent = (event: RecordedEvent & RunEvent, rows: RowReader): RowChange[] => {
+const applyRunEvent = (event: RecordedEvent & (RunEvent | RunReaped), rows: RowReader): RowChange[] => {
   const existing = rows.get('results', { result_id: event.data.result_id });
-  if (existing?.finished_at != null) return []; // already final: a late or repeated event changes nothing
+  // Final results stay final, except a reaped one, which a real result replaces.
+  const replacingReaped = existing?.reaped === 1 && event.type === 'RunFinished';
+  if (existing?.finished_at != null && !replacingReaped) return [];
   const exec = rows.get('executions', { exec_id: event.data.exec_id });
-  return event.type === 'RunStarted' ? started(event, existing, exec) : finished(event, existing, exec);
+  switch (event.type) {
+    case 'RunStarted':
+      return started(event, existing, exec);
+    case 'RunReaped':
+      return reaped(event, existing, exec);
+    default:
+      return finished(event, existing, exec);
+  }
+};
+
+const bucketOf = (outcome: string) =>
+  outcome === 'succeeded' ? 'succeeded' : outcome === 'skipped' ? 'skipped' : 'failed';
+
+const reaped = (
+  event: RecordedEvent & RunReaped,
+  existing: Result | undefined,
+  exec: Exec | undefined,
+): RowChange[] => {
+  if (existing === undefined) return [];
+  const row: Result = {
+    ...existing,
+    exit_code: EXIT.none,
+    outcome: 'lost',
+    reason: event.data.reason,
+    finished_at: event.at,
+    reaped: 1,
+    seq: event.seq,
+  };
+  const changes = [put('results', row)];
+  if (exec !== undefined)
+    changes.push(put('executions', withStatus({ ...exec, running: exec.running - 1, failed: exec.failed + 1 })));
+  return changes;
 };
 
 const started = (
@@ -113,6 +147,7 @@ const started = (
     stderr: '',
     started_at: event.data.started_at,
     finished_at: null,
+    reaped: 0,
     seq: event.seq,
   };
   const changes = [put('results', row)];
@@ -137,12 +172,19 @@ const finished = (
     started_at: existing?.started_at ?? d.started_at,
     finished_at: d.finished_at,
     seq: event.seq,
+    reaped: 0,
   };
   const changes = [put('results', row)];
   if (exec === undefined) return changes;
-  const bucket = d.outcome === 'succeeded' ? 'succeeded' : d.outcome === 'skipped' ? 'skipped' : 'failed';
-  const running = existing === undefined ? exec.running : exec.running - 1;
-  changes.push(put('executions', withStatus({ ...exec, running, [bucket]: exec[bucket] + 1 })));
+  const bucket = bucketOf(d.outcome);
+  // A reaped run was already counted as failed and no longer running.
+  const base =
+    existing?.reaped === 1
+      ? { ...exec, failed: exec.failed - 1 }
+      : existing === undefined
+        ? exec
+        : { ...exec, running: exec.running - 1 };
+  changes.push(put('executions', withStatus({ ...base, [bucket]: base[bucket] + 1 })));
   return changes;
 };
 

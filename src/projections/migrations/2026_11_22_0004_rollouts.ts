@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
 /** The emergency stop, wave progress and schedules. */
@@ -14,8 +14,20 @@ export const rollouts: Migration = {
       .addColumn('changed_by', 'text', (c) => c.notNull())
       .addColumn('seq', 'integer', (c) => c.notNull())
       .execute();
+    await db.schema
+      .alterTable('results')
+      .addColumn('reaped', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .createIndex('results_running')
+      .on('results')
+      .column('started_at')
+      .where(sql.ref('finished_at'), 'is', null)
+      .execute();
   },
   async down(db: Kysely<unknown>) {
+    await db.schema.dropIndex('results_running').execute();
+    await db.schema.alterTable('results').dropColumn('reaped').execute();
     await db.schema.dropTable('fleet').execute();
   },
 };
