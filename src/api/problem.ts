@@ -26,6 +26,7 @@ const STATUS_OF: Record<DomainErrorCode, ContentfulStatusCode> = {
   'invalid-input': 422,
   'agent-not-found': 404,
   'exec-not-found': 404,
+  'exec-not-halted': 409,
   'fleet-halted': 409,
 };
 

@@ -1,3 +1,12 @@
+export {
+  fanoutEntries,
+  groupNameSchema,
+  hasTargetOrRollout,
+  MAX_WAVE_DELAY_SECS,
+  pcIdSchema,
+  rolloutSchema,
+  targetSchema,
+} from './fanoutSchema.ts';
 export type { ParseJobsOptions, ScriptFileReader } from './jobManifests.ts';
 export { parseJobsJson, parseJobsYaml, parseJobValue } from './jobManifests.ts';
 export { boundedDuration, durationSchema, jobManifestSchema, MAX_INLINE_SCRIPT_BYTES } from './jobSchema.ts';

@@ -89,7 +89,39 @@ export type ExecutionsTable = {
   skipped: number;
   status: string;
   seq: number;
+  /** The rollout without its PC lists (JSON: gate, waves of group, delay_secs, target_count), or null. */
+  rollout: string | null;
+  halted_at: string | null;
+  halted_reason: string | null;
+  aborted_at: string | null;
+  aborted_by: string | null;
+  abort_reason: string | null;
 };
+
+/** One wave of a rollout: when it is due, whether it went out, and its own counters. */
+export type ExecWavesTable = {
+  exec_id: string;
+  wave: number;
+  group_name: string;
+  target_count: number;
+  due_at: string;
+  deadline_at: string | null;
+  /** scheduled | dispatched | halted | cancelled */
+  status: string;
+  /** 1 once an operator resumed the rollout at this wave: it goes out without its gate. */
+  gate_waived: number;
+  dispatched_at: string | null;
+  halted_reason: string | null;
+  started: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  seq: number;
+};
+
+/** Which wave each PC of a rollout runs in. */
+export type ExecTargetsTable = { exec_id: string; pc_id: string; wave: number };
 
 /** One run of one command on one PC (kanade's field names). Output is complete, also when it overflowed. */
 export type ResultsTable = {
@@ -132,6 +164,8 @@ export type ReadModels = {
   agents: AgentsTable;
   agent_heartbeats: AgentHeartbeatsTable;
   executions: ExecutionsTable;
+  exec_waves: ExecWavesTable;
+  exec_targets: ExecTargetsTable;
   results: ResultsTable;
   fleet: FleetTable;
   projection_checkpoints: ProjectionCheckpointsTable;
@@ -148,6 +182,8 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   agents: ['pc_id'],
   agent_heartbeats: ['pc_id'],
   executions: ['exec_id'],
+  exec_waves: ['exec_id', 'wave'],
+  exec_targets: ['exec_id', 'pc_id'],
   results: ['result_id'],
   fleet: ['id'],
 };

@@ -14,7 +14,7 @@ import { ensureFleetResources, openOutputStore, openViews } from '../infra/nats/
 import { ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
 import { createOutputEnricher } from '../projections/executions/output.ts';
 import { createReadModels, eventLogSource, heartbeatSource } from '../projections/index.ts';
-import { startDispatcher } from './dispatcher.ts';
+import { startDispatcher } from './dispatch/dispatcher.ts';
 import { startReaper } from './reaper.ts';
 import { startViewsWriter } from './viewsWriter.ts';
 

@@ -3,11 +3,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableChecksums } from '../../src/projections/checksum.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
 import { runKanade } from '../../src/testing/cli.ts';
+import { rebuildChecksums } from '../../src/testing/rebuild.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
 const sandbox = useTestServer();
@@ -253,27 +252,7 @@ describe('operators', () => {
 
 describe('read models', () => {
   it('rebuild agents, executions and results to identical tables', async () => {
-    const tables = ['agents', 'executions', 'results'];
-    const sums = (file: string) => {
-      const db = new Database(file, { readonly: true });
-      try {
-        const all = tableChecksums(db);
-        return Object.fromEntries(tables.map((t) => [t, all[t]]));
-      } finally {
-        db.close();
-      }
-    };
-    const before = sandbox.server.readModels.status().file as string;
-    const expected = sums(before);
-    await sandbox.server.api('POST', '/api/projections/rebuild');
-    await eventually(
-      async () => {
-        const s = sandbox.server.readModels.status();
-        return s.file !== before && s.rebuild === undefined;
-      },
-      20_000,
-      'the rebuild',
-    );
-    expect(sums(sandbox.server.readModels.status().file as string)).toEqual(expected);
+    const { before, after } = await rebuildChecksums(sandbox, ['agents', 'executions', 'results']);
+    expect(after).toEqual(before);
   });
 });

@@ -1,7 +1,8 @@
-import { Hono } from 'hono';
-import { execDecider, execStreamName, normalizeTarget } from '../../domain/execs/index.ts';
+import { type Context, Hono } from 'hono';
+import * as v from 'valibot';
+import { type ExecAggregateCommand, execDecider, execStreamName, normalizeTarget } from '../../domain/execs/index.ts';
 import type { JobManifest } from '../../domain/jobs/index.ts';
-import { isJobId } from '../../domain/shared/index.ts';
+import { isJobId, parseDuration } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { type ExecutionView, getExecution, listExecutions } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
@@ -10,7 +11,7 @@ import { RequestRejected } from '../errors.ts';
 import { integer } from '../query.ts';
 import { validBody } from '../validate.ts';
 import { execBodySchema, reasonBodySchema, runBodySchema } from './schemas.ts';
-import { registeredManifest, requestExec } from './service.ts';
+import { type ExecRequest, registeredManifest, requestExec } from './service.ts';
 
 const handleExec = commandHandlerFor(execDecider);
 const MAX_WAIT_SECONDS = 60;
@@ -26,17 +27,7 @@ export const execRoutes = (deps: ApiDeps) =>
       if (!isJobId(jobId)) throw new RequestRejected(404, 'job-not-found', `job ${jobId} is not in the catalog`);
       const body = await validBody(c, execBodySchema);
       const manifest = await registeredManifest(deps, jobId);
-      const accepted = await requestExec(
-        deps,
-        {
-          kind: 'job',
-          manifest,
-          target: normalizeTarget(body.target),
-          ...(body.jitter === undefined ? {} : { jitter: body.jitter }),
-          ...(body.starting_deadline === undefined ? {} : { startingDeadline: body.starting_deadline }),
-        },
-        commitFor(c, deps),
-      );
+      const accepted = await requestExec(deps, { kind: 'job', manifest, ...fanoutRequest(body) }, commitFor(c, deps));
       return c.json(accepted, 202);
     })
     .post('/run', async (c) => {
@@ -83,16 +74,54 @@ export const executionRoutes = (deps: ApiDeps) =>
     .post('/:execId/kill', async (c) => {
       const exec_id = c.req.param('execId');
       const { reason } = await validBody(c, reasonBodySchema);
-      const handled = await handleExec(
-        deps.store,
-        execStreamName(exec_id),
-        { type: 'RequestKill', data: reason === undefined ? { exec_id } : { exec_id, reason } },
-        { ...commitFor(c, deps), correlationId: exec_id },
+      return c.json(
+        await onExec(c, deps, 'kill-requested', { type: 'RequestKill', data: withReason({ exec_id }, reason) }),
       );
-      return c.json({ exec_id, status: handled.events.length > 0 ? 'kill-requested' : 'unchanged', seq: handled.seq });
+    })
+    .post('/:execId/abort', async (c) => {
+      const exec_id = c.req.param('execId');
+      const { reason } = await validBody(c, reasonBodySchema);
+      return c.json(await onExec(c, deps, 'aborted', { type: 'AbortExec', data: withReason({ exec_id }, reason) }));
+    })
+    .post('/:execId/resume', async (c) => {
+      const exec_id = c.req.param('execId');
+      await validBody(c, v.strictObject({}));
+      return c.json(await onExec(c, deps, 'resumed', { type: 'ResumeExec', data: { exec_id } }));
     });
 
-const isFinished = (e: ExecutionView) => e.status === 'completed' || (e.status === 'killed' && e.running === 0);
+// Records an operator's command on an exec; `unchanged` when it had nothing left to do.
+const onExec = async (c: Context<ApiEnv>, deps: ApiDeps, done: string, command: ExecAggregateCommand) => {
+  const exec_id = command.data.exec_id;
+  const handled = await handleExec(deps.store, execStreamName(exec_id), command, {
+    ...commitFor(c, deps),
+    correlationId: exec_id,
+  });
+  return { exec_id, status: handled.events.length > 0 ? done : 'unchanged', seq: handled.seq };
+};
+
+const withReason = <T extends object>(data: T, reason: string | undefined) =>
+  reason === undefined ? data : { ...data, reason };
+
+// The fan-out part of an exec body, as requestExec takes it.
+const fanoutRequest = (body: v.InferOutput<typeof execBodySchema>): Omit<ExecRequest, 'kind' | 'manifest'> => ({
+  ...(body.target === undefined ? {} : { target: normalizeTarget(body.target) }),
+  ...(body.rollout === undefined
+    ? {}
+    : {
+        rollout: {
+          waves: body.rollout.waves.map((w) => ({ group: w.group, delay_secs: parseDuration(w.delay) ?? 0 })),
+          ...(body.rollout.gate === undefined ? {} : { gate: body.rollout.gate }),
+        },
+      }),
+  ...(body.jitter === undefined ? {} : { jitter: body.jitter }),
+  ...(body.starting_deadline === undefined ? {} : { startingDeadline: body.starting_deadline }),
+});
+
+// Finished, or waiting on an operator (halted): either way a waiting client should hear of it.
+const isSettled = (e: ExecutionView) =>
+  e.status === 'completed' ||
+  e.status === 'halted' ||
+  ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
 
 // Answers as soon as the exec is finished, or after `waitMs` with its progress so far.
 const waitForExecution = async (deps: ApiDeps, execId: string, waitMs: number) => {
@@ -101,7 +130,7 @@ const waitForExecution = async (deps: ApiDeps, execId: string, waitMs: number) =
     const exec = await getExecution(deps.readModels.db(), execId);
     if (exec === undefined) throw new RequestRejected(404, 'exec-not-found', `no exec ${execId}`);
     const left = deadline - Date.now();
-    if (isFinished(exec) || left <= 0) return exec;
+    if (isSettled(exec) || left <= 0) return exec;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, left);
       const unsubscribe = deps.readModels.onApplied(done);

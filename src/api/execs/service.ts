@@ -4,8 +4,11 @@ import {
   execDecider,
   execStreamName,
   type KnownAgent,
+  planRollout,
   resolveTarget,
   type Target,
+  type WaveGate,
+  type WavePlan,
 } from '../../domain/execs/index.ts';
 import { FLEET_STREAM, FleetIsHalted, fleetDecider } from '../../domain/fleet/index.ts';
 import type { JobManifest } from '../../domain/jobs/index.ts';
@@ -48,15 +51,28 @@ export const registeredManifest = async (deps: ApiDeps, jobId: string): Promise<
   return state.manifest;
 };
 
+/** What an exec is asked to do: run a job (or a script) on a target, or in waves scoped by one. */
+export type ExecRequest = {
+  kind: 'job' | 'adhoc';
+  manifest: JobManifest;
+  target?: Target;
+  rollout?: { waves: WavePlan[]; gate?: WaveGate };
+  jitter?: string;
+  startingDeadline?: string;
+  /** The exec id, when the caller derives it (the scheduler: one per slot); otherwise a new one. */
+  execId?: string;
+};
+
 /** Resolves the target, snapshots the command and records ExecRequested; the dispatcher does the rest. */
 export const requestExec = async (
   deps: ApiDeps,
-  request: { kind: 'job' | 'adhoc'; manifest: JobManifest; target: Target; jitter?: string; startingDeadline?: string },
+  request: ExecRequest,
   commit: CommitContext,
 ): Promise<ExecAccepted> => {
   const fleet = await deps.store.aggregateStream(FLEET_STREAM, fleetDecider);
   if (fleet.state.halted) throw new FleetIsHalted(fleet.state.reason ?? 'no reason given');
-  const resolution = resolveTarget(request.target, await knownAgents(deps));
+  const agents = await knownAgents(deps);
+  const resolution = resolveTarget(request.target ?? {}, agents);
   if (resolution.unknown.length > 0) {
     throw new RequestRejected(
       422,
@@ -65,20 +81,29 @@ export const requestExec = async (
       resolution.unknown.map((pc) => ({ path: 'target.pcs', message: `unknown pc ${pc}` })),
     );
   }
-  const exec_id = deps.newId();
+  const exec_id = request.execId ?? deps.newId();
   const request_id = deps.newId();
+  const at = Date.parse(commit.at);
+  const deadlineFrom = (from: number) =>
+    request.startingDeadline === undefined
+      ? {}
+      : { deadline_at: new Date(from + (parseDuration(request.startingDeadline) ?? 0) * 1000).toISOString() };
+  const rollout =
+    request.rollout === undefined
+      ? undefined
+      : planRollout(request.rollout.waves, request.target, agents, request.rollout.gate);
+  // Waves carry their own starting deadline (counted from when each is due); a plain exec's is in the command.
   const command: ExecCommand = buildCommand(request.manifest, {
     exec_id,
     request_id,
     ...(request.jitter === undefined ? {} : { jitter_secs: parseDuration(request.jitter) ?? 0 }),
-    ...(request.startingDeadline === undefined
-      ? {}
-      : {
-          deadline_at: new Date(
-            Date.parse(commit.at) + (parseDuration(request.startingDeadline) ?? 0) * 1000,
-          ).toISOString(),
-        }),
+    ...(rollout === undefined ? deadlineFrom(at) : {}),
   });
+  const wave_times = (rollout?.waves ?? []).map((w) => {
+    const due = at + w.delay_secs * 1000;
+    return { due_at: new Date(due).toISOString(), ...deadlineFrom(due) };
+  });
+  const pcs = rollout === undefined ? resolution.pcs : rollout.waves.flatMap((w) => w.pcs).sort();
   const { manifest } = request;
   const handled = await handleExec(
     deps.store,
@@ -91,12 +116,13 @@ export const requestExec = async (
         job_id: manifest.id,
         version: manifest.version,
         request_id,
-        target: request.target,
-        pcs: resolution.pcs,
+        target: request.target ?? { groups: [...new Set(request.rollout?.waves.map((w) => w.group))].sort() },
+        pcs,
         command,
+        ...(rollout === undefined ? {} : { rollout, wave_times }),
       },
     },
     { ...commit, correlationId: exec_id },
   );
-  return { exec_id, target_count: resolution.pcs.length, pcs: resolution.pcs, seq: handled.seq };
+  return { exec_id, target_count: pcs.length, pcs, seq: handled.seq };
 };

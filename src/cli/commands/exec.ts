@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../../domain/shared/index.ts';
 import type { ApiClient } from '../client.ts';
-import { boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import { type Args, boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
 
@@ -25,7 +25,21 @@ type Execution = {
   failed: number;
   skipped: number;
   running: number;
+  halted_reason: string | null;
+  waves: Wave[];
   results: Result[];
+};
+type Wave = {
+  wave: number;
+  group: string;
+  status: string;
+  due_at: string;
+  target_count: number;
+  done: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  halted_reason: string | null;
 };
 
 const list = (raw: string | undefined) =>
@@ -34,10 +48,50 @@ const list = (raw: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-const progress = (e: Execution) =>
-  `${e.done}/${e.target_count} done, ${e.succeeded} succeeded, ${e.failed} failed, ${e.skipped} skipped, ${e.running} running (${e.status})`;
+const progress = (e: Execution) => {
+  const sent = e.waves.filter((w) => w.status === 'dispatched').length;
+  const waves = e.waves.length > 0 ? `, wave ${sent}/${e.waves.length}` : '';
+  return `${e.done}/${e.target_count} done, ${e.succeeded} succeeded, ${e.failed} failed, ${e.skipped} skipped, ${e.running} running${waves} (${e.status})`;
+};
 
-const finished = (e: Execution) => e.status === 'completed' || (e.status === 'killed' && e.running === 0);
+// Finished, or waiting on an operator (a halted rollout).
+const settled = (e: Execution) =>
+  e.status === 'completed' ||
+  e.status === 'halted' ||
+  ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
+
+/** Parses `--wave group[:delay]` flags into the API's waves. */
+export const parseWaves = (flags: readonly string[]): { group: string; delay: string }[] =>
+  flags.map((flag) => {
+    const [group = '', delay = '0s', ...rest] = flag.split(':');
+    if (group === '' || rest.length > 0) throw new UsageError(`--wave ${flag}: write group:delay, e.g. canary:0s`);
+    return { group, delay };
+  });
+
+const numberFlag = (args: Args, name: string): number | undefined => {
+  const raw = stringFlag(args, name);
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} ${raw}: must be a number`);
+  return n;
+};
+
+const rolloutOf = (args: Args) => {
+  const flags = args.values.wave;
+  const waves = parseWaves(Array.isArray(flags) ? flags : []);
+  const ratio = numberFlag(args, 'max-failure-ratio');
+  const minSuccess = numberFlag(args, 'min-success');
+  if (waves.length === 0) {
+    if (ratio !== undefined || minSuccess !== undefined)
+      throw new UsageError('--max-failure-ratio and --min-success gate waves: add --wave group:delay');
+    return undefined;
+  }
+  const gate = {
+    ...(ratio === undefined ? {} : { max_failure_ratio: ratio }),
+    ...(minSuccess === undefined ? {} : { min_success: minSuccess }),
+  };
+  return { strategy: 'wave', waves, ...(Object.keys(gate).length === 0 ? {} : { gate }) };
+};
 
 /** Polls an exec until it is finished (the server holds each request up to `wait` seconds), showing progress. */
 export const waitForExec = async (
@@ -54,7 +108,7 @@ export const waitForExec = async (
     const text = progress(e);
     if (!quiet && text !== shown) io.err.write(tty ? `\r\u001b[2K${text}` : `${text}\n`);
     shown = text;
-    if (finished(e) || Date.now() > end) {
+    if (settled(e) || Date.now() > end) {
       if (!quiet && tty) io.err.write('\n');
       return e;
     }
@@ -76,14 +130,40 @@ const printFailures = (io: Io, e: Execution) => {
 
 const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
 
+// `kanade kill|executions resume|executions abort <exec_id>`: one operator command on an exec.
+const execAction = (path: string[], verb: 'kill' | 'resume' | 'abort', summary: string): CommandSpec => ({
+  path,
+  usage: `kanade ${path.join(' ')} <exec_id>${verb === 'resume' ? '' : ' [--reason TEXT]'}`,
+  summary,
+  options: verb === 'resume' ? {} : { reason: { type: 'string' } },
+  run: async (args, ctx) => {
+    const [execId] = args.positionals;
+    if (execId === undefined || args.positionals.length !== 1) throw new UsageError('name exactly one exec id');
+    const reason = stringFlag(args, 'reason');
+    const res = await ctx
+      .client()
+      .send<{ status: string; seq: number }>(
+        'POST',
+        `/api/executions/${encodeURIComponent(execId)}/${verb}`,
+        reason === undefined ? {} : { reason },
+      );
+    line(ctx.io.out, `${res.status} ${execId} (seq ${res.seq})`);
+    return 0;
+  },
+});
+
 /** `kanade exec`, `kanade run`, `kanade kill`, `kanade executions …`. */
 export const execCommands: CommandSpec[] = [
   {
     path: ['exec'],
     usage:
-      'kanade exec <job> (--all | --groups a,b | --pcs x,y) [--jitter 30s] [--starting-deadline 10m] [--wait] [--json]',
-    summary: 'Run a catalog job on a target; --wait follows it to the end (exit 1 if any PC failed)',
+      'kanade exec <job> (--all | --groups a,b | --pcs x,y | --wave group:delay…) [--max-failure-ratio R] [--min-success N] [--jitter 30s] [--starting-deadline 10m] [--wait] [--json]',
+    summary:
+      'Run a catalog job on a target, or in waves (each --wave a group and its delay from now, gated by the previous wave); --wait follows it to the end (exit 1 if any PC failed or the rollout halted)',
     options: {
+      wave: { type: 'string', multiple: true },
+      'max-failure-ratio': { type: 'string' },
+      'min-success': { type: 'string' },
       all: { type: 'boolean' },
       groups: { type: 'string' },
       pcs: { type: 'string' },
@@ -102,12 +182,14 @@ export const execCommands: CommandSpec[] = [
       };
       const jitter = stringFlag(args, 'jitter');
       const deadline = stringFlag(args, 'starting-deadline');
+      const rollout = rolloutOf(args);
       const client = ctx.client();
       const accepted = await client.send<{ exec_id: string; target_count: number; seq: number }>(
         'POST',
         `/api/exec/${encodeURIComponent(job)}`,
         {
-          target,
+          ...(rollout !== undefined && Object.keys(target).length === 0 ? {} : { target }),
+          ...(rollout === undefined ? {} : { rollout }),
           ...(jitter === undefined ? {} : { jitter }),
           ...(deadline === undefined ? {} : { starting_deadline: deadline }),
         },
@@ -121,7 +203,12 @@ export const execCommands: CommandSpec[] = [
       const done = await waitForExec(client, ctx.io, accepted.exec_id, 24 * 3_600_000, boolFlag(args, 'json'));
       if (boolFlag(args, 'json')) writeJson(ctx.io, done);
       else printFailures(ctx.io, done);
-      return done.failed > 0 || done.status === 'killed' ? 1 : 0;
+      if (done.status === 'halted')
+        line(
+          ctx.io.err,
+          `rollout halted: ${done.halted_reason ?? 'no reason'}; kanade executions resume|abort ${done.exec_id}`,
+        );
+      return done.failed > 0 || ['killed', 'halted', 'aborted'].includes(done.status) ? 1 : 0;
     },
   },
   {
@@ -136,26 +223,21 @@ export const execCommands: CommandSpec[] = [
         ctx,
       ),
   },
-  {
-    path: ['kill'],
-    usage: 'kanade kill <exec_id> [--reason TEXT]',
-    summary: 'Kill an exec: running processes (and their children) are killed, unstarted ones never start',
-    options: { reason: { type: 'string' } },
-    run: async (args, ctx) => {
-      const [execId] = args.positionals;
-      if (execId === undefined || args.positionals.length !== 1) throw new UsageError('name exactly one exec id');
-      const reason = stringFlag(args, 'reason');
-      const res = await ctx
-        .client()
-        .send<{ status: string; seq: number }>(
-          'POST',
-          `/api/executions/${encodeURIComponent(execId)}/kill`,
-          reason === undefined ? {} : { reason },
-        );
-      line(ctx.io.out, `${res.status} ${execId} (seq ${res.seq})`);
-      return 0;
-    },
-  },
+  execAction(
+    ['kill'],
+    'kill',
+    'Kill an exec: running processes (and their children) are killed, unstarted ones never start',
+  ),
+  execAction(
+    ['executions', 'resume'],
+    'resume',
+    'Let a halted rollout go on: the halted wave goes out now, without its gate',
+  ),
+  execAction(
+    ['executions', 'abort'],
+    'abort',
+    'Stop a rollout for good: waves not sent yet never are (running work goes on; kill stops it)',
+  ),
   {
     path: ['executions', 'list'],
     usage: 'kanade executions list [--job J] [--status S] [--limit N] [--json]',
@@ -207,6 +289,24 @@ export const execCommands: CommandSpec[] = [
       if (boolFlag(args, 'json')) writeJson(ctx.io, e);
       else {
         line(ctx.io.out, `${e.exec_id}  ${e.job_id} ${e.version}  ${progress(e)}`);
+        if (e.halted_reason !== null) line(ctx.io.out, `halted: ${e.halted_reason}`);
+        if (e.waves.length > 0)
+          line(
+            ctx.io.out,
+            table(
+              ['WAVE', 'GROUP', 'STATUS', 'DUE', 'DONE', 'SUCCEEDED', 'FAILED', 'SKIPPED'],
+              e.waves.map((w) => [
+                w.wave,
+                w.group,
+                w.status,
+                w.due_at,
+                `${w.done}/${w.target_count}`,
+                w.succeeded,
+                w.failed,
+                w.skipped,
+              ]),
+            ),
+          );
         line(
           ctx.io.out,
           table(

@@ -2,7 +2,7 @@ import { DeciderSpecification } from '@event-driven-io/emmett';
 import { describe, expect, it } from 'vitest';
 import { aManifest } from '../../testing/manifests.ts';
 import { buildCommand } from './command.ts';
-import { ExecNotFound, execDecider, type MarkDispatched, type RequestExec } from './decider.ts';
+import { ExecNotFound, ExecNotHalted, execDecider, type MarkDispatched, type RequestExec } from './decider.ts';
 import type { ExecEvent } from './events.ts';
 
 const given = DeciderSpecification.for(execDecider);
@@ -85,5 +85,101 @@ describe('commands', () => {
       deadline_at: '2026-01-01T00:00:00.000Z',
       staleness: { mode: 'strict', max_cache_age_secs: 86400 },
     });
+  });
+});
+
+describe('exec decider, rollouts', () => {
+  const rollout = {
+    waves: [
+      { group: 'canary', delay_secs: 0, pcs: ['a'], target_count: 1 },
+      { group: 'wave1', delay_secs: 600, pcs: ['b'], target_count: 1 },
+    ],
+    gate: { max_failure_ratio: 0 },
+  };
+  const waved: RequestExec = {
+    type: 'RequestExec',
+    data: {
+      ...request.data,
+      pcs: ['a', 'b'],
+      rollout,
+      wave_times: [
+        { due_at: '2026-01-01T00:00:00.000Z' },
+        { due_at: '2026-01-01T00:10:00.000Z', deadline_at: '2026-01-01T00:15:00.000Z' },
+      ],
+    },
+  };
+  const { wave_times: _, ...recorded } = waved.data;
+  const requestedWaves: ExecEvent[] = [
+    { type: 'ExecRequested', data: { ...recorded, target_count: 2 } },
+    {
+      type: 'WaveScheduled',
+      data: { exec_id: 'e1', wave: 0, group: 'canary', target_count: 1, due_at: '2026-01-01T00:00:00.000Z' },
+    },
+    {
+      type: 'WaveScheduled',
+      data: {
+        exec_id: 'e1',
+        wave: 1,
+        group: 'wave1',
+        target_count: 1,
+        due_at: '2026-01-01T00:10:00.000Z',
+        deadline_at: '2026-01-01T00:15:00.000Z',
+      },
+    },
+  ];
+  const dispatched = (wave: number): ExecEvent => ({
+    type: 'WaveDispatched',
+    data: { exec_id: 'e1', wave },
+  });
+  const halted: ExecEvent = { type: 'ExecHalted', data: { exec_id: 'e1', wave: 1, reason: 'r' } };
+
+  it('schedules every wave with the request', () => given([]).when(waved).then(requestedWaves));
+
+  it('dispatches waves in order, each once', () => {
+    given(requestedWaves)
+      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 1 } })
+      .thenNothingHappened();
+    given(requestedWaves)
+      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 0 } })
+      .then([dispatched(0)]);
+    given([...requestedWaves, dispatched(0)])
+      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 0 } })
+      .thenNothingHappened();
+  });
+
+  it('holds a halted rollout until resumed, then waives that gate', () => {
+    const history = [...requestedWaves, dispatched(0), halted];
+    given(history)
+      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 1 } })
+      .thenNothingHappened();
+    given(history)
+      .when({ type: 'ResumeExec', data: { exec_id: 'e1' } })
+      .then([{ type: 'ExecResumed', data: { exec_id: 'e1', wave: 1 } }]);
+    given([...history, { type: 'ExecResumed', data: { exec_id: 'e1', wave: 1 } }])
+      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 1 } })
+      .then([dispatched(1)]);
+  });
+
+  it('refuses to resume what is not halted', () =>
+    given([...requestedWaves, dispatched(0)])
+      .when({ type: 'ResumeExec', data: { exec_id: 'e1' } })
+      .thenThrows((e) => e instanceof ExecNotHalted));
+
+  it('aborts waves not yet dispatched; nothing goes out after an abort or a kill', () => {
+    const history = [...requestedWaves, dispatched(0), halted];
+    given(history)
+      .when({ type: 'AbortExec', data: { exec_id: 'e1', reason: 'bad canary' } })
+      .then([{ type: 'ExecAborted', data: { exec_id: 'e1', reason: 'bad canary' } }]);
+    for (const stop of [
+      { type: 'ExecAborted', data: { exec_id: 'e1' } },
+      { type: 'KillRequested', data: { exec_id: 'e1' } },
+    ] as ExecEvent[]) {
+      given([...requestedWaves, dispatched(0), stop])
+        .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 1 } })
+        .thenNothingHappened();
+    }
+    given([...requestedWaves, dispatched(0), dispatched(1)])
+      .when({ type: 'AbortExec', data: { exec_id: 'e1' } })
+      .thenNothingHappened();
   });
 });

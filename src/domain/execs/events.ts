@@ -5,9 +5,19 @@ import type { Target } from './target.ts';
 /** Whether an exec runs a catalog job, or an ad-hoc script (`kanade run`). */
 export type ExecKind = 'job' | 'adhoc';
 
+/** One wave of a rollout: a group, when it is due (relative to the request), and whom it resolved to. */
+export type Wave = { group: string; delay_secs: number; pcs: string[]; target_count: number };
+
+/** What must hold of the previous wave before the next one goes out. */
+export type WaveGate = { max_failure_ratio?: number; min_success?: number };
+
+/** A rollout in waves. */
+export type Rollout = { waves: Wave[]; gate?: WaveGate };
+
 /**
- * An operator asked to run a job (or an ad-hoc script) on a target. Carries the resolved PCs, their
- * count, and the exact command agents will receive, so dispatch never depends on later catalog state.
+ * An operator (or the scheduler) asked to run a job (or an ad-hoc script) on a target, or in waves.
+ * Carries the resolved PCs, their count, and the exact command agents will receive, so dispatch never
+ * depends on later catalog state.
  */
 export type ExecRequested = DomainEvent<
   'ExecRequested',
@@ -21,17 +31,47 @@ export type ExecRequested = DomainEvent<
     pcs: string[];
     target_count: number;
     command: ExecCommand;
+    rollout?: Rollout;
   }
+>;
+
+/**
+ * A wave is due at `due_at`; recorded with the request, so a restarted server dispatches it on time.
+ * `deadline_at` (the starting deadline counted from `due_at`) replaces the command's for this wave.
+ */
+export type WaveScheduled = DomainEvent<
+  'WaveScheduled',
+  { exec_id: string; wave: number; group: string; target_count: number; due_at: string; deadline_at?: string }
 >;
 
 /** The dispatcher published the command (after pinning the version). */
 export type ExecDispatched = DomainEvent<'ExecDispatched', { exec_id: string; subjects: string[] }>;
 
-/** An operator asked to kill the exec: running processes are killed, unstarted ones are not started. */
+/** The dispatcher published one wave's command (to each of its PCs' subjects). */
+export type WaveDispatched = DomainEvent<'WaveDispatched', { exec_id: string; wave: number }>;
+
+/** The previous wave broke the gate: the rollout stops before `wave` until an operator resumes or aborts it. */
+export type ExecHalted = DomainEvent<'ExecHalted', { exec_id: string; wave: number; reason: string }>;
+
+/** An operator let a halted rollout go on: the halted wave goes out without its gate. */
+export type ExecResumed = DomainEvent<'ExecResumed', { exec_id: string; wave: number }>;
+
+/** An operator stopped a rollout for good: waves not dispatched yet never are (running work goes on). */
+export type ExecAborted = DomainEvent<'ExecAborted', { exec_id: string; reason?: string }>;
+
+/** An operator asked to kill the exec: running processes are killed, unstarted ones and later waves never start. */
 export type KillRequested = DomainEvent<'KillRequested', { exec_id: string; reason?: string }>;
 
 /** Every event of the exec aggregate. */
-export type ExecEvent = ExecRequested | ExecDispatched | KillRequested;
+export type ExecEvent =
+  | ExecRequested
+  | WaveScheduled
+  | ExecDispatched
+  | WaveDispatched
+  | ExecHalted
+  | ExecResumed
+  | ExecAborted
+  | KillRequested;
 
 /** The event-store stream of one exec. */
 export const execStreamName = (execId: string): string => `exec-${execId}`;

@@ -1,8 +1,35 @@
 export type { CommandOptions, ExecCommand, WireStaleness } from './command.ts';
 export { buildCommand } from './command.ts';
-export type { ExecAggregateCommand, ExecState, MarkDispatched, RequestExec, RequestKill } from './decider.ts';
-export { ExecNotFound, execDecider } from './decider.ts';
-export type { ExecDispatched, ExecEvent, ExecKind, ExecRequested, KillRequested } from './events.ts';
+export type {
+  AbortExec,
+  DispatchWave,
+  ExecAggregateCommand,
+  ExecState,
+  HaltExec,
+  MarkDispatched,
+  RequestExec,
+  RequestKill,
+  ResumeExec,
+  WaveTime,
+} from './decider.ts';
+export { ExecNotFound, ExecNotHalted, execDecider, nextWave } from './decider.ts';
+export type {
+  ExecAborted,
+  ExecDispatched,
+  ExecEvent,
+  ExecHalted,
+  ExecKind,
+  ExecRequested,
+  ExecResumed,
+  KillRequested,
+  Rollout,
+  Wave,
+  WaveDispatched,
+  WaveGate,
+  WaveScheduled,
+} from './events.ts';
 export { execStreamName } from './events.ts';
+export type { GateVerdict, WavePlan, WaveProgress } from './rollout.ts';
+export { judgeGate, planRollout } from './rollout.ts';
 export type { CommandAddress, KnownAgent, Resolution, Target } from './target.ts';
 export { addressesOf, isEmptyTarget, normalizeTarget, resolveTarget } from './target.ts';

@@ -5,6 +5,7 @@ export type DomainErrorCode =
   | 'invalid-input'
   | 'agent-not-found'
   | 'exec-not-found'
+  | 'exec-not-halted'
   | 'fleet-halted';
 
 /** A broken business rule. Carries a stable string code, never an HTTP status. */

@@ -4,7 +4,7 @@ import { summarize } from './summary.ts';
 /** The audit view: every event of every stream, with who caused it, when, and a one-line summary. */
 export const eventLogProjection: Projection = {
   name: 'event_log',
-  version: 1,
+  version: 2,
   apply: (event) => [
     put('event_log', {
       seq: event.seq,

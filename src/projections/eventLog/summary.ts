@@ -3,6 +3,18 @@ import type { RecordedEvent } from '../../infra/eventStore/index.ts';
 type Summarizer = (data: Record<string, unknown>) => string;
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const because = (v: unknown) => (v === undefined ? '' : `: ${str(v)}`);
+const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : '');
+const targetText = (t: unknown) => {
+  const { all, groups, pcs } = (t ?? {}) as { all?: boolean; groups?: string[]; pcs?: string[] };
+  return [
+    all === true ? 'all' : '',
+    groups?.length ? `groups ${list(groups)}` : '',
+    pcs?.length ? `pcs ${list(pcs)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' + ');
+};
 
 const SUMMARIES: Record<string, Summarizer> = {
   JobRegistered: (d) => `registered job ${str(d.job_id)} ${str(d.version)}`,
@@ -12,6 +24,26 @@ const SUMMARIES: Record<string, Summarizer> = {
   JobRevoked: (d) =>
     `revoked job ${str(d.job_id)} ${str(d.version)}${d.reason === undefined ? '' : `: ${str(d.reason)}`}`,
   JobUnrevoked: (d) => `unrevoked job ${str(d.job_id)} ${str(d.version)}`,
+  AgentEnrolled: (d) => `agent ${str(d.pc_id)} enrolled (${str(d.hostname)}, ${str(d.os)}, ${str(d.agent_version)})`,
+  AgentGroupsSet: (d) => `groups of ${str(d.pc_id)} set to [${list(d.groups)}] (were [${list(d.previous)}])`,
+  ExecRequested: (d) => {
+    const waves = (d.rollout as { waves?: { group: string }[] } | undefined)?.waves;
+    const how = waves === undefined ? targetText(d.target) : `waves ${waves.map((w) => w.group).join(' → ')}`;
+    return `exec ${str(d.exec_id)}: ${str(d.job_id)} ${str(d.version)} on ${str(d.target_count)} PC(s) (${how})`;
+  },
+  WaveScheduled: (d) => `exec ${str(d.exec_id)}: wave ${str(d.wave)} (${str(d.group)}) due at ${str(d.due_at)}`,
+  ExecDispatched: (d) => `exec ${str(d.exec_id)} dispatched to ${list(d.subjects)}`,
+  WaveDispatched: (d) => `exec ${str(d.exec_id)}: wave ${str(d.wave)} dispatched`,
+  ExecHalted: (d) => `exec ${str(d.exec_id)} halted before wave ${str(d.wave)}: ${str(d.reason)}`,
+  ExecResumed: (d) => `exec ${str(d.exec_id)} resumed at wave ${str(d.wave)}`,
+  ExecAborted: (d) => `exec ${str(d.exec_id)} aborted${because(d.reason)}`,
+  KillRequested: (d) => `kill of exec ${str(d.exec_id)} requested${because(d.reason)}`,
+  RunStarted: (d) => `${str(d.job_id)} started on ${str(d.pc_id)} (exec ${str(d.exec_id)})`,
+  RunFinished: (d) =>
+    `${str(d.job_id)} ${str(d.outcome)} on ${str(d.pc_id)}, exit ${str(d.exit_code)} (exec ${str(d.exec_id)})${because(d.reason)}`,
+  RunReaped: (d) => `${str(d.job_id)} on ${str(d.pc_id)} given up as lost (exec ${str(d.exec_id)})${because(d.reason)}`,
+  FleetHalted: (d) => `fleet halted${d.kill_running === true ? ', running work killed' : ''}${because(d.reason)}`,
+  FleetResumed: (d) => `fleet resumed${because(d.reason)}`,
   $Unreadable: (d) => `unreadable commit on ${str(d.subject)}: ${str(d.error)}`,
 };
 

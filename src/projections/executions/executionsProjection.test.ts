@@ -135,3 +135,75 @@ describe('executions projection', () => {
     expect(execRow(db)).toMatchObject({ status: 'killed', failed: 1, succeeded: 1, running: 0 });
   });
 });
+
+describe('executions projection, rollouts', () => {
+  const waved = () =>
+    recorded('exec-e1', 'ExecRequested', {
+      exec_id: 'e1',
+      kind: 'job',
+      job_id: 'echo',
+      version: '1.0.0',
+      request_id: 'r1',
+      target: { groups: ['canary', 'wave1'] },
+      pcs: ['a', 'b'],
+      target_count: 2,
+      command,
+      rollout: {
+        waves: [
+          { group: 'canary', delay_secs: 0, pcs: ['a'], target_count: 1 },
+          { group: 'wave1', delay_secs: 600, pcs: ['b'], target_count: 1 },
+        ],
+        gate: { max_failure_ratio: 0 },
+      },
+    });
+  const scheduled = (wave: number, group: string, due_at: string) =>
+    recorded('exec-e1', 'WaveScheduled', { exec_id: 'e1', wave, group, target_count: 1, due_at });
+  const history = () => [
+    waved(),
+    scheduled(0, 'canary', '2026-11-22T10:00:00.000Z'),
+    scheduled(1, 'wave1', '2026-11-22T10:10:00.000Z'),
+    recorded('exec-e1', 'WaveDispatched', { exec_id: 'e1', wave: 0 }),
+  ];
+  const waves = (db: Awaited<ReturnType<typeof project>>) =>
+    db.prepare('SELECT wave, status, gate_waived, halted_reason, started, succeeded, failed FROM exec_waves').all();
+
+  it('counts each result in its own wave', async () => {
+    const db = await project([executionsProjection], [...history(), started('a'), finished('a', 'failed', 1)]);
+    expect(waves(db)).toEqual([
+      { wave: 0, status: 'dispatched', gate_waived: 0, halted_reason: null, started: 1, succeeded: 0, failed: 1 },
+      { wave: 1, status: 'scheduled', gate_waived: 0, halted_reason: null, started: 0, succeeded: 0, failed: 0 },
+    ]);
+    expect(execRow(db)).toMatchObject({ status: 'running', failed: 1, target_count: 2 });
+  });
+
+  it('shows a halt, a resume that waives the gate, and the wave going out', async () => {
+    const halted = recorded('exec-e1', 'ExecHalted', { exec_id: 'e1', wave: 1, reason: 'too many failures' });
+    const db = await project([executionsProjection], [...history(), finished('a', 'failed', 1), halted]);
+    expect(execRow(db)).toMatchObject({ status: 'halted' });
+    expect(waves(db)[1]).toMatchObject({ status: 'halted', halted_reason: 'too many failures' });
+    const resumed = await project(
+      [executionsProjection],
+      [...history(), finished('a', 'failed', 1), halted],
+      [
+        recorded('exec-e1', 'ExecResumed', { exec_id: 'e1', wave: 1 }),
+        recorded('exec-e1', 'WaveDispatched', { exec_id: 'e1', wave: 1 }),
+        finished('b', 'succeeded', 0),
+      ],
+    );
+    expect(execRow(resumed)).toMatchObject({ status: 'completed', succeeded: 1, failed: 1 });
+    expect(waves(resumed)[1]).toMatchObject({ status: 'dispatched', gate_waived: 1, succeeded: 1 });
+  });
+
+  it('cancels the waves left when the rollout is aborted', async () => {
+    const db = await project(
+      [executionsProjection],
+      [...history(), recorded('exec-e1', 'ExecAborted', { exec_id: 'e1', reason: 'enough' })],
+    );
+    expect(execRow(db)).toMatchObject({ status: 'aborted' });
+    expect(waves(db).map((w) => (w as { status: string }).status)).toEqual(['dispatched', 'cancelled']);
+    expect(db.prepare('SELECT aborted_by, abort_reason FROM executions').get()).toEqual({
+      aborted_by: 'tester',
+      abort_reason: 'enough',
+    });
+  });
+});

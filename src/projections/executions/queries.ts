@@ -1,11 +1,19 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { ExecutionsTable, ReadModels, ResultsTable } from '../schema.ts';
+import type { ExecutionsTable, ExecWavesTable, ReadModels, ResultsTable } from '../schema.ts';
 
 /** An execution as the API shows it. */
-export type ExecutionView = Omit<Selectable<ExecutionsTable>, 'target' | 'pcs' | 'subjects' | 'command'> & {
+export type ExecutionView = Omit<Selectable<ExecutionsTable>, 'target' | 'pcs' | 'subjects' | 'command' | 'rollout'> & {
   target: unknown;
   pcs: string[];
   subjects: string[] | null;
+  rollout: unknown;
+  done: number;
+};
+
+/** One wave of a rollout as the API shows it. */
+export type WaveView = Omit<Selectable<ExecWavesTable>, 'exec_id' | 'group_name' | 'gate_waived'> & {
+  group: string;
+  gate_waived: boolean;
   done: number;
 };
 
@@ -22,9 +30,17 @@ const toExecution = (row: Selectable<ExecutionsTable>): ExecutionView => {
     target: JSON.parse(row.target) as unknown,
     pcs: JSON.parse(row.pcs) as string[],
     subjects: row.subjects === null ? null : (JSON.parse(row.subjects) as string[]),
+    rollout: row.rollout === null ? null : (JSON.parse(row.rollout) as unknown),
     done: row.succeeded + row.failed + row.skipped,
   };
 };
+
+const toWave = ({ exec_id: _exec, group_name, gate_waived, ...row }: Selectable<ExecWavesTable>): WaveView => ({
+  ...row,
+  group: group_name,
+  gate_waived: gate_waived === 1,
+  done: row.succeeded + row.failed + row.skipped,
+});
 
 /** Executions, newest first. */
 export const listExecutions = async (
@@ -37,16 +53,18 @@ export const listExecutions = async (
   return (await query.orderBy('seq', 'desc').limit(f.limit).execute()).map(toExecution);
 };
 
-/** One execution with every PC's result (output previews), or undefined. */
+/** One execution with its waves and every PC's result (output previews), or undefined. */
 export const getExecution = async (
   db: Kysely<ReadModels>,
   execId: string,
-): Promise<(ExecutionView & { results: (ResultView & { truncated: boolean })[] }) | undefined> => {
+): Promise<(ExecutionView & { waves: WaveView[]; results: (ResultView & { truncated: boolean })[] }) | undefined> => {
   const row = await db.selectFrom('executions').selectAll().where('exec_id', '=', execId).executeTakeFirst();
   if (row === undefined) return undefined;
   const results = await db.selectFrom('results').selectAll().where('exec_id', '=', execId).orderBy('pc_id').execute();
+  const waves = await db.selectFrom('exec_waves').selectAll().where('exec_id', '=', execId).orderBy('wave').execute();
   return {
     ...toExecution(row),
+    waves: waves.map(toWave),
     results: results.map((r) => ({
       ...r,
       stdout: r.stdout.slice(0, PREVIEW_CHARS),

@@ -1,29 +1,15 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
-import type { KV } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { addressesOf, type ExecCommand, execDecider, execStreamName, type Target } from '../domain/execs/index.ts';
-import { commandHandlerFor, type JetStreamEventStore } from '../infra/eventStore/index.ts';
-import type { Logger } from '../infra/log.ts';
-import { commandSubject, commandToken, killSubject } from '../infra/nats/subjects.ts';
-import { getFleet, type ReadModelsService } from '../projections/index.ts';
-import type { ViewsWriter } from './viewsWriter.ts';
+import { addressesOf, type ExecCommand, type Target } from '../../domain/execs/index.ts';
+import { commandSubject, commandToken, killSubject } from '../../infra/nats/subjects.ts';
+import { getFleet } from '../../projections/index.ts';
+import { type DispatchDeps, execState, publishCommand, recordOnExec } from './deps.ts';
+import { dispatchDueWaves, nextDueAt } from './waves.ts';
 
-const handleExec = commandHandlerFor(execDecider);
 const TICK_MS = 2_000;
 const BATCH = 100;
 // Kill messages are repeated this long after the kill request (core messages are best effort).
 const KILL_ANNOUNCE_MS = 10 * 60_000;
-
-type Deps = {
-  readModels: ReadModelsService;
-  views: ViewsWriter;
-  store: JetStreamEventStore;
-  js: JetStreamClient;
-  nc: NatsConnection;
-  pins: KV;
-  log: Logger;
-  now: () => Date;
-};
+// The longest sleep before a due wave (timers are re-armed on every tick anyway).
+const MAX_WAKE_MS = 60_000;
 
 type PendingExec = {
   exec_id: string;
@@ -35,22 +21,27 @@ type PendingExec = {
 };
 
 /**
- * Turns requested execs into commands on KANADE_COMMANDS. A process manager over the `executions`
- * read model: it takes execs not yet dispatched once the agents' views reflect them (so a revoke or
- * group change just before an exec is what agents see), pins the job version, publishes one command
- * (one request id) to every target subject, and records ExecDispatched — so a restart resumes where
- * it stopped and never dispatches twice.
+ * Turns requested execs into commands on KANADE_COMMANDS. A process manager over the read models:
+ * it takes execs not yet dispatched once the agents' views reflect them (so a revoke or group change
+ * just before an exec is what agents see), pins the job version, publishes one command (one request
+ * id) to every target subject, and records ExecDispatched — so a restart resumes where it stopped and
+ * never dispatches twice. Rollouts go out wave by wave when each is due (see waves.ts).
  */
-export const startDispatcher = (deps: Deps) => {
+export const startDispatcher = (deps: DispatchDeps) => {
   let busy: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  let wake: NodeJS.Timeout | undefined;
   const done = new Set<string>(); // dispatched by this process, until the read model shows it too
 
   const tick = async () => {
     // The emergency stop holds every dispatch (agents would refuse it anyway) until the fleet resumes.
-    if (!(await getFleet(deps.readModels.db())).halted) await dispatchPending();
+    if (!(await getFleet(deps.readModels.db())).halted) {
+      await dispatchPending();
+      await dispatchDueWaves(deps, () => stopped);
+    }
     await announceKills();
+    await armWake();
   };
 
   const dispatchPending = async () => {
@@ -59,6 +50,7 @@ export const startDispatcher = (deps: Deps) => {
       .selectFrom('executions')
       .select(['exec_id', 'kind', 'job_id', 'version', 'target', 'command'])
       .where('dispatched_at', 'is', null)
+      .where('rollout', 'is', null)
       .where('kill_requested_at', 'is', null)
       .where('seq', '<=', deps.views.position())
       .orderBy('seq')
@@ -78,28 +70,17 @@ export const startDispatcher = (deps: Deps) => {
   };
 
   const dispatch = async (exec: PendingExec) => {
-    // The read model may lag (after a restart, say): the exec's own stream says whether it went out.
-    const { state } = await deps.store.aggregateStream(execStreamName(exec.exec_id), execDecider);
+    const state = await execState(deps, exec.exec_id);
     if (state.status !== 'requested' || state.dispatched || state.killed) return;
     // The pin first: an agent must never see a command whose version is not pinned yet (kanade #258).
     if (exec.kind === 'job') await deps.pins.put(exec.job_id, exec.version);
     const token = commandToken(exec.job_id, exec.kind === 'adhoc' ? 'adhoc' : 'job', exec.exec_id);
     const subjects = addressesOf(exec.target).map((address) => commandSubject(address, token));
-    const body = JSON.stringify(exec.command);
-    for (const subject of subjects)
-      await deps.js.publish(subject, body, { msgID: `${exec.command.request_id}:${subject}` });
-    await handleExec(
-      deps.store,
-      execStreamName(exec.exec_id),
-      { type: 'MarkDispatched', data: { exec_id: exec.exec_id, subjects } },
-      {
-        id: `dispatch:${exec.exec_id}`,
-        actor: 'dispatcher',
-        at: deps.now().toISOString(),
-        via: 'server',
-        correlationId: exec.exec_id,
-      },
-    );
+    await publishCommand(deps, exec.command, subjects);
+    await recordOnExec(deps, `dispatch:${exec.exec_id}`, {
+      type: 'MarkDispatched',
+      data: { exec_id: exec.exec_id, subjects },
+    });
     deps.log.info('dispatched', { exec_id: exec.exec_id, job_id: exec.job_id, subjects: subjects.length });
   };
 
@@ -114,6 +95,15 @@ export const startDispatcher = (deps: Deps) => {
       .where('kill_requested_at', '>=', since)
       .execute();
     for (const { exec_id } of killed) deps.nc.publish(killSubject(exec_id));
+  };
+
+  // Wakes up when the next wave is due rather than at the next tick.
+  const armWake = async () => {
+    const dueAt = await nextDueAt(deps);
+    clearTimeout(wake);
+    if (dueAt === undefined || stopped) return;
+    const delay = Math.min(Math.max(Date.parse(dueAt) - deps.now().getTime(), 0), MAX_WAKE_MS);
+    if (delay < TICK_MS) wake = setTimeout(schedule, delay + 5);
   };
 
   const schedule = () => {
@@ -143,21 +133,23 @@ export const startDispatcher = (deps: Deps) => {
       stopped = true;
       for (const u of unsubscribe) u();
       clearInterval(timer);
+      clearTimeout(wake);
       await busy;
     },
   };
 };
 
-// Pins are a view too: the version of each job's latest dispatched exec. Rewritten where KV differs
+// Pins are a view too: the version of each job's last dispatched exec. Rewritten where KV differs
 // (after buckets were wiped, say).
-const reconcilePins = async (deps: Deps) => {
+const reconcilePins = async (deps: DispatchDeps) => {
   const latest = await deps.readModels
     .db()
     .selectFrom('executions')
     .select(['job_id', 'version'])
     .where('kind', '=', 'job')
     .where('dispatched_at', 'is not', null)
-    .orderBy('seq')
+    .orderBy('dispatched_at')
+    .orderBy('exec_id')
     .execute();
   const pins = new Map(latest.map((e) => [e.job_id, e.version]));
   for (const [jobId, version] of pins) {

@@ -1,0 +1,53 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type ExecAggregateCommand, type ExecCommand, execDecider, execStreamName } from '../../domain/execs/index.ts';
+import { commandHandlerFor, type JetStreamEventStore } from '../../infra/eventStore/index.ts';
+import type { Logger } from '../../infra/log.ts';
+import type { ReadModelsService } from '../../projections/index.ts';
+import type { ViewsWriter } from '../viewsWriter.ts';
+
+/** What the dispatcher works with. */
+export type DispatchDeps = {
+  readModels: ReadModelsService;
+  views: ViewsWriter;
+  store: JetStreamEventStore;
+  js: JetStreamClient;
+  nc: NatsConnection;
+  pins: KV;
+  log: Logger;
+  now: () => Date;
+};
+
+const handleExec = commandHandlerFor(execDecider);
+// Publishes in flight at once: acks are awaited in groups, not one by one.
+const PUBLISH_WINDOW = 256;
+
+/**
+ * Publishes one command to each subject, its message id derived from the request id and the subject,
+ * so a publish repeated after a crash is dropped by JetStream's duplicate window.
+ */
+export const publishCommand = async (deps: DispatchDeps, command: ExecCommand, subjects: readonly string[]) => {
+  const body = JSON.stringify(command);
+  for (let i = 0; i < subjects.length; i += PUBLISH_WINDOW) {
+    await Promise.all(
+      subjects
+        .slice(i, i + PUBLISH_WINDOW)
+        .map((subject) => deps.js.publish(subject, body, { msgID: `${command.request_id}:${subject}` })),
+    );
+  }
+};
+
+/** Loads what the exec's own stream says (the read model may lag, after a restart say). */
+export const execState = async (deps: DispatchDeps, execId: string) =>
+  (await deps.store.aggregateStream(execStreamName(execId), execDecider)).state;
+
+/** Records a command of the dispatcher on an exec; the id makes a repeat (after a crash) a no-op. */
+export const recordOnExec = (deps: DispatchDeps, id: string, command: ExecAggregateCommand) =>
+  handleExec(deps.store, execStreamName(command.data.exec_id), command, {
+    id,
+    actor: 'dispatcher',
+    at: deps.now().toISOString(),
+    via: 'server',
+    correlationId: command.data.exec_id,
+  });

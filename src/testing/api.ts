@@ -1,0 +1,14 @@
+import type { Sandbox } from './server.ts';
+
+/** A JSON caller of the sandbox's API that throws on any non-2xx answer (for test set-up and reads). */
+export const apiOf =
+  (sandbox: Sandbox) =>
+  async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await sandbox.server.api(method, path, body);
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+
+/** A sample job manifest (YAML) running `script` with sh. */
+export const shJob = (id: string, script: string, version = '1') =>
+  `id: ${id}\nversion: "${version}"\nexecute:\n  shell: sh\n  script: ${script}\n  timeout: 10m\n`;
