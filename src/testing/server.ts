@@ -26,7 +26,7 @@ export const startTestServer = async (natsUrl: string, options: { dataDir?: stri
     port: 0,
     auth: { kind: 'tokens', tokens: new Map([['tester', token]]) },
     log: createLogger('test-server', process.env.KANADE_TEST_LOG === '1' ? 'debug' : 'error'),
-    minSeqWaitMs: 5_000,
+    minSeqWaitMs: 500,
   });
   const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, {

@@ -15,10 +15,10 @@ import type { JobManifest } from '../../domain/jobs/index.ts';
 import { evolve, initialState, JobNotFound, jobStreamName } from '../../domain/jobs/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import { type CommitContext, commandHandlerFor } from '../../infra/eventStore/index.ts';
-import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { ONLINE_WINDOW_MS } from '../../projections/index.ts';
+import { readModelsCaughtUp } from '../consistency.ts';
 import type { ApiDeps } from '../env.ts';
-import { ReadModelsBehind, RequestRejected } from '../errors.ts';
+import { RequestRejected } from '../errors.ts';
 
 const handleExec = commandHandlerFor(execDecider);
 
@@ -27,9 +27,7 @@ export type ExecAccepted = { exec_id: string; target_count: number; pcs: string[
 
 /** The agents target resolution sees: the read model once it has caught up with the stream. */
 export const knownAgents = async (deps: ApiDeps): Promise<KnownAgent[]> => {
-  const head = (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
-  if (!(await deps.readModels.waitFor(head, deps.minSeqWaitMs ?? 5_000)))
-    throw new ReadModelsBehind(head, deps.readModels.position());
+  await readModelsCaughtUp(deps);
   const cutoff = new Date(deps.now().getTime() - ONLINE_WINDOW_MS).toISOString();
   const rows = await deps.readModels
     .db()

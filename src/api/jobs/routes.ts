@@ -3,14 +3,14 @@ import { bodyLimit } from 'hono/body-limit';
 import { stringify } from 'yaml';
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { isJobId } from '../../domain/shared/index.ts';
-import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { getJob, listJobs } from '../../projections/index.ts';
 import { readJobManifests, readJsonObject } from '../body.ts';
 import { commitFor } from '../commit.ts';
+import { readModelsCaughtUp } from '../consistency.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
-import { ReadModelsBehind, RequestRejected } from '../errors.ts';
+import { RequestRejected } from '../errors.ts';
 import { flag } from '../query.ts';
-import { applyToCatalog, runCommand } from './catalog.ts';
+import { jobCatalog } from './catalog.ts';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -21,7 +21,7 @@ export const jobRoutes = (deps: ApiDeps) =>
       const manifests = await readJobManifests(c);
       const dryRun = flag('dry_run', c.req.query('dry_run'));
       const prune = flag('prune', c.req.query('prune')) ? await idsMissingFrom(deps, manifests) : [];
-      const jobs = await applyToCatalog(deps.store, { manifests, prune, dryRun }, () => commitFor(c, deps));
+      const jobs = await jobCatalog.applyAll(deps.store, { manifests, prune, dryRun }, () => commitFor(c, deps));
       const created = !dryRun && jobs.some((j) => j.status === 'created');
       return c.json({ jobs, seq: Math.max(0, ...jobs.map((j) => j.seq)), dry_run: dryRun }, created ? 201 : 200);
     })
@@ -44,17 +44,17 @@ export const jobRoutes = (deps: ApiDeps) =>
     })
     .delete('/:id', async (c) => {
       const job_id = knownId(c.req.param('id'));
-      return c.json(await runCommand(deps.store, { type: 'DeleteJob', data: { job_id } }, commitFor(c, deps)));
+      return c.json(await jobCatalog.run(deps.store, { type: 'DeleteJob', data: { job_id } }, commitFor(c, deps)));
     })
     .post('/:id/revoke', async (c) => {
       const job_id = knownId(c.req.param('id'));
       const reason = reasonOf(await readJsonObject(c));
       const data = reason === undefined ? { job_id } : { job_id, reason };
-      return c.json(await runCommand(deps.store, { type: 'RevokeJob', data }, commitFor(c, deps)));
+      return c.json(await jobCatalog.run(deps.store, { type: 'RevokeJob', data }, commitFor(c, deps)));
     })
     .post('/:id/unrevoke', async (c) => {
       const job_id = knownId(c.req.param('id'));
-      return c.json(await runCommand(deps.store, { type: 'UnrevokeJob', data: { job_id } }, commitFor(c, deps)));
+      return c.json(await jobCatalog.run(deps.store, { type: 'UnrevokeJob', data: { job_id } }, commitFor(c, deps)));
     });
 
 const notFound = (id: string) => new RequestRejected(404, 'job-not-found', `job ${id} is not in the catalog`);
@@ -94,10 +94,7 @@ const idsMissingFrom = async (deps: ApiDeps, manifests: readonly JobManifest[]):
       { path: '', message: 'send at least one manifest with prune=true' },
     ]);
   }
-  const head = (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
-  if (!(await deps.readModels.waitFor(head, deps.minSeqWaitMs ?? 5_000))) {
-    throw new ReadModelsBehind(head, deps.readModels.position());
-  }
+  await readModelsCaughtUp(deps);
   const keep = new Set(manifests.map((m) => m.id));
   return (await listJobs(deps.readModels.db())).map((j) => j.id).filter((id) => !keep.has(id));
 };

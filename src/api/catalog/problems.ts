@@ -1,9 +1,9 @@
 import { VersionNotBumped } from '../../domain/jobs/index.ts';
 import { DomainError, type Issue } from '../../domain/shared/index.ts';
 import { domainProblem, type Problem } from '../problem.ts';
-import { CatalogPartiallyApplied, CatalogRejected } from './catalog.ts';
+import { CatalogPartiallyApplied, CatalogRejected } from './manifestCatalog.ts';
 
-/** Problems of catalog requests that span many jobs; undefined for any other error. */
+/** Problems of catalog requests that span many manifests (jobs, schedules); undefined for any other error. */
 export const catalogProblem = (error: unknown): Problem | undefined => {
   if (error instanceof CatalogRejected) return rejected(error);
   if (error instanceof CatalogPartiallyApplied) return partiallyApplied(error);
