@@ -14,6 +14,7 @@ import { jobRoutes } from './jobs/routes.ts';
 import { problemResponse, toProblem } from './problem.ts';
 import { projectionRoutes } from './projections/routes.ts';
 import { resultRoutes } from './results/routes.ts';
+import { scheduleRoutes } from './schedules/routes.ts';
 
 /** The HTTP API: queries read SQLite read models, writes become events; every error is problem+json. */
 export const createApp = (deps: ApiDeps) =>
@@ -29,6 +30,7 @@ export const createApp = (deps: ApiDeps) =>
     .route('/api/results', resultRoutes(deps))
     .route('/api/agents', agentRoutes(deps))
     .route('/api/fleet', fleetRoutes(deps))
+    .route('/api/schedules', scheduleRoutes(deps))
     .route('/api/events', eventRoutes(deps))
     .route('/api/projections', projectionRoutes(deps))
     .notFound((c) => problemResponse(c, { type: 'about:blank', title: 'Not Found', status: 404 }))
@@ -39,11 +41,12 @@ export const createApp = (deps: ApiDeps) =>
       return problemResponse(c, problem);
     });
 
-// Writes are small JSON bodies, except manifests posted to the catalog (which has its own, larger limit).
+// Writes are small JSON bodies, except manifests posted to the catalogs (up to 8 MiB: many manifests at once).
 const smallBody = bodyLimit({ maxSize: 64 * 1024 });
+const manifestBody = bodyLimit({ maxSize: 8 * 1024 * 1024 });
 const limitBodies: MiddlewareHandler<ApiEnv> = async function limitBodies(c, next) {
-  if (c.req.path === '/api/jobs' && c.req.method === 'POST') return next();
-  return smallBody(c, next);
+  const manifests = c.req.method === 'POST' && (c.req.path === '/api/jobs' || c.req.path === '/api/schedules');
+  return manifests ? manifestBody(c, next) : smallBody(c, next);
 };
 
 /** The API app type. */

@@ -11,7 +11,7 @@ const CATCH_UP_WAIT_MS = 10_000;
  * Waits until the read models have applied everything the event stream holds right now, for writes
  * that decide from them; 503 (ReadModelsBehind) when they do not get there in time.
  */
-export const readModelsCaughtUp = async (deps: ApiDeps): Promise<void> => {
+export const readModelsCaughtUp = async (deps: Pick<ApiDeps, 'jsm' | 'readModels'>): Promise<void> => {
   const head = (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
   if (!(await deps.readModels.waitFor(head, CATCH_UP_WAIT_MS)))
     throw new ReadModelsBehind(head, deps.readModels.position());

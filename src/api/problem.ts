@@ -27,6 +27,7 @@ const STATUS_OF: Record<DomainErrorCode, ContentfulStatusCode> = {
   'agent-not-found': 404,
   'exec-not-found': 404,
   'exec-not-halted': 409,
+  'schedule-not-found': 404,
   'fleet-halted': 409,
 };
 

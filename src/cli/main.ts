@@ -5,6 +5,7 @@ import { execCommands } from './commands/exec.ts';
 import { fleetCommands } from './commands/fleet.ts';
 import { jobCommands } from './commands/job.ts';
 import { projectionCommands } from './commands/projections.ts';
+import { scheduleCommands } from './commands/schedule.ts';
 import { serverCommands } from './commands/server.ts';
 import { readConfig } from './config.ts';
 import { runCli } from './run.ts';
@@ -22,6 +23,7 @@ process.exitCode = await runCli(
     ...serverCommands,
     agentCommand,
     ...jobCommands,
+    ...scheduleCommands,
     ...execCommands,
     ...agentCommands,
     ...fleetCommands,

@@ -2,8 +2,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { glob, readdir } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { JobManifest } from '../domain/jobs/index.ts';
-import type { Issue } from '../domain/shared/index.ts';
-import { parseJobsYaml, type ScriptFileReader } from '../manifests/index.ts';
+import type { ScheduleManifest } from '../domain/schedules/index.ts';
+import type { Issue, Parsed } from '../domain/shared/index.ts';
+import { parseJobsYaml, parseSchedulesYaml, type ScriptFileReader } from '../manifests/index.ts';
 import { UsageError } from './errors.ts';
 
 const MANIFEST = /\.ya?ml$/i;
@@ -40,16 +41,21 @@ const walk = async (dir: string): Promise<string[]> => {
 };
 
 /** Manifests read from files, with where each came from. */
-export type ManifestFile = { manifests: { manifest: JobManifest; source: string }[]; issues: Issue[]; files: number };
+export type ManifestFile<T> = { manifests: { manifest: T; source: string }[]; issues: Issue[]; files: number };
 
-/** Parses every file strictly, inlining script_file relative to the file, and catches ids defined twice. */
-export const readJobFiles = (files: readonly string[], cwd: string): ManifestFile => {
-  const manifests: ManifestFile['manifests'] = [];
+/** Parses every file strictly with `parse` and catches ids defined twice across files. */
+export const readManifestFiles = <T extends { id: string }>(
+  files: readonly string[],
+  cwd: string,
+  kind: string,
+  parse: (text: string, source: string, file: string) => Parsed<T[]>,
+): ManifestFile<T> => {
+  const manifests: ManifestFile<T>['manifests'] = [];
   const issues: Issue[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
     const source = relative(cwd, file) || file;
-    const parsed = parseJobsYaml(readFileSync(file, 'utf8'), { source, readScriptFile: scriptReader(file) });
+    const parsed = parse(readFileSync(file, 'utf8'), source, file);
     if (!parsed.ok) {
       issues.push(...parsed.issues);
       continue;
@@ -57,13 +63,23 @@ export const readJobFiles = (files: readonly string[], cwd: string): ManifestFil
     for (const manifest of parsed.value) {
       const first = seen.get(manifest.id);
       if (first !== undefined)
-        issues.push({ source, path: 'id', message: `job id ${manifest.id} is already defined in ${first}` });
+        issues.push({ source, path: 'id', message: `${kind} id ${manifest.id} is already defined in ${first}` });
       else seen.set(manifest.id, source);
       manifests.push({ manifest, source });
     }
   }
   return { manifests, issues, files: files.length };
 };
+
+/** Job manifests from files, script_file inlined relative to each file. */
+export const readJobFiles = (files: readonly string[], cwd: string): ManifestFile<JobManifest> =>
+  readManifestFiles(files, cwd, 'job', (text, source, file) =>
+    parseJobsYaml(text, { source, readScriptFile: scriptReader(file) }),
+  );
+
+/** Schedule manifests from files. */
+export const readScheduleFiles = (files: readonly string[], cwd: string): ManifestFile<ScheduleManifest> =>
+  readManifestFiles(files, cwd, 'schedule', (text, source) => parseSchedulesYaml(text, source));
 
 const scriptReader =
   (manifestFile: string): ScriptFileReader =>

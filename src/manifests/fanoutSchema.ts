@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { WaveGate } from '../domain/execs/index.ts';
+import type { RolloutSpec, WaveGate } from '../domain/execs/index.ts';
 import { GROUP_PATTERN, PC_ID_PATTERN, parseDuration } from '../domain/shared/index.ts';
 import { boundedDuration } from './jobSchema.ts';
 
@@ -83,6 +83,13 @@ export const rolloutSchema = v.pipe(
     ),
     gate: v.optional(gateSchema),
   }),
+  v.transform(
+    (r): RolloutSpec => ({
+      strategy: r.strategy,
+      waves: r.waves.map((w) => ({ group: w.group, delay: w.delay })),
+      ...(r.gate === undefined ? {} : { gate: r.gate }),
+    }),
+  ),
 );
 
 /** Fields shared by an exec request and a schedule: a target, a rollout or both. */

@@ -1,3 +1,4 @@
+export { cronProblem, dueSlots, MAX_COUNTED_SLOTS, nextSlots, timeZoneProblem } from './cron.ts';
 export {
   fanoutEntries,
   groupNameSchema,
@@ -10,6 +11,7 @@ export {
 export type { ParseJobsOptions, ScriptFileReader } from './jobManifests.ts';
 export { parseJobsJson, parseJobsYaml, parseJobValue } from './jobManifests.ts';
 export { boundedDuration, durationSchema, jobManifestSchema, MAX_INLINE_SCRIPT_BYTES } from './jobSchema.ts';
+export { parseSchedulesJson, parseSchedulesYaml, parseScheduleValue } from './scheduleManifests.ts';
 export type { Origin } from './valibotIssues.ts';
 export { formatPath, issueAt, toIssues } from './valibotIssues.ts';
 export type { Locate, PathSegment, YamlDocument } from './yamlDocuments.ts';

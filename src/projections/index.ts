@@ -9,6 +9,7 @@ import { fleetProjection } from './fleet/fleetProjection.ts';
 import type { SourceSpec } from './generation.ts';
 import { jobsProjection } from './jobs/jobsProjection.ts';
 import type { Projection } from './projection.ts';
+import { schedulesProjection } from './schedules/schedulesProjection.ts';
 
 /** Every projection of the event log, in the order they see each event. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -17,6 +18,7 @@ export const PROJECTIONS: readonly Projection[] = [
   agentsProjection,
   executionsProjection,
   fleetProjection,
+  schedulesProjection,
 ];
 
 /** The event log as a read-model source; `enrich` reads overflowed output back from the object store. */
@@ -43,7 +45,7 @@ export type { EventFilter } from './eventLog/queries.ts';
 export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';
 export type { ExecutionView, ResultFilter, ResultView, WaveView } from './executions/queries.ts';
-export { getExecution, getResult, listExecutions, listResults } from './executions/queries.ts';
+export { getExecution, getResult, jobHistory, listExecutions, listResults } from './executions/queries.ts';
 export type { FleetView } from './fleet/fleetProjection.ts';
 export { getFleet } from './fleet/fleetProjection.ts';
 export type { Generation, GenerationSource } from './generation.ts';
@@ -56,4 +58,6 @@ export type { ReadModelsService, ReadModelsStatus } from './readModels.ts';
 export { createReadModels, ReadModelsNotReady } from './readModels.ts';
 export type { ProjectionRunner, RunnerStatus } from './runner.ts';
 export { createRunner } from './runner.ts';
+export type { ScheduleFilter, ScheduleFireView, ScheduleView } from './schedules/queries.ts';
+export { getSchedule, listSchedules, scheduleFires } from './schedules/queries.ts';
 export type { ReadModels } from './schema.ts';

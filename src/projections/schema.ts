@@ -154,6 +154,47 @@ export type FleetTable = {
   seq: number;
 };
 
+/** A schedule, whether it is on, since when its slots count, and what its last slots did. */
+export type SchedulesTable = {
+  schedule_id: string;
+  job_id: string;
+  cron: string;
+  tz: string;
+  mode: string;
+  description: string | null;
+  manifest: string;
+  enabled: number;
+  /** Slots after this time count (creation, or the last time it was turned on). */
+  active_since: string;
+  /** The last slot handled (fired or skipped). */
+  last_slot: string | null;
+  last_fired_slot: string | null;
+  last_exec_id: string | null;
+  /** Slots fired, and slots skipped. */
+  fired: number;
+  skipped: number;
+  last_skip_reason: string | null;
+  created_at: string;
+  created_by: string;
+  updated_at: string;
+  updated_by: string;
+  seq: number;
+};
+
+/** Every slot a schedule fired (`fired`, with its exec) or skipped (`skipped`, a range up to `to_slot`). */
+export type ScheduleFiresTable = {
+  schedule_id: string;
+  slot: string;
+  kind: string;
+  exec_id: string | null;
+  catch_up: number;
+  to_slot: string;
+  count: number;
+  reason: string | null;
+  at: string;
+  seq: number;
+};
+
 /** An event a projection threw on: skipped by that projection, recorded here, counted in /health. */
 export type ProjectionErrorsTable = { projection: string; seq: number; idx: number; type: string; error: string };
 
@@ -168,6 +209,8 @@ export type ReadModels = {
   exec_targets: ExecTargetsTable;
   results: ResultsTable;
   fleet: FleetTable;
+  schedules: SchedulesTable;
+  schedule_fires: ScheduleFiresTable;
   projection_checkpoints: ProjectionCheckpointsTable;
   projection_errors: ProjectionErrorsTable;
 };
@@ -186,4 +229,6 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   exec_targets: ['exec_id', 'pc_id'],
   results: ['result_id'],
   fleet: ['id'],
+  schedules: ['schedule_id'],
+  schedule_fires: ['schedule_id', 'slot'],
 };

@@ -10,12 +10,13 @@ import { retryForever } from '../infra/backoff.ts';
 import { jetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { connectNats } from '../infra/nats/connection.ts';
-import { ensureFleetResources, openOutputStore, openViews } from '../infra/nats/fleet.ts';
+import { ensureFleetResources, openOutputStore, openSchedulerState, openViews } from '../infra/nats/fleet.ts';
 import { ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
 import { createOutputEnricher } from '../projections/executions/output.ts';
 import { createReadModels, eventLogSource, heartbeatSource } from '../projections/index.ts';
 import { startDispatcher } from './dispatch/dispatcher.ts';
 import { startReaper } from './reaper.ts';
+import { startScheduler } from './scheduler/scheduler.ts';
 import { startViewsWriter } from './viewsWriter.ts';
 
 /** What `kanade server` needs to run. */
@@ -40,7 +41,7 @@ export type RunningServer = {
 /**
  * Starts the server roles: connects to NATS (waiting for it if it is not up yet), creates or updates
  * the streams, KV views and object store, builds and follows the read models, keeps the agents' views
- * current, dispatches execs, and serves the HTTP API.
+ * current, dispatches execs, fires schedules (when it holds the scheduler lease), and serves the HTTP API.
  */
 export const startServer = async (config: ServerConfig): Promise<RunningServer> => {
   const { log } = config;
@@ -75,6 +76,16 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     now,
   });
   const reaper = startReaper({ readModels, store, log: log.child('reaper'), now });
+  const schedulerState = await retryForever('open the scheduler state', () => openSchedulerState(nc), log);
+  const scheduler = startScheduler({
+    jsm,
+    store,
+    readModels,
+    now,
+    newId: ulid,
+    state: schedulerState,
+    log: log.child('scheduler'),
+  });
   const app = createApp({
     nc,
     jsm,
@@ -95,6 +106,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     readModels,
     close: async () => {
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      await scheduler.stop();
       await dispatcher.stop();
       reaper.stop();
       await viewsWriter.stop();

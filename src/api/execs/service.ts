@@ -22,11 +22,14 @@ import { RequestRejected } from '../errors.ts';
 
 const handleExec = commandHandlerFor(execDecider);
 
+/** What requesting an exec needs (the API, and the scheduler, which requests on its own). */
+export type ExecDeps = Pick<ApiDeps, 'jsm' | 'store' | 'readModels' | 'now' | 'newId'>;
+
 /** What a new exec answers: who it reaches. */
 export type ExecAccepted = { exec_id: string; target_count: number; pcs: string[]; seq: number };
 
 /** The agents target resolution sees: the read model once it has caught up with the stream. */
-export const knownAgents = async (deps: ApiDeps): Promise<KnownAgent[]> => {
+export const knownAgents = async (deps: ExecDeps): Promise<KnownAgent[]> => {
   await readModelsCaughtUp(deps);
   const cutoff = new Date(deps.now().getTime() - ONLINE_WINDOW_MS).toISOString();
   const rows = await deps.readModels
@@ -43,7 +46,7 @@ export const knownAgents = async (deps: ApiDeps): Promise<KnownAgent[]> => {
 };
 
 /** The registered manifest of a job, from the event store (not a read model: execs run exactly what is registered). */
-export const registeredManifest = async (deps: ApiDeps, jobId: string): Promise<JobManifest> => {
+export const registeredManifest = async (deps: ExecDeps, jobId: string): Promise<JobManifest> => {
   const { state } = await deps.store.aggregateStream(jobStreamName(jobId), { evolve, initialState });
   if (state.status !== 'active') throw new JobNotFound(jobId);
   return state.manifest;
@@ -59,11 +62,13 @@ export type ExecRequest = {
   startingDeadline?: string;
   /** The exec id, when the caller derives it (the scheduler: one per slot); otherwise a new one. */
   execId?: string;
+  /** When the exec is meant to start (a schedule's slot): waves and the starting deadline count from it. Default: now. */
+  startsAt?: string;
 };
 
 /** Resolves the target, snapshots the command and records ExecRequested; the dispatcher does the rest. */
 export const requestExec = async (
-  deps: ApiDeps,
+  deps: ExecDeps,
   request: ExecRequest,
   commit: CommitContext,
 ): Promise<ExecAccepted> => {
@@ -81,7 +86,7 @@ export const requestExec = async (
   }
   const exec_id = request.execId ?? deps.newId();
   const request_id = deps.newId();
-  const at = Date.parse(commit.at);
+  const at = Date.parse(request.startsAt ?? commit.at);
   const deadlineFrom = (from: number) =>
     request.startingDeadline === undefined
       ? {}

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { stringify } from 'yaml';
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { isJobId } from '../../domain/shared/index.ts';
@@ -10,17 +9,17 @@ import { readModelsCaughtUp } from '../consistency.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { flag } from '../query.ts';
+import { assertNoScheduleRuns } from '../schedules/routes.ts';
 import { jobCatalog } from './catalog.ts';
-
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /** `/api/jobs`: the job catalog. Writes become events; reads come from the `jobs` read model. */
 export const jobRoutes = (deps: ApiDeps) =>
   new Hono<ApiEnv>()
-    .post('/', bodyLimit({ maxSize: MAX_BODY_BYTES }), async (c) => {
+    .post('/', async (c) => {
       const manifests = await readJobManifests(c);
       const dryRun = flag('dry_run', c.req.query('dry_run'));
       const prune = flag('prune', c.req.query('prune')) ? await idsMissingFrom(deps, manifests) : [];
+      await assertNoScheduleRuns(deps, prune);
       const jobs = await jobCatalog.applyAll(deps.store, { manifests, prune, dryRun }, () => commitFor(c, deps));
       const created = !dryRun && jobs.some((j) => j.status === 'created');
       return c.json({ jobs, seq: Math.max(0, ...jobs.map((j) => j.seq)), dry_run: dryRun }, created ? 201 : 200);
@@ -44,6 +43,7 @@ export const jobRoutes = (deps: ApiDeps) =>
     })
     .delete('/:id', async (c) => {
       const job_id = knownId(c.req.param('id'));
+      await assertNoScheduleRuns(deps, [job_id]);
       return c.json(await jobCatalog.run(deps.store, { type: 'DeleteJob', data: { job_id } }, commitFor(c, deps)));
     })
     .post('/:id/revoke', async (c) => {

@@ -1,8 +1,9 @@
 import type { CommandSpec } from '../command.ts';
 import { boolFlag, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
-import { expandManifestPaths, readJobFiles } from '../manifestFiles.ts';
-import { type Io, line, table, writeJson } from '../output.ts';
+import { manifestFileCommands } from '../manifestCommands.ts';
+import { readJobFiles } from '../manifestFiles.ts';
+import { line, table, writeJson } from '../output.ts';
 
 type Entry = { id: string; version: string; status: string; seq: number; changed?: string[] };
 type JobRow = {
@@ -17,28 +18,6 @@ type JobRow = {
 
 const json = { json: { type: 'boolean' } } as const;
 
-const loadManifests = async (paths: readonly string[]) => {
-  const cwd = process.cwd();
-  const read = readJobFiles(await expandManifestPaths(paths, cwd), cwd);
-  if (read.issues.length > 0) {
-    throw new UsageError(`${read.issues.length} problem(s) in the manifests; nothing was sent`, read.issues);
-  }
-  return read;
-};
-
-const printPlan = (io: Io, entries: readonly Entry[], dryRun: boolean) => {
-  if (dryRun) line(io.out, 'plan (dry run, nothing applied):');
-  for (const e of entries) {
-    const changed = e.changed === undefined ? '' : `  (${e.changed.join(', ')})`;
-    line(io.out, `${e.status.padEnd(9)} ${e.id} ${e.version}${changed}`);
-  }
-  const count = (s: string) => entries.filter((e) => e.status === s).length;
-  line(
-    io.out,
-    `${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('deleted')} deleted`,
-  );
-};
-
 const single = (positionals: string[], what: string): string => {
   if (positionals.length !== 1) throw new UsageError(`name exactly one ${what}`);
   return positionals[0] as string;
@@ -46,38 +25,7 @@ const single = (positionals: string[], what: string): string => {
 
 /** `kanade job …`: the catalog, as CI pipelines and operators use it. */
 export const jobCommands: CommandSpec[] = [
-  {
-    path: ['job', 'apply'],
-    usage: 'kanade job apply <files|dirs|globs…> [--dry-run] [--prune]',
-    summary: 'Register or update job manifests; prints what was created, updated, unchanged or deleted',
-    options: { 'dry-run': { type: 'boolean' }, prune: { type: 'boolean' }, ...json },
-    run: async (args, ctx) => {
-      const { manifests } = await loadManifests(args.positionals);
-      const dryRun = boolFlag(args, 'dry-run');
-      const result = await ctx.client().send<{ jobs: Entry[]; seq: number }>(
-        'POST',
-        '/api/jobs',
-        manifests.map((m) => m.manifest),
-        {
-          dry_run: dryRun,
-          prune: boolFlag(args, 'prune'),
-        },
-      );
-      if (boolFlag(args, 'json')) writeJson(ctx.io, result);
-      else printPlan(ctx.io, result.jobs, dryRun);
-      return 0;
-    },
-  },
-  {
-    path: ['job', 'validate'],
-    usage: 'kanade job validate <files|dirs|globs…>',
-    summary: 'Check manifests offline (strict: unknown keys are errors)',
-    run: async (args, ctx) => {
-      const read = await loadManifests(args.positionals);
-      line(ctx.io.out, `ok: ${read.manifests.length} job(s) in ${read.files} file(s)`);
-      return 0;
-    },
-  },
+  ...manifestFileCommands({ noun: 'job', plural: 'jobs', endpoint: '/api/jobs', read: readJobFiles }),
   {
     path: ['job', 'list'],
     usage: 'kanade job list [--tag T] [--revoked] [--json]',

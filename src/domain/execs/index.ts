@@ -29,7 +29,7 @@ export type {
   WaveScheduled,
 } from './events.ts';
 export { execStreamName } from './events.ts';
-export type { GateVerdict, WavePlan, WaveProgress } from './rollout.ts';
+export type { GateVerdict, RolloutSpec, WavePlan, WaveProgress } from './rollout.ts';
 export { judgeGate, planRollout } from './rollout.ts';
 export type { CommandAddress, KnownAgent, Resolution, Target } from './target.ts';
 export { addressesOf, isEmptyTarget, normalizeTarget, resolveTarget } from './target.ts';

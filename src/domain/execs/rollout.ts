@@ -1,7 +1,14 @@
 import type { Rollout, Wave, WaveGate } from './events.ts';
 import { type KnownAgent, resolveTarget, type Target } from './target.ts';
 
-/** A wave as an operator writes it: a group and a delay counted from the request. */
+/** A rollout as requests and manifests write it: waves of groups, each with a delay (a duration), and a gate. */
+export type RolloutSpec = Readonly<{
+  strategy: 'wave';
+  waves: readonly { group: string; delay: string }[];
+  gate?: WaveGate;
+}>;
+
+/** A wave as the planner takes it: a group and a delay in seconds, counted from the request. */
 export type WavePlan = { group: string; delay_secs: number };
 
 /**

@@ -1,9 +1,10 @@
 import { canonicalJson } from '../shared/canonical.ts';
+import { changedPaths } from '../shared/changes.ts';
 import { unreachable } from '../shared/unreachable.ts';
 import type { ApplyJob, DeleteJob, JobCommand, RevokeJob, UnrevokeJob } from './commands.ts';
 import { JobNotFound, VersionNotBumped } from './errors.ts';
 import type { JobEvent } from './events.ts';
-import { changedPaths, type JobManifest } from './manifest.ts';
+import type { JobManifest } from './manifest.ts';
 
 /** What the catalog knows about one job id. */
 export type JobState =

@@ -6,6 +6,7 @@ export type DomainErrorCode =
   | 'agent-not-found'
   | 'exec-not-found'
   | 'exec-not-halted'
+  | 'schedule-not-found'
   | 'fleet-halted';
 
 /** A broken business rule. Carries a stable string code, never an HTTP status. */

@@ -1,4 +1,5 @@
 export { canonicalJson } from './canonical.ts';
+export { changedPaths } from './changes.ts';
 export { formatDuration, normalizeDuration, parseDuration } from './duration.ts';
 export type { DomainErrorCode } from './errors.ts';
 export { DomainError } from './errors.ts';

@@ -67,6 +67,7 @@ export const ensureFleetResources = async (nc: NatsConnection, jsm: JetStreamMan
   await ensureStream(jsm, commandsStreamConfig(), log);
   await ensureStream(jsm, heartbeatsStreamConfig(), log);
   await openViews(nc);
+  await openSchedulerState(nc);
   await openOutputStore(nc);
 };
 
@@ -85,6 +86,13 @@ export const openViews = async (nc: NatsConnection): Promise<Record<keyof typeof
   ]);
   return { jobStatus, pins, groups, kills, fleet, meta };
 };
+
+/** The scheduler's own state: its leader lease, and how far it evaluated slots that fired nothing. */
+export const SCHEDULER_BUCKET = 'kanade_scheduler';
+
+/** Opens (or creates) the scheduler's bucket. */
+export const openSchedulerState = (nc: NatsConnection): Promise<KV> =>
+  new Kvm(nc).create(SCHEDULER_BUCKET, { history: 1 });
 
 /** The key of the emergency-stop flag in `kanade_fleet`. */
 export const HALT_KEY = 'halt';

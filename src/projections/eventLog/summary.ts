@@ -44,6 +44,18 @@ const SUMMARIES: Record<string, Summarizer> = {
   RunReaped: (d) => `${str(d.job_id)} on ${str(d.pc_id)} given up as lost (exec ${str(d.exec_id)})${because(d.reason)}`,
   FleetHalted: (d) => `fleet halted${d.kill_running === true ? ', running work killed' : ''}${because(d.reason)}`,
   FleetResumed: (d) => `fleet resumed${because(d.reason)}`,
+  ScheduleCreated: (d) => {
+    const m = d.manifest as { cron: string; tz: string; job_id: string; mode: string };
+    return `schedule ${str(d.schedule_id)} created: ${m.job_id} at "${m.cron}" ${m.tz} (${m.mode})`;
+  },
+  ScheduleUpdated: (d) => `schedule ${str(d.schedule_id)} updated (${list(d.changed)})`,
+  ScheduleDeleted: (d) => `schedule ${str(d.schedule_id)} deleted`,
+  ScheduleEnabled: (d) => `schedule ${str(d.schedule_id)} enabled`,
+  ScheduleDisabled: (d) => `schedule ${str(d.schedule_id)} disabled`,
+  ScheduleFired: (d) =>
+    `schedule ${str(d.schedule_id)} fired ${str(d.slot)}${d.catch_up === true ? ' (late: catch-up)' : ''} → exec ${str(d.exec_id)}`,
+  ScheduleSkipped: (d) =>
+    `schedule ${str(d.schedule_id)} skipped ${str(d.count)} slot(s) ${str(d.from)}…${str(d.to)}: ${str(d.reason)}`,
   $Unreadable: (d) => `unreadable commit on ${str(d.subject)}: ${str(d.error)}`,
 };
 

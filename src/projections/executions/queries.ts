@@ -101,3 +101,27 @@ export const listResults = async (db: Kysely<ReadModels>, f: ResultFilter): Prom
 /** One result, whole, or undefined. */
 export const getResult = (db: Kysely<ReadModels>, resultId: string): Promise<ResultView | undefined> =>
   db.selectFrom('results').selectAll().where('result_id', '=', resultId).executeTakeFirst();
+
+/** Per PC, the finish time of its last success of a job, and the PCs running it now (the once_per_* modes). */
+export const jobHistory = async (
+  db: Kysely<ReadModels>,
+  jobId: string,
+): Promise<{ lastSuccess: Map<string, string>; running: Set<string> }> => {
+  const successes = await db
+    .selectFrom('results')
+    .select(['pc_id', (eb) => eb.fn.max('finished_at').as('at')])
+    .where('job_id', '=', jobId)
+    .where('outcome', '=', 'succeeded')
+    .groupBy('pc_id')
+    .execute();
+  const running = await db
+    .selectFrom('results')
+    .select('pc_id')
+    .where('job_id', '=', jobId)
+    .where('finished_at', 'is', null)
+    .execute();
+  return {
+    lastSuccess: new Map(successes.flatMap((r) => (r.at === null ? [] : [[r.pc_id, r.at] as const]))),
+    running: new Set(running.map((r) => r.pc_id)),
+  };
+};

@@ -4,6 +4,7 @@ import { projectionErrors } from './2026_11_22_0002_projection_errors.ts';
 import { fleet } from './2026_11_22_0003_fleet.ts';
 import { rollouts } from './2026_11_22_0004_rollouts.ts';
 import { waves } from './2026_11_22_0005_waves.ts';
+import { schedules } from './2026_11_22_0006_schedules.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0003_fleet': fleet,
   '2026_11_22_0004_rollouts': rollouts,
   '2026_11_22_0005_waves': waves,
+  '2026_11_22_0006_schedules': schedules,
 };

@@ -1,0 +1,71 @@
+import type { CommandSpec } from './command.ts';
+import { boolFlag } from './command.ts';
+import { UsageError } from './errors.ts';
+import { expandManifestPaths, type ManifestFile } from './manifestFiles.ts';
+import { type Io, line, writeJson } from './output.ts';
+
+/** One line of what applying manifests did (or would do). */
+export type PlanEntry = { id: string; version?: string; status: string; seq: number; changed?: string[] };
+
+/** How a kind of manifest is read from files and where it is posted. */
+export type ManifestKindSpec<T> = {
+  noun: string;
+  plural: string;
+  endpoint: string;
+  read(files: readonly string[], cwd: string): ManifestFile<T>;
+};
+
+const printPlan = (io: Io, entries: readonly PlanEntry[], dryRun: boolean) => {
+  if (dryRun) line(io.out, 'plan (dry run, nothing applied):');
+  for (const e of entries) {
+    const changed = e.changed === undefined ? '' : `  (${e.changed.join(', ')})`;
+    line(io.out, `${e.status.padEnd(9)} ${e.id}${e.version === undefined ? '' : ` ${e.version}`}${changed}`);
+  }
+  const count = (s: string) => entries.filter((e) => e.status === s).length;
+  line(
+    io.out,
+    `${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged, ${count('deleted')} deleted`,
+  );
+};
+
+/** `kanade <noun> apply` and `kanade <noun> validate`: manifests from files, as CI pipelines post them. */
+export const manifestFileCommands = <T>(kind: ManifestKindSpec<T>): CommandSpec[] => {
+  const load = async (paths: readonly string[]) => {
+    const cwd = process.cwd();
+    const read = kind.read(await expandManifestPaths(paths, cwd), cwd);
+    if (read.issues.length > 0)
+      throw new UsageError(`${read.issues.length} problem(s) in the manifests; nothing was sent`, read.issues);
+    return read;
+  };
+  return [
+    {
+      path: [kind.noun, 'apply'],
+      usage: `kanade ${kind.noun} apply <files|dirs|globs…> [--dry-run] [--prune] [--json]`,
+      summary: `Create or update ${kind.noun} manifests; prints what was created, updated, unchanged or deleted`,
+      options: { 'dry-run': { type: 'boolean' }, prune: { type: 'boolean' }, json: { type: 'boolean' } },
+      run: async (args, ctx) => {
+        const { manifests } = await load(args.positionals);
+        const dryRun = boolFlag(args, 'dry-run');
+        const result = await ctx.client().send<Record<string, PlanEntry[]>>(
+          'POST',
+          kind.endpoint,
+          manifests.map((m) => m.manifest),
+          { dry_run: dryRun, prune: boolFlag(args, 'prune') },
+        );
+        if (boolFlag(args, 'json')) writeJson(ctx.io, result);
+        else printPlan(ctx.io, result[kind.plural] ?? [], dryRun);
+        return 0;
+      },
+    },
+    {
+      path: [kind.noun, 'validate'],
+      usage: `kanade ${kind.noun} validate <files|dirs|globs…>`,
+      summary: `Check ${kind.noun} manifests offline (strict: unknown keys are errors)`,
+      run: async (args, ctx) => {
+        const read = await load(args.positionals);
+        line(ctx.io.out, `ok: ${read.manifests.length} ${kind.noun}(s) in ${read.files} file(s)`);
+        return 0;
+      },
+    },
+  ];
+};

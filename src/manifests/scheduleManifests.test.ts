@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { dueSlots, nextSlots } from './cron.ts';
+import { parseSchedulesYaml } from './scheduleManifests.ts';
+
+describe('schedule manifests', () => {
+  it('fills defaults, normalizes durations and targets', () => {
+    const parsed = parseSchedulesYaml(`
+id: nightly
+cron: "0 3 * * *"
+job_id: cleanup
+target: { groups: [lab, canary, lab] }
+starting_deadline: 1800s
+`);
+    expect(parsed).toEqual({
+      ok: true,
+      value: [
+        {
+          id: 'nightly',
+          cron: '0 3 * * *',
+          tz: 'UTC',
+          job_id: 'cleanup',
+          target: { groups: ['canary', 'lab'] },
+          mode: 'every_tick',
+          starting_deadline: '30m',
+          enabled: true,
+        },
+      ],
+    });
+  });
+
+  it('reports every problem with its path, line and column', () => {
+    const parsed = parseSchedulesYaml(`id: bad
+cron: "61 * * * *"
+tz: Mars/Olympus
+job_id: cleanup
+mode: every_tick
+cooldown: 1d
+runs_on: agent
+`);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          path: 'tz',
+          line: 3,
+          message: expect.stringMatching(/not a known time zone/),
+        }),
+        expect.objectContaining({ path: 'runs_on', line: 7, message: 'unknown key' }),
+      ]),
+    );
+    // Cross-field rules run once the fields themselves are valid.
+    const fixed = parseSchedulesYaml(`id: bad
+cron: "61 * * * *"
+job_id: cleanup
+cooldown: 1d
+rollout: { waves: [{ group: canary }] }
+mode: once_per_pc
+`);
+    expect(fixed.ok).toBe(false);
+    if (fixed.ok) return;
+    expect(fixed.issues.map((i) => [i.path, i.line])).toEqual(
+      expect.arrayContaining([
+        ['cron', 2],
+        ['rollout', 5],
+      ]),
+    );
+    expect(fixed.issues.find((i) => i.path === 'cron')?.message).toMatch(/expected range 0-59/);
+  });
+
+  it('rejects crons that are not 5 or 6 fields, and a schedule with nobody to run on', () => {
+    const parsed = parseSchedulesYaml('id: x\ncron: "* * *"\njob_id: j\n');
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.issues.map((i) => i.message)).toEqual(
+      expect.arrayContaining([
+        'must have 5 fields (minute hour day month weekday) or 6 (with seconds first), not 3',
+        'name a target, a rollout, or both',
+      ]),
+    );
+  });
+});
+
+describe('cron slots', () => {
+  it('reads 6-field crons with seconds, in the schedule’s time zone', () => {
+    expect(nextSlots('*/20 * * * * *', 'UTC', new Date('2026-11-22T10:00:00.000Z'), 3)).toEqual([
+      '2026-11-22T10:00:20.000Z',
+      '2026-11-22T10:00:40.000Z',
+      '2026-11-22T10:01:00.000Z',
+    ]);
+    expect(nextSlots('0 3 * * *', 'Europe/Berlin', new Date('2026-11-22T10:00:00.000Z'), 1)).toEqual([
+      '2026-11-23T02:00:00.000Z',
+    ]);
+  });
+
+  it('finds the due slots: first, count, and the recent ones', () => {
+    const due = dueSlots(
+      '*/10 * * * * *',
+      'UTC',
+      new Date('2026-11-22T10:00:00.000Z'),
+      new Date('2026-11-22T10:01:05.000Z'),
+      25,
+    );
+    expect(due).toEqual({
+      first: '2026-11-22T10:00:10.000Z',
+      count: 6,
+      recent: [
+        '2026-11-22T10:00:30.000Z',
+        '2026-11-22T10:00:40.000Z',
+        '2026-11-22T10:00:50.000Z',
+        '2026-11-22T10:01:00.000Z',
+      ],
+    });
+    expect(
+      dueSlots('0 3 * * *', 'UTC', new Date('2026-11-22T10:00:00.000Z'), new Date('2026-11-22T11:00:00.000Z'), 30),
+    ).toBe(undefined);
+  });
+});
