@@ -14,15 +14,32 @@ import { closeReadModelDatabase, openReadModelDatabase } from './database.ts';
 import { PROJECTIONS } from './index.ts';
 import { createRunner } from './runner.ts';
 
-const commits = loadFixture('catalog');
+// Each recorded history, and the tables its golden file holds (checkpoints are checked separately, so
+// adding a projection does not rewrite a golden file).
+const FIXTURES = [
+  { name: 'catalog', tables: ['jobs', 'event_log'] },
+  {
+    name: 'fleet',
+    tables: [
+      'jobs',
+      'event_log',
+      'agents',
+      'executions',
+      'exec_waves',
+      'exec_targets',
+      'results',
+      'fleet',
+      'schedules',
+      'schedule_fires',
+    ],
+  },
+] as const;
 const dir = mkdtempSync(join(tmpdir(), 'kanade-golden-'));
 let nats: TestNats;
 let nc: NatsConnection;
 
-// The golden file holds what the recorded history means (the catalog and the audit log); checkpoints are
-// checked separately, so adding a projection does not rewrite the golden file.
-const dumpTables = (sqlite: import('better-sqlite3').Database) =>
-  Object.fromEntries(['jobs', 'event_log'].map((t) => [t, sqlite.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
+const dumpTables = (sqlite: import('better-sqlite3').Database, tables: readonly string[]) =>
+  Object.fromEntries(tables.map((t) => [t, sqlite.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
 
 // Builds read models from the real stream with the real runner, into a fresh file.
 const buildFromStream = async (file: string, batchSize: number) => {
@@ -43,35 +60,39 @@ const buildFromStream = async (file: string, batchSize: number) => {
   return sums;
 };
 
-beforeAll(async () => {
+const streamFor = async (name: string) => {
   nats = await startTestNats();
   nc = await connect({ servers: nats.url });
   await ensureStream(await jetstreamManager(nc), eventsStreamConfig(), silentLogger);
-  await publishFixture(jetstream(nc), commits);
-});
-afterAll(async () => {
-  await nc?.drain();
-  await nats?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+  await publishFixture(jetstream(nc), loadFixture(name));
+};
 
-describe('the recorded catalog stream', () => {
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(FIXTURES)('the recorded $name stream', ({ name, tables }) => {
+  const commits = loadFixture(name);
+  beforeAll(() => streamFor(name));
+  afterAll(async () => {
+    await nc?.drain();
+    await nats?.dispose();
+  });
+
   it('folds into the golden tables', async () => {
-    const database = await openReadModelDatabase(join(dir, 'direct.sqlite'));
+    const database = await openReadModelDatabase(join(dir, `${name}-direct.sqlite`));
     createBatchWriter(database.sqlite, PROJECTIONS).apply(fixtureEvents(commits), commits.at(-1)?.seq ?? 0);
-    await expect(JSON.stringify(dumpTables(database.sqlite), null, 2)).toMatchFileSnapshot(
-      '../../fixtures/events/catalog.tables.json',
+    await expect(JSON.stringify(dumpTables(database.sqlite, tables), null, 2)).toMatchFileSnapshot(
+      `../../fixtures/events/${name}.tables.json`,
     );
     const checkpoints = database.sqlite.prepare('SELECT DISTINCT seq FROM projection_checkpoints').pluck().all();
     expect(checkpoints).toEqual([commits.at(-1)?.seq]);
     const direct = tableChecksums(database.sqlite);
     await closeReadModelDatabase(database);
-    expect(await buildFromStream(join(dir, 'a.sqlite'), 10_000)).toEqual(direct);
+    expect(await buildFromStream(join(dir, `${name}-a.sqlite`), 10_000)).toEqual(direct);
   });
 
   it('rebuilds from JetStream to the same bytes every time, whatever the batch size', async () => {
-    const first = await buildFromStream(join(dir, 'b.sqlite'), 1);
-    const second = await buildFromStream(join(dir, 'c.sqlite'), 3);
+    const first = await buildFromStream(join(dir, `${name}-b.sqlite`), 1);
+    const second = await buildFromStream(join(dir, `${name}-c.sqlite`), 3);
     expect(second).toEqual(first);
   });
 });

@@ -25,6 +25,21 @@ describe('kanade job', () => {
     expect(again.out).toContain('0 created, 0 updated, 4 unchanged, 0 deleted');
   });
 
+  it('applies the sample schedules (which name the sample jobs), then finds them unchanged', async () => {
+    const first = await kanade(['schedule', 'apply', 'schedules/']);
+    expect(first).toMatchObject({ code: 0, err: '' });
+    expect(first.out).toContain('3 created, 0 updated, 0 unchanged, 0 deleted');
+    const again = await kanade(['schedule', 'apply', 'schedules/']);
+    expect(again.out).toContain('0 created, 0 updated, 3 unchanged, 0 deleted');
+    const refused = await kanade(['job', 'delete', 'cleanup-tmp']);
+    expect(refused).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/schedule nightly-cleanup runs job cleanup-tmp/),
+    });
+    for (const id of ['nightly-cleanup', 'daily-inventory', 'mirror-sync'])
+      expect((await kanade(['schedule', 'delete', id])).code).toBe(0);
+  });
+
   it('inlines script_file so the stored manifest carries the script', async () => {
     const got = await kanade(['job', 'get', 'cleanup-tmp', '--json']);
     const job = JSON.parse(got.out) as { manifest: { execute: { script?: string; script_file?: string } } };

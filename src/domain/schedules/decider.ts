@@ -98,8 +98,9 @@ const decide = (command: ScheduleCommand, state: ScheduleState): ScheduleEvent[]
     case 'DisableSchedule':
       return active(command.data.schedule_id, state).enabled ? [{ type: 'ScheduleDisabled', data: command.data }] : [];
     case 'FireSchedule':
-      // A slot fires once, only while the schedule is live; a late or repeated fire is a no-op.
-      return state.status === 'active' && state.enabled && isNew(state, command.data.slot)
+      // A slot fires once, in order; a late or repeated fire is a no-op. The scheduler checks `enabled`
+      // before it requests the slot's exec; a disable that lands in between still records the fire the exec belongs to.
+      return state.status === 'active' && isNew(state, command.data.slot)
         ? [{ type: 'ScheduleFired', data: command.data }]
         : [];
     case 'SkipSlots':

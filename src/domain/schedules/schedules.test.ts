@@ -53,13 +53,19 @@ describe('schedule decider', () => {
       .thenNothingHappened();
   });
 
-  it('does not fire a disabled or deleted schedule, nor re-fire an old slot after a re-create', () => {
-    const disabled: ScheduleEvent = { type: 'ScheduleDisabled', data: { schedule_id: 'nightly' } };
-    given([created, disabled]).when(fire('2026-11-22T03:00:00.000Z')).thenNothingHappened();
+  it('does not fire a deleted schedule, nor re-fire an old slot after a re-create', () => {
     const deleted: ScheduleEvent = { type: 'ScheduleDeleted', data: { schedule_id: 'nightly' } };
+    given([created, deleted]).when(fire('2026-11-22T03:00:00.000Z')).thenNothingHappened();
     given([created, fired('2026-11-22T03:00:00.000Z'), deleted, created])
       .when(fire('2026-11-22T03:00:00.000Z'))
       .thenNothingHappened();
+  });
+
+  it('records a fire that raced a disable (its exec exists), but the scheduler sees the schedule is off', () => {
+    const disabled: ScheduleEvent = { type: 'ScheduleDisabled', data: { schedule_id: 'nightly' } };
+    given([created, disabled])
+      .when(fire('2026-11-22T03:00:00.000Z'))
+      .then([fired('2026-11-22T03:00:00.000Z')]);
   });
 
   it('enables and disables only when it changes something; unknown schedules are 404s', () => {
@@ -77,13 +83,13 @@ describe('schedule decider', () => {
   it('keeps an operator’s disable when an unchanged-enabled manifest is updated', () => {
     const disabled: ScheduleEvent = { type: 'ScheduleDisabled', data: { schedule_id: 'nightly' } };
     const changed = { ...manifest, cron: '0 4 * * *' };
-    given([
-      created,
-      disabled,
-      { type: 'ScheduleUpdated', data: { schedule_id: 'nightly', manifest: changed, changed: ['cron'] } },
-    ])
-      .when(fire('2026-11-22T04:00:00.000Z'))
-      .thenNothingHappened();
+    const updated: ScheduleEvent = {
+      type: 'ScheduleUpdated',
+      data: { schedule_id: 'nightly', manifest: changed, changed: ['cron'] },
+    };
+    given([created, disabled, updated])
+      .when({ type: 'EnableSchedule', data: { schedule_id: 'nightly' } })
+      .then([{ type: 'ScheduleEnabled', data: { schedule_id: 'nightly' } }]);
   });
 });
 
