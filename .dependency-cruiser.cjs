@@ -37,6 +37,13 @@ module.exports = {
       to: { path: layer('cli') },
     },
     {
+      name: 'web-is-a-client-of-the-api',
+      comment: 'the dashboard talks to the HTTP API only (in process), like any other client',
+      severity: 'error',
+      from: { path: layer('web'), pathNot: notTests },
+      to: { path: '^src/(api|server|projections|infra|agent|cli|manifests)/' },
+    },
+    {
       name: 'no-test-helpers-in-production',
       severity: 'error',
       from: { path: '^src/', pathNot: [notTests, layer('testing')] },

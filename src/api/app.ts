@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
-import { agentRoutes } from './agents/routes.ts';
+import { agentRoutes, groupRoutes } from './agents/routes.ts';
 import { authenticate } from './auth.ts';
 import { catalogProblem } from './catalog/problems.ts';
 import { consistentReads } from './consistency.ts';
@@ -29,6 +29,7 @@ export const createApp = (deps: ApiDeps) =>
     .route('/api/executions', executionRoutes(deps))
     .route('/api/results', resultRoutes(deps))
     .route('/api/agents', agentRoutes(deps))
+    .route('/api/groups', groupRoutes(deps))
     .route('/api/fleet', fleetRoutes(deps))
     .route('/api/schedules', scheduleRoutes(deps))
     .route('/api/events', eventRoutes(deps))

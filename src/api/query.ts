@@ -20,3 +20,14 @@ export const integer = (name: string, raw: string | undefined, min: number, max:
   }
   return n;
 };
+
+/** An optional RFC 3339 time query parameter, normalized to UTC ISO. */
+export const time = (name: string, raw: string | undefined): string | undefined => {
+  if (raw === undefined || raw === '') return undefined;
+  const ms = Date.parse(raw);
+  if (Number.isNaN(ms)) {
+    const message = 'must be an RFC 3339 time such as 2026-11-22T10:00:00Z';
+    throw new RequestRejected(400, 'bad-query', `${name} ${message}`, [{ path: name, message }]);
+  }
+  return new Date(ms).toISOString();
+};

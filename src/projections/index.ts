@@ -36,7 +36,7 @@ export const heartbeatSource: SourceSpec = {
 };
 
 export type { AgentFilter, AgentView } from './agents/queries.ts';
-export { getAgent, listAgents, ONLINE_WINDOW_MS } from './agents/queries.ts';
+export { getAgent, listAgents, listGroups, ONLINE_WINDOW_MS } from './agents/queries.ts';
 export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 export { tableChecksums } from './checksum.ts';
 export type { ReadModelDatabase } from './database.ts';

@@ -14,6 +14,7 @@ import { ensureFleetResources, openOutputStore, openSchedulerState, openViews } 
 import { ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
 import { createOutputEnricher } from '../projections/executions/output.ts';
 import { createReadModels, eventLogSource, heartbeatSource } from '../projections/index.ts';
+import { createWebApp } from '../web/app.ts';
 import { startDispatcher } from './dispatch/dispatcher.ts';
 import { startReaper } from './reaper.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
@@ -41,7 +42,8 @@ export type RunningServer = {
 /**
  * Starts the server roles: connects to NATS (waiting for it if it is not up yet), creates or updates
  * the streams, KV views and object store, builds and follows the read models, keeps the agents' views
- * current, dispatches execs, fires schedules (when it holds the scheduler lease), and serves the HTTP API.
+ * current, dispatches execs, fires schedules (when it holds the scheduler lease), and serves the HTTP API
+ * and the dashboard.
  */
 export const startServer = async (config: ServerConfig): Promise<RunningServer> => {
   const { log } = config;
@@ -97,7 +99,19 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     newId: ulid,
     ...(config.minSeqWaitMs === undefined ? {} : { minSeqWaitMs: config.minSeqWaitMs }),
   });
-  const http = await listen(app.fetch, config.host, config.port);
+  const web = createWebApp({
+    callApi: (request) => app.fetch(request),
+    insecure: config.auth.kind === 'insecure',
+    live: readModels,
+  });
+  // /api and /health are the API; everything else is the dashboard (a client of the API, in process).
+  const fetch = (request: Request) => {
+    const { pathname } = new URL(request.url);
+    return pathname.startsWith('/api/') || pathname === '/api' || pathname === '/health'
+      ? app.fetch(request)
+      : web.app.fetch(request);
+  };
+  const http = await listen(fetch, config.host, config.port);
   const address = http.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   log.info('API listening', { url });
@@ -105,7 +119,11 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     url,
     readModels,
     close: async () => {
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      web.close(); // live-update streams would hold the HTTP server open
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        if ('closeIdleConnections' in http) http.closeIdleConnections();
+      });
       await scheduler.stop();
       await dispatcher.stop();
       reaper.stop();

@@ -3,7 +3,7 @@ import { agentDecider, agentStreamName } from '../../domain/agents/index.ts';
 import { isPcId } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { pingSubject } from '../../infra/nats/subjects.ts';
-import { getAgent, listAgents, listResults } from '../../projections/index.ts';
+import { getAgent, listAgents, listGroups, listResults } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
@@ -15,6 +15,10 @@ const handleAgent = commandHandlerFor(agentDecider);
 const PING_TIMEOUT_MS = 5_000;
 
 const notFound = (pc: string) => new RequestRejected(404, 'agent-not-found', `no agent ${pc} has enrolled`);
+
+/** `/api/groups`: every group agents are in, with member counts (online and all). */
+export const groupRoutes = (deps: ApiDeps) =>
+  new Hono<ApiEnv>().get('/', async (c) => c.json({ groups: await listGroups(deps.readModels.db(), deps.now()) }));
 
 /** `/api/agents`: the fleet, one agent, its groups, and a ping. */
 export const agentRoutes = (deps: ApiDeps) =>

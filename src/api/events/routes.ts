@@ -4,7 +4,7 @@ import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { listEvents } from '../../projections/index.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
-import { integer } from '../query.ts';
+import { integer, time } from '../query.ts';
 
 /** `/api/events`: the audit log (from the read model), and any commit in full (from the stream itself). */
 export const eventRoutes = (deps: ApiDeps) =>
@@ -15,6 +15,9 @@ export const eventRoutes = (deps: ApiDeps) =>
       const type = c.req.query('type');
       const actor = c.req.query('actor');
       const stream = c.req.query('stream');
+      const before = integer('before', c.req.query('before'), 1, Number.MAX_SAFE_INTEGER);
+      const since = time('since', c.req.query('since'));
+      const until = time('until', c.req.query('until'));
       const at = deps.readModels.position(); // read before the query: everything up to it is in the answer
       const events = await listEvents(deps.readModels.db(), {
         limit,
@@ -22,6 +25,9 @@ export const eventRoutes = (deps: ApiDeps) =>
         ...(type === undefined ? {} : { type }),
         ...(actor === undefined ? {} : { actor }),
         ...(stream === undefined ? {} : { stream }),
+        ...(before === undefined ? {} : { before }),
+        ...(since === undefined ? {} : { since }),
+        ...(until === undefined ? {} : { until }),
       });
       const last = events.at(-1);
       // A short page holds every match up to `at`, so the next page starts after it (a filter that

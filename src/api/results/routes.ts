@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { getResult, listResults, type ResultFilter } from '../../projections/index.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
-import { integer } from '../query.ts';
+import { integer, time } from '../query.ts';
 
 const STATUSES = ['success', 'failure', 'skipped', 'running'] as const;
 
@@ -18,18 +18,14 @@ export const resultRoutes = (deps: ApiDeps) =>
           { path: 'status', message: `must be one of ${STATUSES.join(', ')}` },
         ]);
       }
-      if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) {
-        throw new RequestRejected(400, 'bad-query', 'since must be an RFC 3339 time', [
-          { path: 'since', message: 'must be an RFC 3339 time' },
-        ]);
-      }
+      const since = time('since', q.since);
       const filter: ResultFilter = {
         limit: integer('limit', q.limit, 1, 1000) ?? 50,
         ...(q.pc_id === undefined ? {} : { pc_id: q.pc_id }),
         ...(q.job_id === undefined ? {} : { job_id: q.job_id }),
         ...(q.exec_id === undefined ? {} : { exec_id: q.exec_id }),
         ...(status === undefined ? {} : { status: status as ResultFilter['status'] & string }),
-        ...(q.since === undefined ? {} : { since: new Date(q.since).toISOString() }),
+        ...(since === undefined ? {} : { since }),
       };
       return c.json({ results: await listResults(deps.readModels.db(), filter) });
     })

@@ -93,3 +93,17 @@ const toView = (r: Row): AgentView => ({
   online: r.online === 1,
   running: r.running ?? 0,
 });
+
+/** Every group agents are in, with how many agents (and how many online) each has, by name. */
+export const listGroups = async (
+  db: Kysely<ReadModels>,
+  now: Date,
+): Promise<{ group: string; agents: number; online: number }[]> => {
+  const cutoff = new Date(now.getTime() - ONLINE_WINDOW_MS).toISOString();
+  const { rows } = await sql<{ group: string; agents: number; online: number }>`
+    select g.value as "group", count(*) as agents, sum(coalesce(h.at >= ${cutoff}, 0)) as online
+    from agents a join json_each(a.groups) g
+    left join agent_heartbeats h on h.pc_id = a.pc_id
+    group by g.value order by g.value`.execute(db);
+  return rows;
+};

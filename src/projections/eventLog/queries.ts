@@ -1,8 +1,20 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { EventLogTable, ReadModels } from '../schema.ts';
 
-/** Filters for the audit log; without `after`, the newest `limit` events. */
-export type EventFilter = { after?: number; limit: number; type?: string; actor?: string; stream?: string };
+/**
+ * Filters for the audit log: `after` pages oldest first from a sequence; without it, the newest
+ * `limit` events (before `before`, when given). `since`/`until` bound the event time (RFC 3339).
+ */
+export type EventFilter = {
+  after?: number;
+  before?: number;
+  limit: number;
+  type?: string;
+  actor?: string;
+  stream?: string;
+  since?: string;
+  until?: string;
+};
 
 /** Audit-log rows, oldest first (newest last). */
 export const listEvents = async (db: Kysely<ReadModels>, filter: EventFilter): Promise<Selectable<EventLogTable>[]> => {
@@ -10,6 +22,9 @@ export const listEvents = async (db: Kysely<ReadModels>, filter: EventFilter): P
   if (filter.type !== undefined) query = query.where('type', '=', filter.type);
   if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
   if (filter.stream !== undefined) query = query.where('stream', '=', filter.stream);
+  if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+  if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+  if (filter.before !== undefined) query = query.where('seq', '<', filter.before);
   if (filter.after !== undefined) {
     const page = await query
       .where('seq', '>', filter.after)

@@ -1,0 +1,117 @@
+import type { Context } from 'hono';
+import { html } from 'hono/html';
+import { ApiFailure } from '../apiClient.ts';
+import { at, badge, csrfField, duration, issueList, pager, time } from '../components.ts';
+import { render } from '../render.ts';
+import type { WebEnv } from '../session.ts';
+import type { Result } from './shared.ts';
+
+type Agent = {
+  pc_id: string;
+  hostname: string;
+  os: string;
+  arch: string;
+  agent_version: string;
+  groups: string[];
+  enrolled_at: string;
+  last_heartbeat: string | null;
+  online: boolean;
+  running: number;
+};
+type Group = { group: string; agents: number; online: number };
+
+const PAGE = 50;
+
+/** `/agents`: search and filter the fleet; the server filters and pages (thousands of agents stay fast). */
+export const agentsPage = async (c: Context<WebEnv>) => {
+  const q = c.req.query();
+  const offset = Math.max(0, Number.parseInt(q.offset ?? '0', 10) || 0);
+  const filter = { q: q.q, status: q.status, group: q.group, version: q.version };
+  const [page, { groups }] = await Promise.all([
+    c.var.api.get<{ agents: Agent[]; total: number }>('/api/agents', { ...filter, limit: PAGE, offset }),
+    c.var.api.get<{ groups: Group[] }>('/api/groups'),
+  ]);
+  const selected = (value: string | undefined, option: string) => (value === option ? html`selected` : '');
+  const body = html`<h1>Agents</h1>
+    <form method="get" action="/agents" class="filters" role="search">
+      <label>Search <input name="q" value="${q.q ?? ''}" placeholder="pc id or host name" /></label>
+      <label>Status <select name="status">
+        <option value="">any</option>
+        <option value="online" ${selected(q.status, 'online')}>online</option>
+        <option value="offline" ${selected(q.status, 'offline')}>offline</option>
+      </select></label>
+      <label>Group <select name="group">
+        <option value="">any</option>
+        ${groups.map((g) => html`<option value="${g.group}" ${selected(q.group, g.group)}>${g.group} (${g.online}/${g.agents})</option>`)}
+      </select></label>
+      <label>Version <input name="version" value="${q.version ?? ''}" size="8" /></label>
+      <button type="submit">Filter</button>
+    </form>
+    <section id="agents" data-live aria-label="agents">
+      ${pager({ base: new URL(c.req.url), offset, limit: PAGE, total: page.total })}
+      <div class="scroll"><table>
+        <thead><tr><th scope="col">PC</th><th scope="col">Host</th><th scope="col">Status</th><th scope="col">Version</th><th scope="col">OS</th><th scope="col">Groups</th><th scope="col">Last seen</th><th scope="col">Running</th></tr></thead>
+        <tbody>${page.agents.map(
+          (a) => html`<tr>
+            <td><a href="${at('/agents', a.pc_id)}">${a.pc_id}</a></td><td>${a.hostname}</td>
+            <td>${badge(a.online ? 'online' : 'offline')}</td><td>${a.agent_version}</td><td>${a.os}/${a.arch}</td>
+            <td>${a.groups.join(', ')}</td><td>${time(a.last_heartbeat)}</td><td>${a.running}</td></tr>`,
+        )}</tbody></table></div>
+    </section>`;
+  return render(c, { title: 'Agents', section: 'agents', body });
+};
+
+/** `/agents/:pc`: one agent, its groups (editable) and its recent results. */
+export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
+  const pc = c.req.param('pc') ?? '';
+  const agent = await c.var.api.get<Agent & { recent_results: Result[] }>(at('/api/agents', pc));
+  const body = html`<h1>Agent ${agent.pc_id}</h1>
+    ${failure === undefined ? '' : issueList(failure.message, failure.issues)}
+    <section id="agent" data-live aria-label="agent">
+      <dl class="facts">
+        <dt>Status</dt><dd>${badge(agent.online ? 'online' : 'offline')} last seen ${time(agent.last_heartbeat)}</dd>
+        <dt>Host</dt><dd>${agent.hostname}</dd>
+        <dt>OS</dt><dd>${agent.os}/${agent.arch}</dd>
+        <dt>Agent version</dt><dd>${agent.agent_version}</dd>
+        <dt>Enrolled</dt><dd>${time(agent.enrolled_at)}</dd>
+        <dt>Running now</dt><dd>${agent.running}</dd>
+      </dl>
+      <h2>Recent results</h2>
+      ${
+        agent.recent_results.length === 0
+          ? html`<p class="muted">No results yet.</p>`
+          : html`<div class="scroll"><table>
+          <thead><tr><th scope="col">Job</th><th scope="col">Outcome</th><th scope="col">Exit</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Exec</th></tr></thead>
+          <tbody>${agent.recent_results.map(
+            (r) => html`<tr><td><a href="${at('/jobs', r.job_id)}">${r.job_id}</a></td>
+              <td><a href="${at('/results', r.result_id)}">${badge(r.outcome)}</a></td><td>${r.exit_code ?? ''}</td>
+              <td>${time(r.started_at)}</td><td>${duration(r.started_at, r.finished_at)}</td>
+              <td><a href="${at('/executions', r.exec_id)}"><code>${r.exec_id.slice(-8)}</code></a></td></tr>`,
+          )}</tbody></table></div>`
+      }
+    </section>
+    <section aria-labelledby="groups-title">
+      <h2 id="groups-title">Groups</h2>
+      <form method="post" action="${at('/agents', agent.pc_id)}/groups">
+        ${csrfField(c.var.csrf)}
+        <label for="groups">Groups (comma-separated; the agent follows changes at once)</label>
+        <input id="groups" name="groups" value="${agent.groups.join(', ')}" />
+        <button type="submit">Save groups</button>
+      </form>
+    </section>`;
+  return render(c, { title: `Agent ${agent.pc_id}`, section: 'agents', body, ...(failure ? { status: 422 } : {}) });
+};
+
+/** `POST /agents/:pc/groups`. */
+export const setGroups = async (c: Context<WebEnv>) => {
+  const pc = c.req.param('pc') ?? '';
+  const raw = c.var.form.groups;
+  const groups = (typeof raw === 'string' ? raw : '').split(/[\s,]+/).filter(Boolean);
+  try {
+    const res = await c.var.api.send<{ status: string }>('PUT', `${at('/api/agents', pc)}/groups`, { groups });
+    return { done: `groups of ${pc}: ${res.status}`, to: at('/agents', pc) };
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status === 422) return { page: await agentPage(c, error) };
+    throw error;
+  }
+};

@@ -1,0 +1,22 @@
+import type { Context } from 'hono';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import { type Fleet, page, type Section } from './layout.ts';
+import { takeFlash, type WebEnv } from './session.ts';
+
+/** Renders a page inside the shell, with the halt banner and any flash message. */
+export const render = async (
+  c: Context<WebEnv>,
+  o: {
+    title: string;
+    section: Section;
+    body: HtmlEscapedString | Promise<HtmlEscapedString>;
+    status?: 200 | 404 | 422;
+  },
+) => {
+  const fleet = await c.var.api.get<Fleet>('/api/fleet').catch(() => undefined);
+  c.header('Cache-Control', 'no-store');
+  return c.html(
+    page({ title: o.title, section: o.section, csrf: c.var.csrf, fleet, flash: takeFlash(c), body: o.body }),
+    o.status ?? 200,
+  );
+};
