@@ -160,7 +160,8 @@ const sandboxBanner = (s: {
   return [
     '',
     'kanade dev sandbox is up',
-    `  API     ${s.url}`,
+    `  web     ${s.url}/   (sign in with the token below)`,
+    `  API     ${s.url}/api`,
     `  token   ${s.token}   (saved in ${where}/token; the CLI reads it from there)`,
     `  NATS    ${s.natsUrl}${s.spawned ? `   (JetStream store in ${where}/nats)` : ''}`,
     ...(s.agents.length === 0
