@@ -11,7 +11,8 @@ import { useTestServer } from '../../src/testing/server.ts';
 const sandbox = useTestServer();
 const api = apiOf(sandbox);
 const dir = mkdtempSync(join(tmpdir(), 'kanade-browser-'));
-const shots = resolve(import.meta.dirname, '../../docs/screenshots');
+// Screenshots go to test-results/ (ignored by git); `npm run screenshots` refreshes the committed ones in docs/.
+const shots = resolve(import.meta.dirname, '../..', process.env.KANADE_SCREENSHOTS_DIR ?? 'test-results/screenshots');
 const agents: AgentProcess[] = [];
 let browser: Browser;
 let page: Page;
