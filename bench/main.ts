@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { dashboardBench } from './dashboard.ts';
 import { fleetBench } from './fleet.ts';
 import { rebuildBench, rebuildWorker } from './rebuild.ts';
 
@@ -15,6 +16,7 @@ const { positionals, values } = parseArgs({
 });
 const benches: Record<string, () => Promise<void>> = {
   fleet: () => fleetBench({ agents: Number(values.agents ?? 1000) }),
+  dashboard: () => dashboardBench({ agents: Number(values.agents ?? 5000) }),
   rebuild: () =>
     rebuildBench({
       events: Number(values.events ?? 200_000),
@@ -26,7 +28,9 @@ benches['rebuild-worker'] = () =>
   rebuildWorker({ natsUrl: values['nats-url'] ?? '', file: values.file ?? '', ...batch });
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
-  console.error(`usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N]>`);
+  console.error(
+    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] | dashboard [--agents N]>`,
+  );
   process.exit(2);
 }
 await bench();

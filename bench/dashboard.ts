@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { agentDecider, agentStreamName } from '../src/domain/agents/index.ts';
+import { commandHandlerFor, jetStreamEventStore } from '../src/infra/eventStore/index.ts';
+import { createLogger } from '../src/infra/log.ts';
+import { heartbeatSubject } from '../src/infra/nats/subjects.ts';
+import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
+import { startServer } from '../src/server/server.ts';
+import { describeMachine } from './machine.ts';
+
+const handleAgent = commandHandlerFor(agentDecider);
+const GROUPS = ['canary', 'wave1', 'wave2', 'lab', 'kiosk'];
+const ROUNDS = 20;
+
+/**
+ * `npm run bench -- dashboard --agents 5000`: a real server with N enrolled agents (half of them
+ * heartbeating), then the time to render the dashboard pages that read many agents — the first
+ * agents page, a search, a group filter, the overview — as a browser would fetch them (median and
+ * worst of 20 rounds).
+ */
+export const dashboardBench = async (options: { agents: number }): Promise<void> => {
+  const bin = findNatsServer(process.env.KANADE_NATS_SERVER_BIN, process.env.PATH);
+  if (bin === undefined) throw new Error('nats-server not found');
+  const dir = mkdtempSync(join(tmpdir(), 'kanade-dashboard-bench-'));
+  const nats = await startNatsServer({ bin, storeDir: join(dir, 'nats') });
+  const token = 'bench-token-0123456789';
+  const server = await startServer({
+    natsUrl: nats.url,
+    dataDir: join(dir, 'server'),
+    host: '127.0.0.1',
+    port: 0,
+    auth: { kind: 'tokens', tokens: new Map([['bench', token]]) },
+    log: createLogger('server', 'warn'),
+  });
+  const nc = await connect({ servers: nats.url });
+  try {
+    console.log(`machine: ${describeMachine(bin)}`);
+    const store = jetStreamEventStore(jetstream(nc), await jetstreamManager(nc));
+    const at = new Date().toISOString();
+    const started = performance.now();
+    for (let i = 0; i < options.agents; i += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, options.agents - i) }, (_, k) => {
+          const n = i + k;
+          const pc_id = `pc-${String(n).padStart(6, '0')}`;
+          const groups = [GROUPS[n % GROUPS.length] as string];
+          if (n % 2 === 0)
+            nc.publish(
+              heartbeatSubject(pc_id),
+              JSON.stringify({
+                pc_id,
+                hostname: `host-${n}`,
+                os: 'linux',
+                arch: 'x64',
+                agent_version: '0.1.0',
+                at,
+                groups,
+                running: 0,
+              }),
+            );
+          return handleAgent(
+            store,
+            agentStreamName(pc_id),
+            {
+              type: 'EnrollAgent',
+              data: { pc_id, hostname: `host-${n}`, os: 'linux', arch: 'x64', agent_version: '0.1.0', groups },
+            },
+            { id: `enroll-${pc_id}`, actor: `agent:${pc_id}`, at, via: 'agent' },
+          );
+        }),
+      );
+    }
+    const head = (await (await jetstreamManager(nc)).streams.info('KANADE_EVENTS')).state.last_seq;
+    await server.readModels.waitFor(head, 120_000);
+    console.log(
+      `setup: ${options.agents} agents enrolled and projected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const pages = {
+      'agents, first page': '/agents',
+      'agents, search': '/agents?q=pc-0042',
+      'agents, one group': '/agents?group=lab&status=online',
+      'agents, last page': `/agents?offset=${Math.max(0, options.agents - 50)}`,
+      overview: '/',
+    };
+    for (const [name, path] of Object.entries(pages)) {
+      const times: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const t0 = performance.now();
+        const res = await fetch(`${server.url}${path}`, { headers: { Cookie: `kanade_token=${token}` } });
+        await res.text();
+        if (!res.ok) throw new Error(`${path}: ${res.status}`);
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const median = times[Math.floor(times.length / 2)] ?? 0;
+      console.log(`${name.padEnd(20)} median ${median.toFixed(1)} ms, worst ${(times.at(-1) ?? 0).toFixed(1)} ms`);
+    }
+  } finally {
+    await nc.drain();
+    await server.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
