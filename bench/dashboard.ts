@@ -1,15 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { agentDecider, agentStreamName } from '../src/domain/agents/index.ts';
 import { commandHandlerFor, jetStreamEventStore } from '../src/infra/eventStore/index.ts';
-import { createLogger } from '../src/infra/log.ts';
 import { heartbeatSubject } from '../src/infra/nats/subjects.ts';
-import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
-import { startServer } from '../src/server/server.ts';
-import { describeMachine } from './machine.ts';
+import { startBenchSandbox } from './sandbox.ts';
 
 const handleAgent = commandHandlerFor(agentDecider);
 const GROUPS = ['canary', 'wave1', 'wave2', 'lab', 'kiosk'];
@@ -22,22 +16,9 @@ const ROUNDS = 20;
  * worst of 20 rounds).
  */
 export const dashboardBench = async (options: { agents: number }): Promise<void> => {
-  const bin = findNatsServer(process.env.KANADE_NATS_SERVER_BIN, process.env.PATH);
-  if (bin === undefined) throw new Error('nats-server not found');
-  const dir = mkdtempSync(join(tmpdir(), 'kanade-dashboard-bench-'));
-  const nats = await startNatsServer({ bin, storeDir: join(dir, 'nats') });
-  const token = 'bench-token-0123456789';
-  const server = await startServer({
-    natsUrl: nats.url,
-    dataDir: join(dir, 'server'),
-    host: '127.0.0.1',
-    port: 0,
-    auth: { kind: 'tokens', tokens: new Map([['bench', token]]) },
-    log: createLogger('server', 'warn'),
-  });
+  const { nats, server, token, stop } = await startBenchSandbox('dashboard');
   const nc = await connect({ servers: nats.url });
   try {
-    console.log(`machine: ${describeMachine(bin)}`);
     const store = jetStreamEventStore(jetstream(nc), await jetstreamManager(nc));
     const at = new Date().toISOString();
     const started = performance.now();
@@ -100,8 +81,6 @@ export const dashboardBench = async (options: { agents: number }): Promise<void>
     }
   } finally {
     await nc.drain();
-    await server.close();
-    await nats.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
 };

@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type RunningAgent, startAgent } from '../src/agent/agent.ts';
 import type { Executor } from '../src/agent/processRunner.ts';
-import { createLogger, silentLogger } from '../src/infra/log.ts';
+import { silentLogger } from '../src/infra/log.ts';
 import { openViews } from '../src/infra/nats/fleet.ts';
-import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
-import { startServer } from '../src/server/server.ts';
-import { describeMachine } from './machine.ts';
+import { startBenchSandbox } from './sandbox.ts';
 
 // Returns at once: the benchmark measures kanade, not the scripts.
 const instant: Executor = async () => ({ exitCode: 0, timedOut: false, killed: false, stdout: 'ok\n', stderr: '' });
@@ -22,32 +18,10 @@ const AGENTS_PER_CONNECTION = 100;
  * server. Prints the time from POST /api/exec to every result being queryable.
  */
 export const fleetBench = async (options: { agents: number }): Promise<void> => {
-  const bin = findNatsServer(process.env.KANADE_NATS_SERVER_BIN, process.env.PATH);
-  if (bin === undefined) throw new Error('nats-server not found');
-  const dir = mkdtempSync(join(tmpdir(), 'kanade-fleet-bench-'));
-  const nats = await startNatsServer({ bin, storeDir: join(dir, 'nats') });
-  const token = 'bench-token-0123456789';
-  const server = await startServer({
-    natsUrl: nats.url,
-    dataDir: join(dir, 'server'),
-    host: '127.0.0.1',
-    port: 0,
-    auth: { kind: 'tokens', tokens: new Map([['bench', token]]) },
-    log: createLogger('server', 'warn'),
-  });
+  const { dir, nats, api, stop } = await startBenchSandbox('fleet');
   const connections: NatsConnection[] = [];
   const agents: RunningAgent[] = [];
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
   try {
-    console.log(`machine: ${describeMachine(bin)}`);
     await api('POST', '/api/jobs', {
       id: 'bench',
       version: '1',
@@ -113,8 +87,6 @@ export const fleetBench = async (options: { agents: number }): Promise<void> => 
   } finally {
     await Promise.all(agents.map((a) => a.stop()));
     await Promise.all(connections.map((c) => c.drain().catch(() => {})));
-    await server.close();
-    await nats.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
 };

@@ -1,10 +1,7 @@
 // Records fixtures/events/catalog.ndjson: a real history driven through a real server and nats-server,
 // dumped commit by commit. Run it again (node scripts/recordFixture.ts) only when the history should change.
-import { writeFileSync } from 'node:fs';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { readJobFiles } from '../src/cli/manifestFiles.ts';
-import { EVENTS_STREAM } from '../src/infra/nats/streams.ts';
+import { recordFixture } from '../src/testing/fixtures.ts';
 import { startTestNats } from '../src/testing/nats.ts';
 import { startTestServer } from '../src/testing/server.ts';
 
@@ -46,16 +43,6 @@ for (const [method, path, body, source] of steps) {
   const res = await server.api(method, path, body, { 'X-Kanade-Source': source });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }
-const nc = await connect({ servers: nats.url });
-const jsm = await jetstreamManager(nc);
-const last = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
-const lines: string[] = [];
-for (let seq = 1; seq <= last; seq++) {
-  const m = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
-  if (m !== null) lines.push(JSON.stringify({ seq, subject: m.subject, commit: JSON.parse(m.string()) }));
-}
-writeFileSync('fixtures/events/catalog.ndjson', `${lines.join('\n')}\n`);
-console.log(`recorded ${lines.length} commits`);
-await nc.drain();
+console.log(`recorded ${await recordFixture(nats.url, 'catalog')} commits`);
 await server.dispose();
 await nats.dispose();

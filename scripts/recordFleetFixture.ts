@@ -2,15 +2,13 @@
 // killed), ad-hoc runs, the emergency stop and schedules, driven through a real server, real agent
 // processes and a real nats-server, then dumped commit by commit. Run it again
 // (node scripts/recordFleetFixture.ts) only when the history should change; then update the golden file.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { EVENTS_STREAM } from '../src/infra/nats/streams.ts';
 import { eventually, startAgentProcess } from '../src/testing/agentProcess.ts';
 import { shJob } from '../src/testing/api.ts';
+import { recordFixture } from '../src/testing/fixtures.ts';
 import { startTestNats } from '../src/testing/nats.ts';
 import { startTestServer } from '../src/testing/server.ts';
 
@@ -98,17 +96,7 @@ await api('POST', '/api/schedules/once/disable', {});
 await sleep(2_000); // let the last fired execs finish
 await api('DELETE', '/api/schedules/once');
 
-const nc = await connect({ servers: nats.url });
-const jsm = await jetstreamManager(nc);
-const last = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
-const lines: string[] = [];
-for (let seq = 1; seq <= last; seq++) {
-  const m = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
-  if (m !== null) lines.push(JSON.stringify({ seq, subject: m.subject, commit: JSON.parse(m.string()) }));
-}
-writeFileSync('fixtures/events/fleet.ndjson', `${lines.join('\n')}\n`);
-console.log(`recorded ${lines.length} commits`);
-await nc.drain();
+console.log(`recorded ${await recordFixture(nats.url, 'fleet')} commits`);
 await Promise.all(agents.map((a) => a.stop()));
 await server.close();
 await nats.dispose();

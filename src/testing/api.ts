@@ -1,3 +1,4 @@
+import { eventually } from './agentProcess.ts';
 import type { Sandbox } from './server.ts';
 
 /** A JSON caller of the sandbox's API that throws on any non-2xx answer (for test set-up and reads). */
@@ -12,3 +13,11 @@ export const apiOf =
 /** A sample job manifest (YAML) running `script` with sh. */
 export const shJob = (id: string, script: string, version = '1') =>
   `id: ${id}\nversion: "${version}"\nexecute:\n  shell: sh\n  script: ${script}\n  timeout: 10m\n`;
+
+/** Waits until the API counts `count` agents online (they enroll and heartbeat on their own). */
+export const agentsOnline = (sandbox: Sandbox, count: number) =>
+  eventually(
+    async () => (await apiOf(sandbox)<{ total: number }>('GET', '/api/agents?status=online')).total === count,
+    20_000,
+    `${count} agents online`,
+  );

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { decodeCommit, type RecordedEvent, streamNameOf } from '../infra/eventStore/index.ts';
+import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 
 /** One commit of a recorded stream, as `scripts/recordFixture.ts` writes it. */
 export type RecordedCommit = { seq: number; subject: string; commit: { id: string } & Record<string, unknown> };
@@ -22,5 +24,23 @@ export const publishFixture = async (js: JetStreamClient, commits: readonly Reco
   for (const c of commits) {
     const ack = await js.publish(c.subject, JSON.stringify(c.commit), { msgID: c.commit.id });
     if (ack.seq !== c.seq) throw new Error(`fixture seq ${c.seq} landed at ${ack.seq}: publish into an empty stream`);
+  }
+};
+
+/** Writes every commit of the event stream to `fixtures/events/<name>.ndjson` (the recording scripts). */
+export const recordFixture = async (natsUrl: string, name: string): Promise<number> => {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const last = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+    const lines: string[] = [];
+    for (let seq = 1; seq <= last; seq++) {
+      const m = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
+      if (m !== null) lines.push(JSON.stringify({ seq, subject: m.subject, commit: JSON.parse(m.string()) }));
+    }
+    writeFileSync(resolve(import.meta.dirname, `../../fixtures/events/${name}.ndjson`), `${lines.join('\n')}\n`);
+    return lines.length;
+  } finally {
+    await nc.drain();
   }
 };

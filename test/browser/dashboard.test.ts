@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
-import { apiOf, shJob } from '../../src/testing/api.ts';
+import { type AgentProcess, startAgentProcess } from '../../src/testing/agentProcess.ts';
+import { agentsOnline, apiOf, shJob } from '../../src/testing/api.ts';
 import { launchChromium } from '../../src/testing/browser.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
@@ -37,11 +37,7 @@ beforeAll(async () => {
       shJob('slow', '"sleep 2; echo done"'),
     ].join('---\n'),
   );
-  await eventually(
-    async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
-    20_000,
-    'agents online',
-  );
+  await agentsOnline(sandbox, 3);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('dialog', (dialog) => void dialog.accept());

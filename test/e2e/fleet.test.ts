@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
+import { agentsOnline } from '../../src/testing/api.ts';
 import { runKanade } from '../../src/testing/cli.ts';
 import { rebuildChecksums } from '../../src/testing/rebuild.ts';
 import { useTestServer } from '../../src/testing/server.ts';
@@ -78,11 +79,7 @@ beforeAll(async () => {
     job('big', "head -c 300000 /dev/zero | tr '\\\\0' x"),
   ].join('---\n');
   await api('POST', '/api/jobs', catalog);
-  await eventually(
-    async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
-    20_000,
-    'three agents online',
-  );
+  await agentsOnline(sandbox, 3);
 }, 60_000);
 
 afterAll(async () => {

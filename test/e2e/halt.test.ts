@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
+import { agentsOnline } from '../../src/testing/api.ts';
 import { runKanade } from '../../src/testing/cli.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
@@ -56,11 +57,7 @@ beforeAll(async () => {
     '/api/jobs',
     `${job('hello', 'echo hello')}---\n${job('hang', `"sh -c 'sleep ${sleeper} & sleep ${sleeper}'"`)}`,
   );
-  await eventually(
-    async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 2,
-    20_000,
-    'agents online',
-  );
+  await agentsOnline(sandbox, 2);
 }, 60_000);
 
 afterAll(async () => {

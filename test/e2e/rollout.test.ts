@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
-import { apiOf, shJob } from '../../src/testing/api.ts';
+import { agentsOnline, apiOf, shJob } from '../../src/testing/api.ts';
 import { runKanade } from '../../src/testing/cli.ts';
 import { rebuildChecksums } from '../../src/testing/rebuild.ts';
 import { useTestServer } from '../../src/testing/server.ts';
@@ -58,11 +58,7 @@ beforeAll(async () => {
   for (const [id, g] of Object.entries(groups))
     agents.push(startAgentProcess({ id, groups: g, natsUrl: sandbox.nats.url, dataDir: join(dir, id) }));
   await api('POST', '/api/jobs', `${shJob('hello', 'echo hello')}---\n${shJob('broken', '"echo no >&2; exit 3"')}`);
-  await eventually(
-    async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
-    20_000,
-    'agents online',
-  );
+  await agentsOnline(sandbox, 3);
 }, 60_000);
 
 afterAll(async () => {

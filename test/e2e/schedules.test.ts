@@ -11,7 +11,7 @@ import { createLogger } from '../../src/infra/log.ts';
 import { connectNats } from '../../src/infra/nats/connection.ts';
 import { startScheduler } from '../../src/server/scheduler/scheduler.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
-import { apiOf, shJob } from '../../src/testing/api.ts';
+import { agentsOnline, apiOf, shJob } from '../../src/testing/api.ts';
 import { runKanade } from '../../src/testing/cli.ts';
 import { rebuildChecksums } from '../../src/testing/rebuild.ts';
 import { startTestServer, useTestServer } from '../../src/testing/server.ts';
@@ -58,11 +58,7 @@ beforeAll(async () => {
   for (const id of ['pc-a', 'pc-b'])
     agents.push(startAgentProcess({ id, natsUrl: sandbox.nats.url, dataDir: join(dir, id) }));
   await api('POST', '/api/jobs', `${shJob('hello', 'echo hello')}---\n${shJob('other', 'echo other')}`);
-  await eventually(
-    async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 2,
-    20_000,
-    'agents online',
-  );
+  await agentsOnline(sandbox, 2);
 }, 60_000);
 
 afterAll(async () => {
