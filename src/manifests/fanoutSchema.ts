@@ -83,6 +83,14 @@ export const rolloutSchema = v.pipe(
     ),
     gate: v.optional(gateSchema),
   }),
+  v.forward(
+    v.check(
+      (r) =>
+        r.gate === undefined || r.waves.every((w, i) => i === 0 || secs(w.delay) > secs(r.waves[i - 1]?.delay ?? '0s')),
+      'with a gate, each wave needs a longer delay than the one before: the gate judges the previous wave when the next is due',
+    ),
+    ['waves'],
+  ),
   v.transform(
     (r): RolloutSpec => ({
       strategy: r.strategy,

@@ -91,6 +91,8 @@ export type ExecutionsTable = {
   seq: number;
   /** The rollout without its PC lists (JSON: gate, waves of group, delay_secs, target_count), or null. */
   rollout: string | null;
+  /** Waves not sent yet (0 once every wave went out, or the rest were cancelled). */
+  waves_left: number;
   halted_at: string | null;
   halted_reason: string | null;
   aborted_at: string | null;
@@ -106,7 +108,7 @@ export type ExecWavesTable = {
   target_count: number;
   due_at: string;
   deadline_at: string | null;
-  /** scheduled | dispatched | halted | cancelled */
+  /** scheduled | released | dispatched | halted | cancelled */
   status: string;
   /** 1 once an operator resumed the rollout at this wave: it goes out without its gate. */
   gate_waived: number;

@@ -72,6 +72,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     views: viewsWriter,
     store,
     js,
+    jsm,
     nc,
     pins: views.pins,
     log: log.child('dispatcher'),

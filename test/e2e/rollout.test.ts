@@ -155,6 +155,21 @@ describe('rollouts in waves', () => {
     );
     const empty = await sandbox.server.api('POST', '/api/exec/hello', {});
     expect(empty.status).toBe(422);
+    const issuesOf = async (rollout: object) => {
+      const res = await sandbox.server.api('POST', '/api/exec/hello', { rollout });
+      expect(res.status).toBe(422);
+      return ((await res.json()) as { issues: { path: string; message: string }[] }).issues;
+    };
+    // Rollouts that could only halt: no time to judge, a gate no wave can pass, nobody to run on.
+    expect(
+      await issuesOf({ waves: [{ group: 'canary' }, { group: 'wave1' }], gate: { max_failure_ratio: 0.1 } }),
+    ).toEqual([{ path: 'rollout.waves', message: expect.stringMatching(/longer delay/) }]);
+    expect(
+      await issuesOf({ waves: [{ group: 'canary' }, { group: 'wave1', delay: '1m' }], gate: { min_success: 2 } }),
+    ).toEqual([{ path: 'rollout.gate.min_success', message: expect.stringMatching(/wave 0 \(canary\) has 1 PC/) }]);
+    expect(await issuesOf({ waves: [{ group: 'nobody-here' }] })).toEqual([
+      { path: 'rollout.waves', message: expect.stringMatching(/no wave has a PC/) },
+    ]);
     expect(await eventCount()).toBe(before);
   });
 

@@ -5,6 +5,7 @@ import {
   execStreamName,
   type KnownAgent,
   planRollout,
+  type Rollout,
   resolveTarget,
   type Target,
   type WaveGate,
@@ -62,7 +63,10 @@ export type ExecRequest = {
   startingDeadline?: string;
   /** The exec id, when the caller derives it (the scheduler: one per slot); otherwise a new one. */
   execId?: string;
-  /** When the exec is meant to start (a schedule's slot): waves and the starting deadline count from it. Default: now. */
+  /**
+   * When the exec was meant to start (a schedule's slot): starting deadlines count from it (plus each
+   * wave's delay), while waves are due from now, so a late fire still rolls out wave by wave. Default: now.
+   */
   startsAt?: string;
 };
 
@@ -86,7 +90,8 @@ export const requestExec = async (
   }
   const exec_id = request.execId ?? deps.newId();
   const request_id = deps.newId();
-  const at = Date.parse(request.startsAt ?? commit.at);
+  const now = Date.parse(commit.at);
+  const nominal = Date.parse(request.startsAt ?? commit.at);
   const deadlineFrom = (from: number) =>
     request.startingDeadline === undefined
       ? {}
@@ -95,17 +100,18 @@ export const requestExec = async (
     request.rollout === undefined
       ? undefined
       : planRollout(request.rollout.waves, request.target, agents, request.rollout.gate);
+  if (rollout !== undefined) assertRolloutCanSucceed(rollout);
   // Waves carry their own starting deadline (counted from when each is due); a plain exec's is in the command.
   const command: ExecCommand = buildCommand(request.manifest, {
     exec_id,
     request_id,
     ...(request.jitter === undefined ? {} : { jitter_secs: parseDuration(request.jitter) ?? 0 }),
-    ...(rollout === undefined ? deadlineFrom(at) : {}),
+    ...(rollout === undefined ? deadlineFrom(nominal) : {}),
   });
-  const wave_times = (rollout?.waves ?? []).map((w) => {
-    const due = at + w.delay_secs * 1000;
-    return { due_at: new Date(due).toISOString(), ...deadlineFrom(due) };
-  });
+  const wave_times = (rollout?.waves ?? []).map((w) => ({
+    due_at: new Date(now + w.delay_secs * 1000).toISOString(),
+    ...deadlineFrom(nominal + w.delay_secs * 1000),
+  }));
   const pcs = rollout === undefined ? resolution.pcs : rollout.waves.flatMap((w) => w.pcs).sort();
   const { manifest } = request;
   const handled = await handleExec(
@@ -128,4 +134,25 @@ export const requestExec = async (
     { ...commit, correlationId: exec_id },
   );
   return { exec_id, target_count: pcs.length, pcs, seq: handled.seq };
+};
+
+// A rollout that can only halt is refused when it is asked for, with what would stop it.
+const assertRolloutCanSucceed = (rollout: Rollout) => {
+  const issues: { path: string; message: string }[] = [];
+  if (rollout.waves.every((w) => w.target_count === 0))
+    issues.push({
+      path: 'rollout.waves',
+      message: 'no wave has a PC: its groups have no online member (within the target)',
+    });
+  const minSuccess = rollout.gate?.min_success;
+  if (minSuccess !== undefined)
+    rollout.waves.slice(0, -1).forEach((w, i) => {
+      if (w.target_count < minSuccess)
+        issues.push({
+          path: 'rollout.gate.min_success',
+          message: `wave ${i} (${w.group}) has ${w.target_count} PC(s), so min_success ${minSuccess} can never be met`,
+        });
+    });
+  if (issues.length > 0)
+    throw new RequestRejected(422, 'rollout-cannot-succeed', 'this rollout could only halt', issues);
 };

@@ -127,46 +127,61 @@ describe('exec decider, rollouts', () => {
       },
     },
   ];
-  const dispatched = (wave: number): ExecEvent => ({
-    type: 'WaveDispatched',
-    data: { exec_id: 'e1', wave },
-  });
+  const released = (wave: number): ExecEvent => ({ type: 'WaveReleased', data: { exec_id: 'e1', wave } });
+  const sent = (wave: number): ExecEvent => ({ type: 'WaveDispatched', data: { exec_id: 'e1', wave } });
+  // A wave that went out: released (decided), then dispatched (published).
+  const dispatched = (wave: number): ExecEvent[] => [released(wave), sent(wave)];
   const halted: ExecEvent = { type: 'ExecHalted', data: { exec_id: 'e1', wave: 1, reason: 'r' } };
 
   it('schedules every wave with the request', () => given([]).when(waved).then(requestedWaves));
 
-  it('dispatches waves in order, each once', () => {
+  it('releases waves in order, each once, and dispatches only a released wave', () => {
     given(requestedWaves)
-      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 1 } })
+      .when({ type: 'ReleaseWave', data: { exec_id: 'e1', wave: 1 } })
       .thenNothingHappened();
     given(requestedWaves)
       .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 0 } })
-      .then([dispatched(0)]);
-    given([...requestedWaves, dispatched(0)])
+      .thenNothingHappened();
+    given(requestedWaves)
+      .when({ type: 'ReleaseWave', data: { exec_id: 'e1', wave: 0, deadline_at: '2026-01-01T00:05:00.000Z' } })
+      .then([{ type: 'WaveReleased', data: { exec_id: 'e1', wave: 0, deadline_at: '2026-01-01T00:05:00.000Z' } }]);
+    given([...requestedWaves, released(0)])
+      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 0 } })
+      .then([sent(0)]);
+    given([...requestedWaves, ...dispatched(0)])
       .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 0 } })
       .thenNothingHappened();
   });
 
+  it('takes one verdict on a wave: once released it cannot be halted, once halted it cannot be released', () => {
+    given([...requestedWaves, ...dispatched(0), released(1)])
+      .when({ type: 'HaltExec', data: { exec_id: 'e1', wave: 1, reason: 'late verdict' } })
+      .thenNothingHappened();
+    given([...requestedWaves, ...dispatched(0), halted])
+      .when({ type: 'ReleaseWave', data: { exec_id: 'e1', wave: 1 } })
+      .thenNothingHappened();
+  });
+
   it('holds a halted rollout until resumed, then waives that gate', () => {
-    const history = [...requestedWaves, dispatched(0), halted];
+    const history = [...requestedWaves, ...dispatched(0), halted];
     given(history)
-      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 1 } })
+      .when({ type: 'ReleaseWave', data: { exec_id: 'e1', wave: 1 } })
       .thenNothingHappened();
     given(history)
       .when({ type: 'ResumeExec', data: { exec_id: 'e1' } })
       .then([{ type: 'ExecResumed', data: { exec_id: 'e1', wave: 1 } }]);
     given([...history, { type: 'ExecResumed', data: { exec_id: 'e1', wave: 1 } }])
-      .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 1 } })
-      .then([dispatched(1)]);
+      .when({ type: 'ReleaseWave', data: { exec_id: 'e1', wave: 1 } })
+      .then([released(1)]);
   });
 
   it('refuses to resume what is not halted', () =>
-    given([...requestedWaves, dispatched(0)])
+    given([...requestedWaves, ...dispatched(0)])
       .when({ type: 'ResumeExec', data: { exec_id: 'e1' } })
       .thenThrows((e) => e instanceof ExecNotHalted));
 
   it('aborts waves not yet dispatched; nothing goes out after an abort or a kill', () => {
-    const history = [...requestedWaves, dispatched(0), halted];
+    const history = [...requestedWaves, ...dispatched(0), halted];
     given(history)
       .when({ type: 'AbortExec', data: { exec_id: 'e1', reason: 'bad canary' } })
       .then([{ type: 'ExecAborted', data: { exec_id: 'e1', reason: 'bad canary' } }]);
@@ -174,11 +189,14 @@ describe('exec decider, rollouts', () => {
       { type: 'ExecAborted', data: { exec_id: 'e1' } },
       { type: 'KillRequested', data: { exec_id: 'e1' } },
     ] as ExecEvent[]) {
-      given([...requestedWaves, dispatched(0), stop])
+      given([...requestedWaves, ...dispatched(0), stop])
+        .when({ type: 'ReleaseWave', data: { exec_id: 'e1', wave: 1 } })
+        .thenNothingHappened();
+      given([...requestedWaves, ...dispatched(0), released(1), stop])
         .when({ type: 'DispatchWave', data: { exec_id: 'e1', wave: 1 } })
         .thenNothingHappened();
     }
-    given([...requestedWaves, dispatched(0), dispatched(1)])
+    given([...requestedWaves, ...dispatched(0), ...dispatched(1)])
       .when({ type: 'AbortExec', data: { exec_id: 'e1' } })
       .thenNothingHappened();
   });

@@ -13,7 +13,9 @@ export type RequestExec = DomainCommand<
 >;
 /** Record that the (plain) command went out. */
 export type MarkDispatched = DomainCommand<'MarkDispatched', { exec_id: string; subjects: string[] }>;
-/** Record that one wave went out. */
+/** Let the next wave go out (its gate passed or was waived). */
+export type ReleaseWave = DomainCommand<'ReleaseWave', { exec_id: string; wave: number; deadline_at?: string }>;
+/** Record that one released wave went out. */
 export type DispatchWave = DomainCommand<'DispatchWave', { exec_id: string; wave: number }>;
 /** Stop a rollout before `wave` (its gate broke). */
 export type HaltExec = DomainCommand<'HaltExec', { exec_id: string; wave: number; reason: string }>;
@@ -27,6 +29,7 @@ export type RequestKill = DomainCommand<'RequestKill', { exec_id: string; reason
 export type ExecAggregateCommand =
   | RequestExec
   | MarkDispatched
+  | ReleaseWave
   | DispatchWave
   | HaltExec
   | ResumeExec
@@ -46,9 +49,12 @@ export type ExecState =
       haltedAt: number | undefined;
       /** The wave an operator let go without its gate (by resuming). */
       waived: number | undefined;
-      /** Per wave: dispatched yet? (empty without a rollout) */
-      waves: boolean[];
+      /** Per wave, in order (empty without a rollout). */
+      waves: WaveState[];
     };
+
+/** Where one wave is: waiting for its time (and gate), released (decided, being published), or sent. */
+export type WaveState = { step: 'pending' } | { step: 'released'; deadline_at?: string } | { step: 'dispatched' };
 
 /** The exec id is unknown. */
 export class ExecNotFound extends DomainError {
@@ -72,7 +78,7 @@ const initialState = (): ExecState => ({ status: 'absent' });
 
 const evolve = (state: ExecState, event: ExecEvent): ExecState => {
   if (event.type === 'ExecRequested') {
-    const waves = (event.data.rollout?.waves ?? []).map(() => false);
+    const waves = (event.data.rollout?.waves ?? []).map((): WaveState => ({ step: 'pending' }));
     return {
       status: 'requested',
       job_id: event.data.job_id,
@@ -90,8 +96,16 @@ const evolve = (state: ExecState, event: ExecEvent): ExecState => {
       return state;
     case 'ExecDispatched':
       return { ...state, dispatched: true };
+    case 'WaveReleased': {
+      const { wave, deadline_at } = event.data;
+      const released: WaveState = deadline_at === undefined ? { step: 'released' } : { step: 'released', deadline_at };
+      return { ...state, waves: state.waves.map((w, i) => (i === wave ? released : w)) };
+    }
     case 'WaveDispatched':
-      return { ...state, haltedAt: undefined, waves: state.waves.map((d, i) => d || i === event.data.wave) };
+      return {
+        ...state,
+        waves: state.waves.map((w, i): WaveState => (i === event.data.wave ? { step: 'dispatched' } : w)),
+      };
     case 'ExecHalted':
       return { ...state, haltedAt: event.data.wave };
     case 'ExecResumed':
@@ -107,20 +121,24 @@ const evolve = (state: ExecState, event: ExecEvent): ExecState => {
 
 type Requested = Extract<ExecState, { status: 'requested' }>;
 
-/** The wave may go out (or be halted) now: every earlier one went, it did not, and the rollout is live. */
-const isNextWave = (s: Requested, wave: number): boolean =>
-  !s.killed &&
-  !s.aborted &&
-  s.haltedAt === undefined &&
-  s.waves[wave] === false &&
-  s.waves.slice(0, wave).every(Boolean);
+const live = (s: Requested) => !s.killed && !s.aborted && s.haltedAt === undefined;
 
-/** The wave that goes out next, or undefined (none left, or the rollout is halted, aborted or killed). */
-export const nextWave = (state: ExecState): number | undefined => {
-  if (state.status !== 'requested') return undefined;
-  const next = state.waves.indexOf(false);
-  return next >= 0 && isNextWave(state, next) ? next : undefined;
+/** The first wave not sent yet, when the rollout is live (not halted, aborted or killed). */
+const nextIndex = (s: Requested): number | undefined => {
+  const next = s.waves.findIndex((w) => w.step !== 'dispatched');
+  return next >= 0 && live(s) ? next : undefined;
 };
+
+/** The wave that goes out next, and where it is, or undefined (none left, or the rollout is halted, aborted or killed). */
+export const nextWave = (state: ExecState): { wave: number; state: WaveState } | undefined => {
+  if (state.status !== 'requested') return undefined;
+  const wave = nextIndex(state);
+  const w = wave === undefined ? undefined : state.waves[wave];
+  return wave === undefined || w === undefined ? undefined : { wave, state: w };
+};
+
+const isNext = (s: Requested, wave: number, step: WaveState['step']) =>
+  nextIndex(s) === wave && s.waves[wave]?.step === step;
 
 const requested = (id: string, state: ExecState): Requested => {
   if (state.status === 'absent') throw new ExecNotFound(id);
@@ -135,13 +153,17 @@ const decide = (command: ExecAggregateCommand, state: ExecState): ExecEvent[] =>
       const s = requested(command.data.exec_id, state);
       return s.dispatched || s.killed || s.aborted ? [] : [{ type: 'ExecDispatched', data: command.data }];
     }
+    case 'ReleaseWave': {
+      const s = requested(command.data.exec_id, state);
+      return isNext(s, command.data.wave, 'pending') ? [{ type: 'WaveReleased', data: command.data }] : [];
+    }
     case 'DispatchWave': {
       const s = requested(command.data.exec_id, state);
-      return isNextWave(s, command.data.wave) ? [{ type: 'WaveDispatched', data: command.data }] : [];
+      return isNext(s, command.data.wave, 'released') ? [{ type: 'WaveDispatched', data: command.data }] : [];
     }
     case 'HaltExec': {
       const s = requested(command.data.exec_id, state);
-      return isNextWave(s, command.data.wave) ? [{ type: 'ExecHalted', data: command.data }] : [];
+      return isNext(s, command.data.wave, 'pending') ? [{ type: 'ExecHalted', data: command.data }] : [];
     }
     case 'ResumeExec': {
       const s = requested(command.data.exec_id, state);
@@ -150,7 +172,7 @@ const decide = (command: ExecAggregateCommand, state: ExecState): ExecEvent[] =>
     }
     case 'AbortExec': {
       const s = requested(command.data.exec_id, state);
-      const undispatched = s.waves.some((dispatched) => !dispatched);
+      const undispatched = s.waves.some((w) => w.step !== 'dispatched');
       return s.aborted || s.killed || !undispatched ? [] : [{ type: 'ExecAborted', data: command.data }];
     }
     case 'RequestKill': {

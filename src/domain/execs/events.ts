@@ -47,6 +47,13 @@ export type WaveScheduled = DomainEvent<
 /** The dispatcher published the command (after pinning the version). */
 export type ExecDispatched = DomainEvent<'ExecDispatched', { exec_id: string; subjects: string[] }>;
 
+/**
+ * The wave may go out: its gate passed (or was waived), decided once, before anything is published.
+ * `deadline_at` is the starting deadline its commands carry (moved later by as much as the wave went
+ * out late, after a halt, say).
+ */
+export type WaveReleased = DomainEvent<'WaveReleased', { exec_id: string; wave: number; deadline_at?: string }>;
+
 /** The dispatcher published one wave's command (to each of its PCs' subjects). */
 export type WaveDispatched = DomainEvent<'WaveDispatched', { exec_id: string; wave: number }>;
 
@@ -67,6 +74,7 @@ export type ExecEvent =
   | ExecRequested
   | WaveScheduled
   | ExecDispatched
+  | WaveReleased
   | WaveDispatched
   | ExecHalted
   | ExecResumed

@@ -7,9 +7,11 @@ export type {
   ExecState,
   HaltExec,
   MarkDispatched,
+  ReleaseWave,
   RequestExec,
   RequestKill,
   ResumeExec,
+  WaveState,
   WaveTime,
 } from './decider.ts';
 export { ExecNotFound, ExecNotHalted, execDecider, nextWave } from './decider.ts';
@@ -26,6 +28,7 @@ export type {
   Wave,
   WaveDispatched,
   WaveGate,
+  WaveReleased,
   WaveScheduled,
 } from './events.ts';
 export { execStreamName } from './events.ts';

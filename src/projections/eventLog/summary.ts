@@ -33,6 +33,8 @@ const SUMMARIES: Record<string, Summarizer> = {
   },
   WaveScheduled: (d) => `exec ${str(d.exec_id)}: wave ${str(d.wave)} (${str(d.group)}) due at ${str(d.due_at)}`,
   ExecDispatched: (d) => `exec ${str(d.exec_id)} dispatched to ${list(d.subjects)}`,
+  WaveReleased: (d) =>
+    `exec ${str(d.exec_id)}: wave ${str(d.wave)} released${d.deadline_at === undefined ? '' : ` (start by ${str(d.deadline_at)})`}`,
   WaveDispatched: (d) => `exec ${str(d.exec_id)}: wave ${str(d.wave)} dispatched`,
   ExecHalted: (d) => `exec ${str(d.exec_id)} halted before wave ${str(d.wave)}: ${str(d.reason)}`,
   ExecResumed: (d) => `exec ${str(d.exec_id)} resumed at wave ${str(d.wave)}`,

@@ -18,7 +18,7 @@ type Delta = Partial<Counters>;
  */
 export const executionsProjection: Projection = {
   name: 'executions',
-  version: 3,
+  version: 4,
   apply: (event, rows) => {
     if (event.stream.startsWith('exec-')) return applyExecEvent(event as RecordedEvent & ExecEvent, rows);
     if (event.stream.startsWith('run-')) return applyRunEvent(event as RecordedEvent & RunEvent, rows);
@@ -28,7 +28,15 @@ export const executionsProjection: Projection = {
 
 type StatusInput = Pick<
   Exec,
-  'kill_requested_at' | 'aborted_at' | 'halted_at' | 'target_count' | 'succeeded' | 'failed' | 'skipped' | 'started'
+  | 'kill_requested_at'
+  | 'aborted_at'
+  | 'halted_at'
+  | 'waves_left'
+  | 'target_count'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'started'
 >;
 
 /** The status an exec's state and counters imply; a kill request is final, then an abort. */
@@ -36,7 +44,7 @@ export const statusOf = (e: StatusInput): string => {
   if (e.kill_requested_at !== null) return 'killed';
   if (e.aborted_at !== null) return 'aborted';
   if (e.halted_at !== null) return 'halted';
-  if (e.succeeded + e.failed + e.skipped >= e.target_count) return 'completed';
+  if (e.waves_left === 0 && e.succeeded + e.failed + e.skipped >= e.target_count) return 'completed';
   return e.started > 0 || e.succeeded + e.failed + e.skipped > 0 ? 'running' : 'pending';
 };
 
@@ -63,11 +71,11 @@ const applyExecEvent = (event: RecordedEvent & ExecEvent, rows: RowReader): RowC
     const row = wave(n);
     return row === undefined ? [] : [put('exec_waves', { ...row, ...changes, seq: event.seq })];
   };
-  // Waves still waiting never go out after a kill or an abort.
+  // Waves not sent yet never go out after a kill or an abort.
   const cancelPending = (): RowChange[] =>
     waveNumbers(exec).flatMap((n) => {
       const row = wave(n);
-      return row !== undefined && (row.status === 'scheduled' || row.status === 'halted')
+      return row !== undefined && row.status !== 'dispatched' && row.status !== 'cancelled'
         ? setWave(n, { status: 'cancelled' })
         : [];
     });
@@ -76,9 +84,14 @@ const applyExecEvent = (event: RecordedEvent & ExecEvent, rows: RowReader): RowC
       return [put('exec_waves', scheduled(event.data, event.seq))];
     case 'ExecDispatched':
       return [update({ dispatched_at: event.at, subjects: JSON.stringify(event.data.subjects) })];
+    case 'WaveReleased':
+      return setWave(event.data.wave, {
+        status: 'released',
+        ...(event.data.deadline_at === undefined ? {} : { deadline_at: event.data.deadline_at }),
+      });
     case 'WaveDispatched':
       return [
-        update({ dispatched_at: exec.dispatched_at ?? event.at }),
+        update({ dispatched_at: exec.dispatched_at ?? event.at, waves_left: Math.max(0, exec.waves_left - 1) }),
         ...setWave(event.data.wave, { status: 'dispatched', dispatched_at: event.at }),
       ];
     case 'ExecHalted':
@@ -93,13 +106,24 @@ const applyExecEvent = (event: RecordedEvent & ExecEvent, rows: RowReader): RowC
       ];
     case 'ExecAborted':
       return [
-        update({ aborted_at: event.at, aborted_by: event.actor, abort_reason: event.data.reason ?? null }),
+        update({
+          aborted_at: event.at,
+          aborted_by: event.actor,
+          abort_reason: event.data.reason ?? null,
+          waves_left: 0,
+        }),
         ...cancelPending(),
       ];
     case 'KillRequested':
-      if (exec.status === 'completed') return []; // nothing left to kill: the history stays "completed"
+      // Nothing left to kill on a completed exec: its history stays "completed" (empty waves still cancel).
+      if (exec.status === 'completed') return cancelPending();
       return [
-        update({ kill_requested_at: event.at, killed_by: event.actor, kill_reason: event.data.reason ?? null }),
+        update({
+          kill_requested_at: event.at,
+          killed_by: event.actor,
+          kill_reason: event.data.reason ?? null,
+          waves_left: 0,
+        }),
         ...cancelPending(),
       ];
     default:
@@ -141,6 +165,7 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): RowChange[] 
     status: 'pending',
     seq: event.seq,
     rollout,
+    waves_left: waves.length,
     halted_at: null,
     halted_reason: null,
     aborted_at: null,

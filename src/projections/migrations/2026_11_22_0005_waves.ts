@@ -5,6 +5,10 @@ import type { Migration } from 'kysely/migration';
 export const waves: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema.alterTable('executions').addColumn('rollout', 'text').execute();
+    await db.schema
+      .alterTable('executions')
+      .addColumn('waves_left', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     for (const column of ['halted_at', 'halted_reason', 'aborted_at', 'aborted_by', 'abort_reason'])
       await db.schema.alterTable('executions').addColumn(column, 'text').execute();
     await db.schema
@@ -44,7 +48,15 @@ export const waves: Migration = {
   async down(db: Kysely<unknown>) {
     await db.schema.dropTable('exec_targets').execute();
     await db.schema.dropTable('exec_waves').execute();
-    for (const column of ['rollout', 'halted_at', 'halted_reason', 'aborted_at', 'aborted_by', 'abort_reason'])
+    for (const column of [
+      'rollout',
+      'waves_left',
+      'halted_at',
+      'halted_reason',
+      'aborted_at',
+      'aborted_by',
+      'abort_reason',
+    ])
       await db.schema.alterTable('executions').dropColumn(column).execute();
   },
 };

@@ -1,4 +1,4 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type ExecAggregateCommand, type ExecCommand, execDecider, execStreamName } from '../../domain/execs/index.ts';
@@ -13,6 +13,7 @@ export type DispatchDeps = {
   views: ViewsWriter;
   store: JetStreamEventStore;
   js: JetStreamClient;
+  jsm: JetStreamManager;
   nc: NatsConnection;
   pins: KV;
   log: Logger;

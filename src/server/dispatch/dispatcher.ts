@@ -36,12 +36,13 @@ export const startDispatcher = (deps: DispatchDeps) => {
 
   const tick = async () => {
     // The emergency stop holds every dispatch (agents would refuse it anyway) until the fleet resumes.
-    if (!(await getFleet(deps.readModels.db())).halted) {
+    const halted = (await getFleet(deps.readModels.db())).halted;
+    if (!halted) {
       await dispatchPending();
       await dispatchDueWaves(deps, () => stopped);
     }
     await announceKills();
-    await armWake();
+    if (!halted) await armWake();
   };
 
   const dispatchPending = async () => {
@@ -97,13 +98,14 @@ export const startDispatcher = (deps: DispatchDeps) => {
     for (const { exec_id } of killed) deps.nc.publish(killSubject(exec_id));
   };
 
-  // Wakes up when the next wave is due rather than at the next tick.
+  // Wakes up when the next wave falls due rather than at the next tick (only for times still ahead:
+  // a wave already due and still waiting is retried by the tick, never by a busy loop).
   const armWake = async () => {
-    const dueAt = await nextDueAt(deps);
+    const dueAt = await nextDueAt(deps.readModels.db(), deps.now());
     clearTimeout(wake);
     if (dueAt === undefined || stopped) return;
-    const delay = Math.min(Math.max(Date.parse(dueAt) - deps.now().getTime(), 0), MAX_WAKE_MS);
-    if (delay < TICK_MS) wake = setTimeout(schedule, delay + 5);
+    const delay = Math.min(Date.parse(dueAt) - deps.now().getTime(), MAX_WAKE_MS);
+    if (delay > 0 && delay < TICK_MS) wake = setTimeout(schedule, delay + 5);
   };
 
   const schedule = () => {

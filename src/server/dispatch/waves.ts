@@ -1,10 +1,16 @@
+import type { Kysely } from 'kysely';
 import { type ExecCommand, judgeGate, nextWave, type WaveGate } from '../../domain/execs/index.ts';
+import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { commandSubject, commandToken } from '../../infra/nats/subjects.ts';
+import type { ReadModels } from '../../projections/index.ts';
 import { type DispatchDeps, execState, publishCommand, recordOnExec } from './deps.ts';
 
 const BATCH = 100;
+// The gate reads the previous wave's results: the read models must have seen what the stream holds.
+const GATE_CATCH_UP_MS = 10_000;
 
-type DueWave = {
+/** A wave the dispatcher works on, with what it needs of its exec. */
+export type DueWave = {
   exec_id: string;
   wave: number;
   kind: string;
@@ -12,66 +18,129 @@ type DueWave = {
   version: string;
   command: string;
   rollout: string | null;
+  due_at: string;
   deadline_at: string | null;
 };
 
-/**
- * Dispatches the waves that are due, in order, each once: the gate between waves is judged at the
- * moment a wave is due, on the previous wave's finished results (unless an operator waived it by
- * resuming); a breach halts the rollout with its reason. Everything is decided from the events
- * (WaveScheduled carries the due time), so a restarted server picks up where it stopped, on time.
- */
-export const dispatchDueWaves = async (deps: DispatchDeps, isStopped: () => boolean) => {
-  const due = await deps.readModels
-    .db()
+// The waves that are next in a live rollout: the first, or one whose previous wave went out. Waves
+// behind a halted, aborted or killed rollout never show up here (they would be re-read every tick).
+const nextWaves = (db: Kysely<ReadModels>) =>
+  db
     .selectFrom('exec_waves as w')
     .innerJoin('executions as e', 'e.exec_id', 'w.exec_id')
-    .select(['w.exec_id', 'w.wave', 'w.deadline_at', 'e.kind', 'e.job_id', 'e.version', 'e.command', 'e.rollout'])
-    .where('w.status', '=', 'scheduled')
-    .where('w.due_at', '<=', deps.now().toISOString())
-    .where('e.seq', '<=', deps.views.position())
-    .orderBy('w.due_at')
-    .limit(BATCH)
-    .execute();
+    .leftJoin('exec_waves as p', (join) =>
+      join.onRef('p.exec_id', '=', 'w.exec_id').on((eb) => eb('p.wave', '=', eb('w.wave', '-', 1))),
+    )
+    .where('e.halted_at', 'is', null)
+    .where('e.aborted_at', 'is', null)
+    .where('e.kill_requested_at', 'is', null)
+    .where((eb) => eb.or([eb('w.wave', '=', 0), eb('p.status', '=', 'dispatched')]));
+
+/**
+ * Dispatches the waves that are due, in order, each once, in two recorded steps: the gate between
+ * waves is judged when a wave is due, on the previous wave's finished results (unless an operator
+ * waived it by resuming), and the verdict is appended first — WaveReleased, or ExecHalted with the
+ * reason — so no server, before or after a crash, can decide otherwise; then the released wave is
+ * published and WaveDispatched recorded. Everything comes from events (WaveScheduled carries the due
+ * time), so a restarted server picks up where it stopped, on time.
+ */
+export const dispatchDueWaves = async (deps: DispatchDeps, isStopped: () => boolean) => {
+  const due = await dueWaves(deps.readModels.db(), deps.now(), deps.views.position());
   for (const wave of due) {
     if (isStopped()) return;
     await dispatchWave(deps, wave);
   }
 };
 
-/** When the next scheduled wave is due (to wake up for it), or undefined. */
-export const nextDueAt = async (deps: DispatchDeps): Promise<string | undefined> => {
-  const row = await deps.readModels
-    .db()
-    .selectFrom('exec_waves')
-    .select((eb) => eb.fn.min('due_at').as('due_at'))
-    .where('status', '=', 'scheduled')
+/** Waves to work on now: due and next in a live rollout, or released and not published yet. */
+export const dueWaves = (db: Kysely<ReadModels>, now: Date, viewsPosition: number): Promise<DueWave[]> =>
+  nextWaves(db)
+    .select([
+      'w.exec_id',
+      'w.wave',
+      'w.due_at',
+      'w.deadline_at',
+      'e.kind',
+      'e.job_id',
+      'e.version',
+      'e.command',
+      'e.rollout',
+    ])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('w.status', '=', 'scheduled'), eb('w.due_at', '<=', now.toISOString())]),
+        eb('w.status', '=', 'released'),
+      ]),
+    )
+    .where('e.seq', '<=', viewsPosition)
+    .orderBy('w.due_at')
+    .limit(BATCH)
+    .execute();
+
+/** When the next wave of a live rollout falls due, if that is still ahead (to wake up for it). */
+export const nextDueAt = async (db: Kysely<ReadModels>, now: Date): Promise<string | undefined> => {
+  const row = await nextWaves(db)
+    .select((eb) => eb.fn.min('w.due_at').as('due_at'))
+    .where('w.status', '=', 'scheduled')
+    .where('w.due_at', '>', now.toISOString())
     .executeTakeFirst();
   return row?.due_at ?? undefined;
 };
 
 const dispatchWave = async (deps: DispatchDeps, due: DueWave) => {
   const state = await execState(deps, due.exec_id);
-  if (nextWave(state) !== due.wave || state.status !== 'requested') return;
-  const gate = (JSON.parse(due.rollout ?? '{}') as { gate?: WaveGate }).gate;
-  if (due.wave > 0 && state.waived !== due.wave) {
-    const previous = await deps.readModels
-      .db()
-      .selectFrom('exec_waves')
-      .select(['target_count', 'succeeded', 'failed', 'skipped'])
-      .where('exec_id', '=', due.exec_id)
-      .where('wave', '=', due.wave - 1)
-      .executeTakeFirstOrThrow();
-    const verdict = judgeGate(gate, previous, due.wave - 1);
-    if (!verdict.pass) {
-      await recordOnExec(deps, `halt:${due.exec_id}:${due.wave}`, {
-        type: 'HaltExec',
-        data: { exec_id: due.exec_id, wave: due.wave, reason: verdict.reason },
-      });
-      deps.log.warn('rollout halted', { exec_id: due.exec_id, wave: due.wave, reason: verdict.reason });
-      return;
+  let next = nextWave(state);
+  if (next?.wave !== due.wave) return;
+  if (next.state.step === 'pending') {
+    const waived = state.status === 'requested' && state.waived === due.wave;
+    const gate = (JSON.parse(due.rollout ?? '{}') as { gate?: WaveGate }).gate;
+    if (due.wave > 0 && !waived && gate !== undefined) {
+      const breach = await judge(deps, due, gate);
+      if (breach !== undefined) {
+        await recordOnExec(deps, `halt:${due.exec_id}:${due.wave}`, {
+          type: 'HaltExec',
+          data: { exec_id: due.exec_id, wave: due.wave, reason: breach },
+        });
+        deps.log.warn('rollout halted', { exec_id: due.exec_id, wave: due.wave, reason: breach });
+        return;
+      }
     }
+    const deadline = shiftedDeadline(due, deps.now());
+    const released = await recordOnExec(deps, `release:${due.exec_id}:${due.wave}`, {
+      type: 'ReleaseWave',
+      data: { exec_id: due.exec_id, wave: due.wave, ...(deadline === undefined ? {} : { deadline_at: deadline }) },
+    });
+    next = nextWave(released.state);
+    if (next?.wave !== due.wave) return;
   }
+  if (next.state.step !== 'released') return;
+  await publishWave(deps, due, next.state.deadline_at);
+};
+
+// The gate's verdict on the previous wave, once the read models hold every result recorded so far.
+const judge = async (deps: DispatchDeps, due: DueWave, gate: WaveGate): Promise<string | undefined> => {
+  const head = (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+  if (!(await deps.readModels.waitFor(head, GATE_CATCH_UP_MS)))
+    throw new Error('read models are behind the event stream; the gate waits for them');
+  const previous = await deps.readModels
+    .db()
+    .selectFrom('exec_waves')
+    .select(['target_count', 'succeeded', 'failed', 'skipped'])
+    .where('exec_id', '=', due.exec_id)
+    .where('wave', '=', due.wave - 1)
+    .executeTakeFirstOrThrow();
+  const verdict = judgeGate(gate, previous, due.wave - 1);
+  return verdict.pass ? undefined : verdict.reason;
+};
+
+// A wave that goes out late (after a halt or an emergency stop) keeps its whole starting window.
+const shiftedDeadline = (due: DueWave, now: Date): string | undefined => {
+  if (due.deadline_at === null) return undefined;
+  const late = Math.max(0, now.getTime() - Date.parse(due.due_at));
+  return new Date(Date.parse(due.deadline_at) + late).toISOString();
+};
+
+const publishWave = async (deps: DispatchDeps, due: DueWave, deadline: string | undefined) => {
   const pcs = await deps.readModels
     .db()
     .selectFrom('exec_targets')
@@ -83,10 +152,7 @@ const dispatchWave = async (deps: DispatchDeps, due: DueWave) => {
   // The pin goes with the first wave; a newer exec of the job may re-pin before later waves (they then skip, 124).
   if (due.wave === 0 && due.kind === 'job') await deps.pins.put(due.job_id, due.version);
   const recorded = JSON.parse(due.command) as ExecCommand;
-  const command: ExecCommand = {
-    ...recorded,
-    ...(due.deadline_at === null ? {} : { deadline_at: due.deadline_at }),
-  };
+  const command: ExecCommand = { ...recorded, ...(deadline === undefined ? {} : { deadline_at: deadline }) };
   const token = commandToken(due.job_id, due.kind === 'adhoc' ? 'adhoc' : 'job', due.exec_id);
   const subjects = pcs.map(({ pc_id }) => commandSubject({ kind: 'pc', pc: pc_id }, token));
   await publishCommand(deps, command, subjects);
