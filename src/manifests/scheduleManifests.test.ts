@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dueSlots, nextSlots } from './cron.ts';
+import { cronProblem, dueSlots, nextSlots } from './cron.ts';
 import { parseSchedulesYaml } from './scheduleManifests.ts';
 
 describe('schedule manifests', () => {
@@ -99,12 +99,13 @@ describe('cron slots', () => {
       'UTC',
       new Date('2026-11-22T10:00:00.000Z'),
       new Date('2026-11-22T10:01:05.000Z'),
-      25,
+      new Date('2026-11-22T10:00:40.000Z'),
     );
     expect(due).toEqual({
       first: '2026-11-22T10:00:10.000Z',
       count: 6,
       recent: [
+        '2026-11-22T10:00:20.000Z',
         '2026-11-22T10:00:30.000Z',
         '2026-11-22T10:00:40.000Z',
         '2026-11-22T10:00:50.000Z',
@@ -112,7 +113,29 @@ describe('cron slots', () => {
       ],
     });
     expect(
-      dueSlots('0 3 * * *', 'UTC', new Date('2026-11-22T10:00:00.000Z'), new Date('2026-11-22T11:00:00.000Z'), 30),
+      dueSlots(
+        '0 3 * * *',
+        'UTC',
+        new Date('2026-11-22T10:00:00.000Z'),
+        new Date('2026-11-22T11:00:00.000Z'),
+        new Date('2026-11-22T10:59:00.000Z'),
+      ),
     ).toBe(undefined);
+  });
+
+  it('keeps a slot that a daylight-saving change moved (02:30 on a spring-forward day runs at 03:30)', () => {
+    const due = dueSlots(
+      '30 2 * * *',
+      'Europe/Berlin',
+      new Date('2026-03-28T12:00:00.000Z'),
+      new Date('2026-03-29T12:00:00.000Z'),
+      new Date('2026-03-29T11:59:55.000Z'),
+    );
+    expect(due).toEqual({ first: '2026-03-29T01:30:00.000Z', count: 1, recent: ['2026-03-29T01:30:00.000Z'] });
+  });
+
+  it('refuses hashed (H) values, whose slots cron-parser picks at random', () => {
+    expect(cronProblem('H * * * *')).toMatch(/H \(hashed\) values are not supported/);
+    expect(cronProblem('0 9 * * MON-THU')).toBe(undefined);
   });
 });

@@ -194,6 +194,32 @@ describe('schedules', () => {
     expect(execs.executions.filter((e) => ids.has(e.exec_id))).toHaveLength(fires.length);
   }, 40_000);
 
+  it('hold slots while the fleet is halted and record them as one range with the reason', async () => {
+    await apply(schedule('held', '* * * * * *', 'target: { pcs: [pc-a] }\n').replace('target: { all: true }\n', ''));
+    await eventually(async () => (await fired('held')).length > 0, 15_000, 'a first fire');
+    await api('POST', '/api/fleet/halt', { reason: 'drill' });
+    await sleep(3_500);
+    await api('POST', '/api/fleet/resume', {});
+    const range = await eventually(
+      async () => (await detail('held')).fires.find((f) => f.kind === 'skipped') ?? false,
+      15_000,
+      'the held slots',
+    );
+    expect(range).toMatchObject({ reason: 'the fleet is halted' });
+    expect(range.count).toBeGreaterThanOrEqual(2);
+    const after = await eventually(
+      async () => {
+        const f = await fired('held');
+        return f.some((x) => x.slot > range.to_slot) ? f : false;
+      },
+      15_000,
+      'fires again after the resume',
+    );
+    await api('POST', '/api/schedules/held/disable');
+    expect((await detail('held')).fires.filter((f) => f.kind === 'skipped')).toHaveLength(1);
+    expect(after.length).toBeGreaterThan(1);
+  }, 40_000);
+
   it('once_per_pc runs only at PCs that have not succeeded', async () => {
     await apply(`id: once\ncron: "*/2 * * * * *"\njob_id: other\ntarget: { all: true }\nmode: once_per_pc\n`);
     const first = await eventually(

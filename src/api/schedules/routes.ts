@@ -25,7 +25,19 @@ const knownId = (id: string) => {
 /** `/api/schedules`: cron schedules of catalog jobs. Writes become events; reads come from the read models. */
 export const scheduleRoutes = (deps: ApiDeps) => {
   // Next fire times depend on the clock, so the API adds them; the read model stays a pure fold.
-  const nextFires = (s: ScheduleView, count: number) => (s.enabled ? nextSlots(s.cron, s.tz, deps.now(), count) : []);
+  // cron-parser can fail on some time zones' transitions: the schedule then shows why instead of a 500.
+  const nextFires = (s: ScheduleView, count: number): { next: string[]; next_fire_error?: string } => {
+    if (!s.enabled) return { next: [] };
+    try {
+      return { next: nextSlots(s.cron, s.tz, deps.now(), count) };
+    } catch (error) {
+      return { next: [], next_fire_error: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  const withNext = (s: ScheduleView, count: number) => {
+    const { next, next_fire_error } = nextFires(s, count);
+    return { ...s, next_fire: next[0] ?? null, ...(next_fire_error === undefined ? {} : { next_fire_error }), next };
+  };
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
       const manifests = await readScheduleManifests(c);
@@ -48,7 +60,12 @@ export const scheduleRoutes = (deps: ApiDeps) => {
         ...(enabled === undefined ? {} : { enabled: flag('enabled', enabled) }),
         ...(job_id === undefined ? {} : { job_id }),
       });
-      return c.json({ schedules: schedules.map((s) => ({ ...s, next_fire: nextFires(s, 1)[0] ?? null })) });
+      return c.json({
+        schedules: schedules.map((s) => {
+          const { next: _, ...view } = withNext(s, 1);
+          return view;
+        }),
+      });
     })
     .get('/:id', async (c) => {
       const id = knownId(c.req.param('id'));
@@ -58,8 +75,8 @@ export const scheduleRoutes = (deps: ApiDeps) => {
         return c.body(stringify(schedule.manifest), 200, { 'Content-Type': 'application/yaml; charset=utf-8' });
       const preview = integer('preview', c.req.query('preview'), 1, MAX_PREVIEW) ?? 5;
       const fires = await scheduleFires(deps.readModels.db(), id, FIRES_SHOWN);
-      const next = nextFires(schedule, preview);
-      return c.json({ ...schedule, next_fire: next[0] ?? null, next_fires: next, fires });
+      const { next, ...view } = withNext(schedule, preview);
+      return c.json({ ...view, next_fires: next, fires });
     })
     .delete('/:id', async (c) => {
       const schedule_id = knownId(c.req.param('id'));

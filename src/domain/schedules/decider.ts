@@ -98,13 +98,15 @@ const decide = (command: ScheduleCommand, state: ScheduleState): ScheduleEvent[]
     case 'DisableSchedule':
       return active(command.data.schedule_id, state).enabled ? [{ type: 'ScheduleDisabled', data: command.data }] : [];
     case 'FireSchedule':
-      // A slot fires once, in order; a late or repeated fire is a no-op. The scheduler checks `enabled`
-      // before it requests the slot's exec; a disable that lands in between still records the fire the exec belongs to.
-      return state.status === 'active' && isNew(state, command.data.slot)
+      // A slot fires once, in order; a late or repeated fire is a no-op. The scheduler checks that the
+      // schedule is on before it requests the slot's exec; a disable or delete that lands in between
+      // still records the fire the exec belongs to.
+      return state.status !== 'absent' && isNew(state, command.data.slot)
         ? [{ type: 'ScheduleFired', data: command.data }]
         : [];
     case 'SkipSlots':
-      return state.status === 'active' && isNew(state, command.data.to)
+      // A range starts after the last slot handled: it never covers a slot that fired.
+      return state.status === 'active' && isNew(state, command.data.from) && isNew(state, command.data.to)
         ? [{ type: 'ScheduleSkipped', data: command.data }]
         : [];
     default:

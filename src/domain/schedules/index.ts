@@ -22,7 +22,7 @@ export type {
 export { scheduleStreamName } from './events.ts';
 export type { ScheduleManifest, ScheduleMode } from './manifest.ts';
 export { SCHEDULE_MODES } from './manifest.ts';
-export type { FireChoice, JobHistory } from './modes.ts';
+export type { FireChoice, JobHistory, ScheduleTargets } from './modes.ts';
 export { chooseFire } from './modes.ts';
 export type { DueSlots, SlotPlan } from './slots.ts';
 export { ON_TIME_SECS, planSlots } from './slots.ts';

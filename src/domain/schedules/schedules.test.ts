@@ -53,12 +53,25 @@ describe('schedule decider', () => {
       .thenNothingHappened();
   });
 
-  it('does not fire a deleted schedule, nor re-fire an old slot after a re-create', () => {
+  it('never re-fires an old slot, even after a delete and a re-create', () => {
     const deleted: ScheduleEvent = { type: 'ScheduleDeleted', data: { schedule_id: 'nightly' } };
-    given([created, deleted]).when(fire('2026-11-22T03:00:00.000Z')).thenNothingHappened();
     given([created, fired('2026-11-22T03:00:00.000Z'), deleted, created])
       .when(fire('2026-11-22T03:00:00.000Z'))
       .thenNothingHappened();
+    given([]).when(fire('2026-11-22T03:00:00.000Z')).thenNothingHappened();
+  });
+
+  it('records a skipped range only after the last slot handled', () => {
+    const skip = (from: string, to: string) => ({
+      type: 'SkipSlots' as const,
+      data: { schedule_id: 'nightly', from, to, count: 2, reason: 'missed' },
+    });
+    given([created, fired('2026-11-23T03:00:00.000Z')])
+      .when(skip('2026-11-22T03:00:00.000Z', '2026-11-24T03:00:00.000Z'))
+      .thenNothingHappened();
+    given([created, fired('2026-11-23T03:00:00.000Z')])
+      .when(skip('2026-11-24T03:00:00.000Z', '2026-11-25T03:00:00.000Z'))
+      .then([{ type: 'ScheduleSkipped', data: skip('2026-11-24T03:00:00.000Z', '2026-11-25T03:00:00.000Z').data }]);
   });
 
   it('records a fire that raced a disable (its exec exists), but the scheduler sees the schedule is off', () => {
@@ -100,31 +113,32 @@ describe('chooseFire', () => {
       ['b', '2026-11-22T09:00:00.000Z'],
     ]),
     running: new Set(['c']),
+    pending: new Set(['e']),
   };
   const now = '2026-11-22T10:00:00.000Z';
+  const online = (...pcs: string[]) => ({ runnable: pcs, members: pcs });
 
   it('fires the plan every tick', () =>
-    expect(chooseFire('every_tick', ['a'], history, now, undefined)).toEqual({ fire: 'plan' }));
+    expect(chooseFire('every_tick', online('a'), history, now, undefined)).toEqual({ fire: 'plan' }));
 
-  it('once_per_pc: PCs without a success (within the cooldown), not running it already', () => {
-    expect(chooseFire('once_per_pc', ['a', 'b', 'c', 'd'], history, now, undefined)).toEqual({
-      fire: 'pcs',
-      pcs: ['d'],
-    });
-    expect(chooseFire('once_per_pc', ['a', 'b', 'c', 'd'], history, now, 86_400)).toEqual({
-      fire: 'pcs',
-      pcs: ['a', 'd'],
-    });
-    expect(chooseFire('once_per_pc', ['a', 'b'], history, now, undefined)).toMatchObject({ fire: 'none' });
+  it('once_per_pc: PCs without a success (within the cooldown), not running it or sent it already', () => {
+    const all = online('a', 'b', 'c', 'd', 'e');
+    expect(chooseFire('once_per_pc', all, history, now, undefined)).toEqual({ fire: 'pcs', pcs: ['d'] });
+    expect(chooseFire('once_per_pc', all, history, now, 86_400)).toEqual({ fire: 'pcs', pcs: ['a', 'd'] });
+    expect(chooseFire('once_per_pc', online('a', 'b'), history, now, undefined)).toMatchObject({ fire: 'none' });
   });
 
-  it('once_per_target: the whole plan until any PC in it succeeded', () => {
-    expect(chooseFire('once_per_target', ['c', 'd'], history, now, undefined)).toEqual({ fire: 'plan' });
-    expect(chooseFire('once_per_target', ['a', 'd'], history, now, undefined)).toEqual({
+  it('once_per_target: the whole plan until any member succeeded, offline ones included, and not while it runs', () => {
+    expect(chooseFire('once_per_target', online('d'), history, now, undefined)).toEqual({ fire: 'plan' });
+    expect(chooseFire('once_per_target', { runnable: ['d'], members: ['a', 'd'] }, history, now, undefined)).toEqual({
       fire: 'none',
       reason: 'a in the target has succeeded',
     });
-    expect(chooseFire('once_per_target', ['a', 'd'], history, now, 3_600)).toEqual({ fire: 'plan' });
+    expect(chooseFire('once_per_target', online('a', 'd'), history, now, 3_600)).toEqual({ fire: 'plan' });
+    expect(chooseFire('once_per_target', online('c', 'd'), history, now, undefined)).toMatchObject({
+      fire: 'none',
+      reason: expect.stringMatching(/still running or on its way to c/),
+    });
   });
 });
 
@@ -156,6 +170,31 @@ describe('planSlots', () => {
     expect(planSlots(due, now, 60)).toEqual({
       fire: [],
       skip: { from: '2026-11-22T09:40:00.000Z', to: '2026-11-22T09:55:00.000Z', count: 3 },
+    });
+  });
+
+  it('fires what fell due while this scheduler was running, however late (a busy tick is not a miss)', () => {
+    const due = {
+      first: '2026-11-22T09:59:30.000Z',
+      count: 2,
+      recent: ['2026-11-22T09:59:30.000Z', '2026-11-22T09:59:40.000Z'],
+    };
+    expect(planSlots(due, now, undefined, '2026-11-22T09:00:00.000Z').fire.map((f) => f.slot)).toEqual(due.recent);
+    expect(planSlots(due, now, undefined, '2026-11-22T09:59:35.000Z')).toEqual({
+      fire: [{ slot: '2026-11-22T09:59:40.000Z', catchUp: false }],
+      skip: { from: '2026-11-22T09:59:30.000Z', to: '2026-11-22T09:59:30.000Z', count: 1 },
+    });
+  });
+
+  it('ends the skipped range at the slot before a catch-up', () => {
+    const due = {
+      first: '2026-11-22T09:51:00.000Z',
+      count: 3,
+      recent: ['2026-11-22T09:52:00.000Z', '2026-11-22T09:53:00.000Z'],
+    };
+    expect(planSlots(due, now, 3_600)).toEqual({
+      fire: [{ slot: '2026-11-22T09:53:00.000Z', catchUp: true }],
+      skip: { from: '2026-11-22T09:51:00.000Z', to: '2026-11-22T09:52:00.000Z', count: 2 },
     });
   });
 

@@ -102,11 +102,14 @@ export const listResults = async (db: Kysely<ReadModels>, f: ResultFilter): Prom
 export const getResult = (db: Kysely<ReadModels>, resultId: string): Promise<ResultView | undefined> =>
   db.selectFrom('results').selectAll().where('result_id', '=', resultId).executeTakeFirst();
 
-/** Per PC, the finish time of its last success of a job, and the PCs running it now (the once_per_* modes). */
+/**
+ * What the once_per_* modes need of a job: per PC the finish time of its last success, the PCs
+ * running it now, and the PCs an unfinished exec sent it to that have not answered yet.
+ */
 export const jobHistory = async (
   db: Kysely<ReadModels>,
   jobId: string,
-): Promise<{ lastSuccess: Map<string, string>; running: Set<string> }> => {
+): Promise<{ lastSuccess: Map<string, string>; running: Set<string>; pending: Set<string> }> => {
   const successes = await db
     .selectFrom('results')
     .select(['pc_id', (eb) => eb.fn.max('finished_at').as('at')])
@@ -120,8 +123,21 @@ export const jobHistory = async (
     .where('job_id', '=', jobId)
     .where('finished_at', 'is', null)
     .execute();
+  const unfinished = await db
+    .selectFrom('executions')
+    .select(['exec_id', 'pcs'])
+    .where('job_id', '=', jobId)
+    .where('status', 'in', ['pending', 'running', 'halted'])
+    .execute();
+  const pending = new Set<string>();
+  for (const exec of unfinished) {
+    const answered = await db.selectFrom('results').select('pc_id').where('exec_id', '=', exec.exec_id).execute();
+    const done = new Set(answered.map((r) => r.pc_id));
+    for (const pc of JSON.parse(exec.pcs) as string[]) if (!done.has(pc)) pending.add(pc);
+  }
   return {
     lastSuccess: new Map(successes.flatMap((r) => (r.at === null ? [] : [[r.pc_id, r.at] as const]))),
     running: new Set(running.map((r) => r.pc_id)),
+    pending,
   };
 };

@@ -7,54 +7,44 @@ type Row = RowOf<'schedules'>;
 /** Schedules (one row per live schedule) and every slot they fired or skipped (kept after a delete, for audit). */
 export const schedulesProjection: Projection = {
   name: 'schedules',
-  version: 1,
+  version: 2,
   apply: (event, rows) =>
     event.stream.startsWith('schedule-') ? applyScheduleEvent(event as RecordedEvent & ScheduleEvent, rows) : [],
 };
 
 const applyScheduleEvent = (event: RecordedEvent & ScheduleEvent, rows: RowReader): RowChange[] => {
   const current = rows.get('schedules', { schedule_id: event.data.schedule_id });
-  const touch = (row: Row): Row => ({ ...row, seq: event.seq });
+  // Updates the schedule's row, when it still exists (a fire may be recorded just after a delete).
+  const update = (changes: (row: Row) => Partial<Row>): RowChange[] =>
+    current === undefined ? [] : [put('schedules', { ...current, ...changes(current), seq: event.seq })];
   switch (event.type) {
     case 'ScheduleCreated':
       return [put('schedules', created(event.data.manifest, event))];
     case 'ScheduleDeleted':
       return [del('schedules', { schedule_id: event.data.schedule_id })];
-    default:
-      if (current === undefined) return [];
-  }
-  switch (event.type) {
     case 'ScheduleUpdated': {
       const { manifest, changed } = event.data;
-      const enabled = changed.includes('enabled') ? manifest.enabled : current.enabled === 1;
-      const turnedOn = enabled && current.enabled === 0;
-      return [
-        put('schedules', {
-          ...touch(current),
+      return update((row) => {
+        const enabled = changed.includes('enabled') ? manifest.enabled : row.enabled === 1;
+        return {
           ...manifestColumns(manifest),
           enabled: enabled ? 1 : 0,
-          active_since: turnedOn ? event.at : current.active_since,
+          active_since: enabled && row.enabled === 0 ? event.at : row.active_since,
           updated_at: event.at,
           updated_by: event.actor,
-        }),
-      ];
+        };
+      });
     }
     case 'ScheduleEnabled':
-      return [put('schedules', { ...touch(current), enabled: 1, active_since: event.at })];
+      return update(() => ({ enabled: 1, active_since: event.at }));
     case 'ScheduleDisabled':
-      return [put('schedules', { ...touch(current), enabled: 0 })];
+      return update(() => ({ enabled: 0 }));
     case 'ScheduleFired': {
-      const { slot, exec_id, catch_up } = event.data;
+      const { schedule_id, slot, exec_id, catch_up } = event.data;
       return [
-        put('schedules', {
-          ...touch(current),
-          last_slot: slot,
-          last_fired_slot: slot,
-          last_exec_id: exec_id,
-          fired: current.fired + 1,
-        }),
+        ...update((row) => ({ last_slot: slot, last_fired_slot: slot, last_exec_id: exec_id, fired: row.fired + 1 })),
         put('schedule_fires', {
-          schedule_id: current.schedule_id,
+          schedule_id,
           slot,
           kind: 'fired',
           exec_id,
@@ -68,16 +58,11 @@ const applyScheduleEvent = (event: RecordedEvent & ScheduleEvent, rows: RowReade
       ];
     }
     case 'ScheduleSkipped': {
-      const { from, to, count, reason } = event.data;
+      const { schedule_id, from, to, count, reason } = event.data;
       return [
-        put('schedules', {
-          ...touch(current),
-          last_slot: to,
-          skipped: current.skipped + count,
-          last_skip_reason: reason,
-        }),
+        ...update((row) => ({ last_slot: to, skipped: row.skipped + count, last_skip_reason: reason })),
         put('schedule_fires', {
-          schedule_id: current.schedule_id,
+          schedule_id,
           slot: from,
           kind: 'skipped',
           exec_id: null,

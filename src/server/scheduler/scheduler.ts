@@ -2,19 +2,12 @@ import { hostname } from 'node:os';
 import type { KV } from '@nats-io/kv';
 import { ulid } from 'ulid';
 import { RequestRejected } from '../../api/errors.ts';
+import { type ExecDeps, requestExec } from '../../api/execs/service.ts';
+import { execDecider, execStreamName } from '../../domain/execs/index.ts';
 import {
-  type ExecDeps,
-  type ExecRequest,
-  knownAgents,
-  registeredManifest,
-  requestExec,
-} from '../../api/execs/service.ts';
-import { execDecider, execStreamName, resolveTarget } from '../../domain/execs/index.ts';
-import {
-  chooseFire,
+  type DueSlots,
   ON_TIME_SECS,
   planSlots,
-  type ScheduleManifest,
   scheduleDecider,
   scheduleStreamName,
 } from '../../domain/schedules/index.ts';
@@ -23,27 +16,36 @@ import { type CommitContext, commandHandlerFor } from '../../infra/eventStore/in
 import type { Logger } from '../../infra/log.ts';
 import { startLease } from '../../infra/nats/lease.ts';
 import { dueSlots, MAX_COUNTED_SLOTS } from '../../manifests/index.ts';
-import { getFleet, jobHistory, listSchedules, type ScheduleView } from '../../projections/index.ts';
+import { getFleet, listSchedules, type ScheduleView } from '../../projections/index.ts';
 import { slotExecId } from './slotExecId.ts';
+import { scheduledJob, slotRequest } from './slotRequest.ts';
 
 const handleSchedule = commandHandlerFor(scheduleDecider);
 const TICK_MS = 1_000;
 const LEASE_TTL_MS = 15_000;
 const LEADER_KEY = 'leader';
+// Slots held back (fleet halted, job revoked or gone) are recorded as one range at most this often.
+const HOLD_FLUSH_SECS = 60;
 const progressKey = (scheduleId: string) => `progress.${scheduleId}`;
 
 type Deps = ExecDeps & { state: KV; log: Logger };
+/** Why a schedule's due slots are held back; `retry` when it is a refused request rather than a condition. */
+type Held = { reason: string; retry: boolean };
 
 /**
  * Fires schedules: one leader at a time (a lease in KV) evaluates every enabled schedule each second.
  * Slots come from cron-parser in the schedule's time zone; each slot's exec id is derived from
  * schedule and slot, and its ScheduleFired commit id is `schedule:<id>:<slot>`, so even two leaders
  * (a paused process waking up) cannot fire a slot twice. Slots missed while no scheduler ran are
- * recorded as skipped, or fired once late within the starting deadline.
+ * recorded as skipped, or fired once late within the starting deadline; slots that cannot fire (the
+ * fleet halted, the job revoked or gone) are recorded as skipped ranges with the reason.
  */
 export const startScheduler = (deps: Deps) => {
   const progress = new Map<string, string>(); // slots evaluated without firing (also in KV), and fired ones not yet in the read model
   const loaded = new Set<string>();
+  const held = new Map<string, Held>(); // schedules whose due slots are held back, and why
+  const failing = new Map<string, string>(); // the last evaluation error of each schedule
+  let leaderSince: string | undefined; // slots due since then fell due while this scheduler ran: never "missed"
   let busy: Promise<void> | undefined;
   let stopped = false;
   const lease = startLease({
@@ -53,7 +55,10 @@ export const startScheduler = (deps: Deps) => {
     ttlMs: LEASE_TTL_MS,
     log: deps.log,
     onChange: (leader) => {
-      if (!leader) loaded.clear(); // another leader may have moved on: re-read progress when leading again
+      leaderSince = leader ? deps.now().toISOString() : undefined;
+      if (leader) return;
+      loaded.clear(); // another leader may have moved on: re-read progress when leading again
+      held.clear();
     },
   });
 
@@ -89,99 +94,91 @@ export const startScheduler = (deps: Deps) => {
     deps.log.info('slots skipped', { schedule_id: s.schedule_id, from, to, count, reason });
   };
 
-  // What the slot runs: the whole plan, some PCs (once_per_pc), or nothing (and why).
-  const requestFor = async (m: ScheduleManifest, slot: string, execId: string) => {
-    const job = await registeredManifest(deps, m.job_id);
-    const base: ExecRequest = {
-      kind: 'job',
-      manifest: job,
-      execId,
-      startsAt: slot,
-      ...(m.jitter === undefined ? {} : { jitter: m.jitter }),
-      ...(m.starting_deadline === undefined ? {} : { startingDeadline: m.starting_deadline }),
-    };
-    const plan: ExecRequest = {
-      ...base,
-      ...(m.target === undefined ? {} : { target: m.target }),
-      ...(m.rollout === undefined
-        ? {}
-        : {
-            rollout: {
-              waves: m.rollout.waves.map((w) => ({ group: w.group, delay_secs: parseDuration(w.delay) ?? 0 })),
-              ...(m.rollout.gate === undefined ? {} : { gate: m.rollout.gate }),
-            },
-          }),
-    };
-    if (m.mode === 'every_tick') return { request: plan };
-    const scope = m.target ?? { groups: (m.rollout?.waves ?? []).map((w) => w.group) };
-    const expected = resolveTarget(scope, await knownAgents(deps)).pcs;
-    const history = await jobHistory(deps.readModels.db(), m.job_id);
-    const cooldown = m.cooldown === undefined ? undefined : parseDuration(m.cooldown);
-    const choice = chooseFire(m.mode, expected, history, deps.now().toISOString(), cooldown);
-    if (choice.fire === 'none') return { none: choice.reason };
-    if (choice.fire === 'plan') return { request: plan };
-    return { request: { ...base, target: { pcs: choice.pcs } } };
+  // Slots that cannot fire for a while are held and recorded as one skipped range, with the reason, at
+  // most every minute and at once when a held condition ends. Conditions (the fleet halted, the job
+  // revoked or gone) are checked every tick; a refused request (an unknown PC, say) is retried.
+  const hold = async (s: ScheduleView, due: DueSlots, from: string, why: Held, now: Date) => {
+    held.set(s.schedule_id, why);
+    if (now.getTime() - Date.parse(from) < HOLD_FLUSH_SECS * 1000) return;
+    const count = from === due.first ? due.count : due.recent.filter((slot) => slot >= from).length;
+    await skip(s, from, due.recent.at(-1) ?? from, count, why.reason);
   };
 
-  const fire = async (s: ScheduleView, slot: string, catchUp: boolean) => {
-    // The schedule's own stream decides (the read model may lag): still on, and this slot not handled yet?
-    const { state } = await deps.store.aggregateStream(scheduleStreamName(s.schedule_id), scheduleDecider);
-    if (state.status !== 'active' || !state.enabled || (state.lastSlot !== undefined && slot <= state.lastSlot)) {
-      advance(s.schedule_id, state.lastSlot ?? slot);
-      return;
-    }
-    const m = state.manifest;
-    const execId = slotExecId(s.schedule_id, slot);
-    // A crash between the exec and the fire left the exec: record the fire it belongs to.
-    const existing = await deps.store.aggregateStream(execStreamName(execId), execDecider);
-    if (existing.state.status === 'absent') {
-      let chosen: Awaited<ReturnType<typeof requestFor>>;
-      try {
-        chosen = await requestFor(m, slot, execId);
-        if (chosen.request !== undefined)
-          await requestExec(deps, chosen.request, commitFor(`schedule-exec:${s.schedule_id}:${slot}`, s.schedule_id));
-      } catch (error) {
-        // The job is gone, the fleet is halted, a named PC is unknown: the slot is skipped, with why.
-        if (!(error instanceof DomainError || error instanceof RequestRejected)) throw error;
-        await skip(s, slot, slot, 1, error.message);
-        return;
-      }
-      if (chosen.none !== undefined) {
-        deps.log.debug('nothing to fire', { schedule_id: s.schedule_id, slot, reason: chosen.none });
-        advance(s.schedule_id, slot);
-        await deps.state.put(progressKey(s.schedule_id), slot);
-        return;
-      }
-    }
+  const recordFire = async (s: ScheduleView, slot: string, catchUp: boolean) => {
+    const exec_id = slotExecId(s.schedule_id, slot);
     await handleSchedule(
       deps.store,
       scheduleStreamName(s.schedule_id),
       {
         type: 'FireSchedule',
-        data: { schedule_id: s.schedule_id, slot, exec_id: execId, ...(catchUp ? { catch_up: true } : {}) },
+        data: { schedule_id: s.schedule_id, slot, exec_id, ...(catchUp ? { catch_up: true } : {}) },
       },
       commitFor(`schedule:${s.schedule_id}:${slot}`, s.schedule_id),
     );
     advance(s.schedule_id, slot);
-    deps.log.info('schedule fired', { schedule_id: s.schedule_id, slot, exec_id: execId, catch_up: catchUp });
+    deps.log.info('schedule fired', { schedule_id: s.schedule_id, slot, exec_id, catch_up: catchUp });
+  };
+
+  const execExists = async (execId: string) =>
+    (await deps.store.aggregateStream(execStreamName(execId), execDecider)).state.status !== 'absent';
+
+  // One slot: check the schedule's own stream (the read model may lag), request the exec, record the fire.
+  const fire = async (s: ScheduleView, slot: string, catchUp: boolean): Promise<string | undefined> => {
+    const { state } = await deps.store.aggregateStream(scheduleStreamName(s.schedule_id), scheduleDecider);
+    if (state.status !== 'active' || !state.enabled || (state.lastSlot !== undefined && slot <= state.lastSlot)) {
+      advance(s.schedule_id, state.lastSlot ?? slot);
+      return undefined;
+    }
+    const execId = slotExecId(s.schedule_id, slot);
+    if (!(await execExists(execId))) {
+      const job = await scheduledJob(deps, state.manifest.job_id);
+      if (job.blocked !== undefined) return job.blocked;
+      const chosen = await slotRequest(deps, state.manifest, job.manifest, slot, execId);
+      if ('none' in chosen) {
+        deps.log.debug('nothing to fire', { schedule_id: s.schedule_id, slot, reason: chosen.none });
+        advance(s.schedule_id, slot);
+        await deps.state.put(progressKey(s.schedule_id), slot);
+        return undefined;
+      }
+      try {
+        await requestExec(deps, chosen.request, commitFor(`schedule-exec:${s.schedule_id}:${slot}`, s.schedule_id));
+      } catch (error) {
+        // A halted fleet, an unknown named PC, a rollout that could only halt: held, with why.
+        if (error instanceof DomainError || error instanceof RequestRejected) return error.message;
+        throw error;
+      }
+    }
+    await recordFire(s, slot, catchUp);
+    return undefined;
   };
 
   const evaluate = async (s: ScheduleView, halted: boolean) => {
     const now = deps.now();
-    const cursor = await cursorOf(s);
-    const due = dueSlots(s.cron, s.tz, new Date(cursor), now, ON_TIME_SECS);
+    const onTimeFrom = now.getTime() - ON_TIME_SECS * 1000;
+    const recentFrom = new Date(Math.min(onTimeFrom, leaderSince === undefined ? onTimeFrom : Date.parse(leaderSince)));
+    const due = dueSlots(s.cron, s.tz, new Date(await cursorOf(s)), now, recentFrom);
     if (due === undefined) return;
+    // Slots fire in order, so only the first due slot can have an exec whose fire a crash did not record.
+    if (await execExists(slotExecId(s.schedule_id, due.first))) return recordFire(s, due.first, false);
+    const blocked = halted ? 'the fleet is halted' : (await scheduledJob(deps, s.manifest.job_id)).blocked;
+    if (blocked !== undefined) return hold(s, due, due.first, { reason: blocked, retry: false }, now);
+    const ended = held.get(s.schedule_id);
+    if (ended !== undefined && !ended.retry) {
+      held.delete(s.schedule_id); // what fell due while the condition lasted stays skipped, with its reason
+      return skip(s, due.first, due.recent.at(-1) ?? due.first, due.count, ended.reason);
+    }
     const deadline =
       s.manifest.starting_deadline === undefined ? undefined : parseDuration(s.manifest.starting_deadline);
-    const plan = planSlots(due, now.toISOString(), deadline);
+    const plan = planSlots(due, now.toISOString(), deadline, leaderSince);
     if (plan.skip !== undefined) {
       const atLeast = due.count >= MAX_COUNTED_SLOTS ? ' (counting stopped there)' : '';
       await skip(s, plan.skip.from, plan.skip.to, plan.skip.count, `missed: no scheduler was running${atLeast}`);
     }
     for (const { slot, catchUp } of plan.fire) {
       if (stopped || !lease.isLeader()) return;
-      if (halted) await skip(s, slot, slot, 1, 'the fleet is halted');
-      else await fire(s, slot, catchUp);
+      const cannot = await fire(s, slot, catchUp);
+      if (cannot !== undefined) return hold(s, due, slot, { reason: cannot, retry: true }, now);
+      held.delete(s.schedule_id);
     }
   };
 
@@ -193,8 +190,13 @@ export const startScheduler = (deps: Deps) => {
       if (stopped || !lease.isLeader()) return;
       try {
         await evaluate(s, halted);
+        failing.delete(s.schedule_id);
       } catch (error) {
-        deps.log.warn('schedule evaluation failed; will retry', { schedule_id: s.schedule_id, error });
+        // Said once per schedule and error, not every second.
+        const message = error instanceof Error ? error.message : String(error);
+        if (failing.get(s.schedule_id) !== message)
+          deps.log.warn('schedule evaluation failed; will retry', { schedule_id: s.schedule_id, error });
+        failing.set(s.schedule_id, message);
       }
     }
   };

@@ -1,0 +1,65 @@
+import { type ExecDeps, type ExecRequest, knownAgents } from '../../api/execs/service.ts';
+import { resolveTarget } from '../../domain/execs/index.ts';
+import { evolve, initialState, type JobManifest, jobStreamName } from '../../domain/jobs/index.ts';
+import { chooseFire, type ScheduleManifest } from '../../domain/schedules/index.ts';
+import { parseDuration } from '../../domain/shared/index.ts';
+import { jobHistory } from '../../projections/index.ts';
+
+/** The job a schedule runs, as registered now, or why a slot cannot run it. */
+export const scheduledJob = async (
+  deps: ExecDeps,
+  jobId: string,
+): Promise<{ manifest: JobManifest; blocked?: undefined } | { blocked: string }> => {
+  const { state } = await deps.store.aggregateStream(jobStreamName(jobId), { evolve, initialState });
+  if (state.status !== 'active') return { blocked: `job ${jobId} is not in the catalog` };
+  if (state.revoked) return { blocked: `job ${jobId} is revoked` };
+  return { manifest: state.manifest };
+};
+
+/**
+ * What one slot of a schedule asks for: the whole plan (target and rollout), some PCs (once_per_pc),
+ * or nothing (and why). The exec id is the slot's own; commands' starting deadlines count from the slot.
+ */
+export const slotRequest = async (
+  deps: ExecDeps,
+  m: ScheduleManifest,
+  job: JobManifest,
+  slot: string,
+  execId: string,
+): Promise<{ request: ExecRequest } | { none: string }> => {
+  const base: ExecRequest = {
+    kind: 'job',
+    manifest: job,
+    execId,
+    startsAt: slot,
+    ...(m.jitter === undefined ? {} : { jitter: m.jitter }),
+    ...(m.starting_deadline === undefined ? {} : { startingDeadline: m.starting_deadline }),
+  };
+  const plan: ExecRequest = {
+    ...base,
+    ...(m.target === undefined ? {} : { target: m.target }),
+    ...(m.rollout === undefined
+      ? {}
+      : {
+          rollout: {
+            waves: m.rollout.waves.map((w) => ({ group: w.group, delay_secs: parseDuration(w.delay) ?? 0 })),
+            ...(m.rollout.gate === undefined ? {} : { gate: m.rollout.gate }),
+          },
+        }),
+  };
+  if (m.mode === 'every_tick') return { request: plan };
+  const scope = m.target ?? { groups: (m.rollout?.waves ?? []).map((w) => w.group) };
+  const agents = await knownAgents(deps);
+  const targets = {
+    runnable: resolveTarget(scope, agents).pcs,
+    members: resolveTarget(
+      scope,
+      agents.map((a) => ({ ...a, online: true })),
+    ).pcs,
+  };
+  const history = await jobHistory(deps.readModels.db(), m.job_id);
+  const cooldown = m.cooldown === undefined ? undefined : parseDuration(m.cooldown);
+  const choice = chooseFire(m.mode, targets, history, deps.now().toISOString(), cooldown);
+  if (choice.fire === 'none') return { none: choice.reason };
+  return { request: choice.fire === 'plan' ? plan : { ...base, target: { pcs: choice.pcs } } };
+};
