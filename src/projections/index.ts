@@ -44,7 +44,7 @@ export { closeReadModelDatabase, openReadModelDatabase } from './database.ts';
 export type { EventFilter } from './eventLog/queries.ts';
 export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';
-export type { ExecutionView, ResultFilter, ResultView, WaveView } from './executions/queries.ts';
+export type { ExecutionView, ResultFilter, ResultPage, ResultView, WaveView } from './executions/queries.ts';
 export { getExecution, getResult, jobHistory, listExecutions, listResults } from './executions/queries.ts';
 export type { FleetView } from './fleet/fleetProjection.ts';
 export { getFleet } from './fleet/fleetProjection.ts';

@@ -20,6 +20,9 @@ import { startReaper } from './reaper.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { startViewsWriter } from './viewsWriter.ts';
 
+// How long requests in flight may take to finish when the server stops.
+const CLOSE_GRACE_MS = 2_000;
+
 /** What `kanade server` needs to run. */
 export type ServerConfig = {
   natsUrl: string;
@@ -104,6 +107,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     callApi: (request) => app.fetch(request),
     insecure: config.auth.kind === 'insecure',
     live: readModels,
+    log: log.child('web'),
   });
   // /api and /health are the API; everything else is the dashboard (a client of the API, in process).
   const fetch = (request: Request) => {
@@ -123,7 +127,10 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
       web.close(); // live-update streams would hold the HTTP server open
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
-        if ('closeIdleConnections' in http) http.closeIdleConnections();
+        if (!('closeIdleConnections' in http)) return;
+        http.closeIdleConnections();
+        // Requests in flight get a moment to finish; kept-alive connections after that are cut.
+        setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref();
       });
       await scheduler.stop();
       await dispatcher.stop();

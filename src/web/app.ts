@@ -11,11 +11,25 @@ import { executionPage, executionsPage, resultPage } from './pages/executions.ts
 import { jobPage, jobsPage, runJob } from './pages/jobs.ts';
 import { overviewPage } from './pages/overview.ts';
 import { schedulePage, schedulesPage } from './pages/schedules.ts';
-import { safeNext, signinPage } from './pages/signin.ts';
-import { flash, requireSession, signIn, signOut, type WebEnv } from './session.ts';
+import { signinPage } from './pages/signin.ts';
+import {
+  flash,
+  isTokenShaped,
+  publicOrigin,
+  requireSession,
+  safeNext,
+  sameOrigin,
+  signIn,
+  signInRedirect,
+  signOut,
+  type WebEnv,
+} from './session.ts';
 
-/** What the dashboard needs: the API (in process), how it authenticates, and what live updates follow. */
-export type WebDeps = { callApi: CallApi; insecure: boolean; live: LiveSource };
+/** Where the dashboard reports its own failures. */
+export type WebLog = { error(message: string, fields?: Record<string, unknown>): void };
+
+/** What the dashboard needs: the API (in process), how it authenticates, what live updates follow, a log. */
+export type WebDeps = { callApi: CallApi; insecure: boolean; live: LiveSource; log: WebLog };
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
 const ASSETS: Record<string, { type: string; body: string }> = {
@@ -85,28 +99,31 @@ export const createWebApp = (deps: WebDeps) => {
     })
     .get('/signin', (c) => signinPage(c))
     .post('/signin', async (c) => {
+      // A page of another site must not sign the browser in as somebody else.
+      if (!sameOrigin(c)) return c.text('Sign in from this dashboard’s own page.', 403);
       const form = await c.req.parseBody();
       const token = typeof form.token === 'string' ? form.token.trim() : '';
+      const next = safeNext(typeof form.next === 'string' ? form.next : undefined, publicOrigin(c));
+      const invalid = () => signinPage(c, 'That token is not valid here.', next);
+      if (!isTokenShaped(token)) return invalid();
       try {
         await apiFor(deps.callApi, token).get('/api/fleet');
       } catch (error) {
-        if (error instanceof ApiFailure && error.status === 401)
-          return signinPage(
-            c,
-            'That token is not valid here.',
-            safeNext(typeof form.next === 'string' ? form.next : undefined),
-          );
+        if (error instanceof ApiFailure && error.status === 401) return invalid();
         throw error;
       }
       signIn(c, token);
-      return c.redirect(safeNext(typeof form.next === 'string' ? form.next : undefined), 303);
+      return c.redirect(next, 303);
     })
     .use(requireSession(deps.callApi, deps.insecure))
     .post('/signout', (c) => {
       signOut(c);
       return c.redirect('/signin', 303);
     })
-    .get('/live', (c) => live.handler(c))
+    .get('/live', async (c) => {
+      await c.var.api.get('/api/fleet'); // a stream only for a valid session (a 401 signs out)
+      return live.handler(c);
+    })
     .get('/', overviewPage)
     .get('/agents', agentsPage)
     .get('/agents/:pc', (c) => agentPage(c))
@@ -165,10 +182,13 @@ export const createWebApp = (deps: WebDeps) => {
     .onError((error, c) => {
       if (error instanceof ApiFailure && error.status === 401) {
         signOut(c);
-        return c.redirect('/signin', 303);
+        return c.redirect(signInRedirect(c), 303);
       }
-      if (error instanceof ApiFailure && error.status === 404)
-        return errorPage(c as Context<WebEnv>, 404, error.message);
+      if (error instanceof ApiFailure && error.status < 500) {
+        const message = [error.message, ...error.issues.map((i) => i.message)].join(': ');
+        return errorPage(c as Context<WebEnv>, error.status === 404 ? 404 : 400, message);
+      }
+      deps.log.error('dashboard request failed', { path: c.req.path, error, stack: error.stack });
       const status = error instanceof ApiFailure && error.status === 503 ? 503 : 500;
       return errorPage(
         c as Context<WebEnv>,
@@ -179,10 +199,11 @@ export const createWebApp = (deps: WebDeps) => {
   return { app, close: live.close };
 };
 
-const errorPage = (c: Context<WebEnv>, status: 404 | 500 | 503, message: string) =>
+const errorPage = (c: Context<WebEnv>, status: 400 | 404 | 500 | 503, message: string) =>
   c.html(
     page({
       title: status === 404 ? 'Not found' : 'Error',
+      live: false,
       section: 'none',
       csrf: c.var.csrf ?? '',
       body: html`<h1>${status === 404 ? 'Not found' : 'That did not work'}</h1><p>${message}</p><p><a href="/">Overview</a></p>`,

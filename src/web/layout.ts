@@ -42,6 +42,10 @@ export const page = (o: {
   fleet?: Fleet | undefined;
   flash?: string | undefined;
   signedIn?: boolean;
+  /** Whether the page follows live updates (default: when signed in). */
+  live?: boolean;
+  /** The address live updates fetch the page from (a page shown after a refused form was posted elsewhere). */
+  url?: string;
   body: Body;
 }) => html`<!doctype html>
 <html lang="en">
@@ -52,7 +56,7 @@ export const page = (o: {
     <link rel="stylesheet" href="/assets/app.css" />
     <script src="/assets/app.js" defer></script>
   </head>
-  <body>
+  <body ${o.url === undefined ? '' : html`data-page="${o.url}"`}>
     <a class="skip" href="#main">Skip to content</a>
     <header class="top">
       <a class="brand" href="/">kanade</a>
@@ -70,7 +74,7 @@ export const page = (o: {
           : html`<form method="post" action="/signout" class="inline signout">${csrfField(o.csrf)}<button type="submit" class="link">Sign out</button></form>`
       }
     </header>
-    <div id="banner" data-live>${banner(o.fleet, o.csrf)}</div>
+    <div id="banner" ${(o.live ?? o.signedIn !== false) ? html`data-live` : ''}>${banner(o.fleet, o.csrf)}</div>
     <main id="main">
       ${o.flash === undefined ? '' : html`<div class="alert ok" role="status">${o.flash}</div>`}
       ${o.body}

@@ -11,12 +11,22 @@ export const render = async (
     section: Section;
     body: HtmlEscapedString | Promise<HtmlEscapedString>;
     status?: 200 | 404 | 422;
+    /** Where live updates fetch this page (when it is shown in answer to a form posted elsewhere). */
+    url?: string;
   },
 ) => {
   const fleet = await c.var.api.get<Fleet>('/api/fleet').catch(() => undefined);
   c.header('Cache-Control', 'no-store');
   return c.html(
-    page({ title: o.title, section: o.section, csrf: c.var.csrf, fleet, flash: takeFlash(c), body: o.body }),
+    page({
+      title: o.title,
+      section: o.section,
+      csrf: c.var.csrf,
+      fleet,
+      flash: takeFlash(c),
+      body: o.body,
+      ...(o.url === undefined ? {} : { url: o.url }),
+    }),
     o.status ?? 200,
   );
 };

@@ -8,13 +8,32 @@ export const TOKEN_COOKIE = 'kanade_token';
 const FLASH_COOKIE = 'kanade_flash';
 const SESSION_SECONDS = 12 * 3600;
 
-/** What every dashboard handler knows: the API as the signed-in operator, and the form token. */
-export type WebEnv = { Variables: { api: Api; csrf: string; token: string | undefined; form: Form } };
-
 /** A submitted form (fields that repeat are lists). */
 export type Form = Record<string, string | File | (string | File)[]>;
 
-const secure = (c: Context) => new URL(c.req.url).protocol === 'https:';
+/** What every dashboard handler knows: the API as the signed-in operator, the form token, the posted form. */
+export type WebEnv = { Variables: { api: Api; csrf: string; token: string | undefined; form: Form } };
+
+/**
+ * The origin the browser sees: behind a TLS-terminating proxy, the one it forwards
+ * (`X-Forwarded-Proto`, `X-Forwarded-Host`; a page of another site cannot set these on a browser's request).
+ */
+export const publicOrigin = (c: Context): string => {
+  const url = new URL(c.req.url);
+  const proto = c.req.header('X-Forwarded-Proto')?.split(',')[0]?.trim() ?? url.protocol.replace(':', '');
+  const host = c.req.header('X-Forwarded-Host')?.split(',')[0]?.trim() ?? url.host;
+  return `${proto}://${host}`;
+};
+
+/** True when the request comes from a page of this dashboard (or from no page: curl, a test). */
+export const sameOrigin = (c: Context): boolean => {
+  const origin = c.req.header('Origin');
+  const site = c.req.header('Sec-Fetch-Site');
+  return (
+    (origin === undefined || origin === publicOrigin(c)) &&
+    (site === undefined || site === 'same-origin' || site === 'none')
+  );
+};
 
 /**
  * The form token of a session: an HMAC keyed by the operator's own API token, so a page of another
@@ -25,28 +44,26 @@ export const csrfFor = (token: string | undefined): string =>
     .update('kanade dashboard forms')
     .digest('base64url');
 
-/** Keeps the token in a Strict, httpOnly cookie (Secure over HTTPS). */
-export const signIn = (c: Context, token: string) =>
-  setCookie(c, TOKEN_COOKIE, token, {
+const cookieOptions = (c: Context, maxAge: number) =>
+  ({
     httpOnly: true,
-    sameSite: 'Strict',
-    secure: secure(c),
+    // Lax: a link from chat or mail opens the page signed in; every change is a POST with a form token.
+    sameSite: 'Lax',
+    secure: publicOrigin(c).startsWith('https:'),
     path: '/',
-    maxAge: SESSION_SECONDS,
-  });
+    maxAge,
+  }) as const;
+
+/** Keeps the token in an httpOnly cookie (Secure over HTTPS). */
+export const signIn = (c: Context, token: string) =>
+  setCookie(c, TOKEN_COOKIE, token, cookieOptions(c, SESSION_SECONDS));
 
 /** Forgets the token. */
 export const signOut = (c: Context) => deleteCookie(c, TOKEN_COOKIE, { path: '/' });
 
 /** A one-shot message shown on the next page (after a redirect). */
 export const flash = (c: Context, message: string) =>
-  setCookie(c, FLASH_COOKIE, encodeURIComponent(message), {
-    httpOnly: true,
-    sameSite: 'Strict',
-    secure: secure(c),
-    path: '/',
-    maxAge: 60,
-  });
+  setCookie(c, FLASH_COOKIE, encodeURIComponent(message), cookieOptions(c, 60));
 
 /** Reads and clears the flash message. */
 export const takeFlash = (c: Context): string | undefined => {
@@ -56,28 +73,49 @@ export const takeFlash = (c: Context): string | undefined => {
   return decodeURIComponent(raw);
 };
 
+/** API tokens are printable ASCII (they travel in an HTTP header). */
+export const isTokenShaped = (token: string): boolean => /^[\x21-\x7e]{1,512}$/.test(token);
+
+/** Where to send the browser to sign in, and back to the page it was on (for a form: the page it was posted from). */
+export const signInRedirect = (c: Context): string => {
+  const here = new URL(c.req.url);
+  const referer = c.req.header('Referer');
+  const back = c.req.method === 'GET' || referer === undefined ? `${here.pathname}${here.search}` : referer;
+  return `/signin?next=${encodeURIComponent(safeNext(back, publicOrigin(c)))}`;
+};
+
+/** Only a path of this site may be redirected to after signing in (never another host, however spelled). */
+export const safeNext = (next: string | undefined, origin: string): string => {
+  const controlOrBackslash = [...(next ?? '')].some(
+    (ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f || ch === '\\',
+  );
+  if (next === undefined || next === '' || controlOrBackslash) return '/';
+  try {
+    const url = new URL(next, origin);
+    return url.origin === origin ? `${url.pathname}${url.search}` : '/';
+  } catch {
+    return '/';
+  }
+};
+
 /**
  * Every dashboard page and form needs a session (except in insecure dev mode, where the API needs
  * none): without one the browser goes to the sign-in page. State-changing requests must carry the
- * form token and, when the browser sends one, an Origin of this site.
+ * form token and come from this site.
  */
 export const requireSession =
   (callApi: CallApi, insecure: boolean): MiddlewareHandler<WebEnv> =>
   async (c, next) => {
     const token = getCookie(c, TOKEN_COOKIE);
-    if (token === undefined && !insecure) {
-      const back = new URL(c.req.url);
-      return c.redirect(`/signin?next=${encodeURIComponent(back.pathname + back.search)}`, 303);
-    }
+    if (token !== undefined && !isTokenShaped(token)) signOut(c);
+    if ((token === undefined || !isTokenShaped(token)) && !insecure) return c.redirect(signInRedirect(c), 303);
     const csrf = csrfFor(token);
     c.set('form', {});
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       const form = await c.req.parseBody({ all: true });
       c.set('form', form);
       const sent = typeof form._csrf === 'string' ? form._csrf : '';
-      const origin = c.req.header('Origin');
-      const sameOrigin = origin === undefined || origin === new URL(c.req.url).origin;
-      if (!sameOrigin || !equal(sent, csrf))
+      if (!sameOrigin(c) || !equal(sent, csrf))
         return c.text('This form is not from this dashboard (or it expired): reload the page and try again.', 403);
     }
     c.set('token', token);

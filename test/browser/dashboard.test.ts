@@ -16,6 +16,7 @@ const shots = resolve(import.meta.dirname, '../..', process.env.KANADE_SCREENSHO
 const agents: AgentProcess[] = [];
 let browser: Browser;
 let page: Page;
+const dialogs: string[] = []; // confirmations, and any script a page should never have run
 
 const go = (path: string) => page.goto(`${sandbox.server.url}${path}`);
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -35,12 +36,16 @@ beforeAll(async () => {
       shJob('broken', '"echo disk full >&2; exit 3"'),
       shJob('nap', 'sleep 30'),
       shJob('slow', '"sleep 2; echo done"'),
+      `${shJob('hostile', `'echo "<script>alert(1)</script>" >&2; exit 4'`)}description: '<img src=x onerror=alert(2)> "quoted"'\n`,
     ].join('---\n'),
   );
   await agentsOnline(sandbox, 3);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('dialog', (dialog) => void dialog.accept());
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.accept();
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -60,7 +65,7 @@ describe('the dashboard', () => {
     await page.click('button[type=submit]');
     await page.waitForURL(`${sandbox.server.url}/agents`);
     const [cookie] = await page.context().cookies();
-    expect(cookie).toMatchObject({ name: 'kanade_token', httpOnly: true, sameSite: 'Strict' });
+    expect(cookie).toMatchObject({ name: 'kanade_token', httpOnly: true, sameSite: 'Lax' });
   });
 
   it('shows the fleet: overview, agents with search, an agent and its groups', async () => {
@@ -200,10 +205,76 @@ describe('the dashboard', () => {
 
   it('is readable on a phone', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await go('/executions');
-    const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
-    expect(overflow as number).toBeLessThanOrEqual(0); // wide tables scroll inside their box, not the page
-    await shot('executions-phone');
+    for (const path of ['/', '/agents', '/jobs', '/jobs/hello', '/executions', '/schedules', '/audit']) {
+      await go(path);
+      const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+      expect(overflow as number, path).toBeLessThanOrEqual(0); // wide tables scroll inside their box, not the page
+      if (path === '/executions') await shot('executions-phone');
+    }
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('shows hostile text as text: no markup or script from job descriptions or output ever runs', async () => {
+    const { exec_id } = await api<{ exec_id: string }>('POST', '/api/exec/hostile', { target: { pcs: ['pc-1'] } });
+    await go(`/executions/${exec_id}`);
+    await page.locator('#exec-summary .badge', { hasText: 'completed' }).waitFor({ timeout: 15_000 });
+    await expect(page.locator('#exec-results').textContent()).resolves.toContain('<script>alert(1)</script>');
+    await go('/jobs');
+    await expect(page.locator('#jobs').textContent()).resolves.toContain('<img src=x onerror=alert(2)> "quoted"');
+    expect(await page.locator('#jobs img').count()).toBe(0);
+    expect(dialogs.filter((d) => d === '1' || d === '2')).toEqual([]);
+  });
+
+  it('shows a refused run form again, as it was, with the problems', async () => {
+    await go('/jobs/hello');
+    await page.check('input[name=target][value=pcs]');
+    await page.fill('#exec-pcs', 'nobody-1');
+    await page.fill('#jitter', '5s');
+    await page.click('.exec-form button[type=submit]');
+    await expect(page.locator('[role=alert]').textContent()).resolves.toContain('unknown pc nobody-1');
+    await expect(page.locator('#exec-pcs').inputValue()).resolves.toBe('nobody-1');
+    await expect(page.locator('#jitter').inputValue()).resolves.toBe('5s');
+    expect(await page.locator('input[name=target][value=pcs]').isChecked()).toBe(true);
+  });
+
+  it('keeps keyboard focus where it was when a live update redraws the region', async () => {
+    await go('/agents');
+    await page.focus('#agents a[href="/agents/pc-3"]');
+    await api('PUT', '/api/agents/pc-3/groups', { groups: ['wave1', 'kiosk'] }); // an event: the table changes
+    await page.locator('#agents', { hasText: 'kiosk' }).waitFor();
+    expect(await page.evaluate('document.activeElement && document.activeElement.getAttribute("href")')).toBe(
+      '/agents/pc-3',
+    );
+  });
+
+  it('sends a browser with a bad cookie to sign in, and signs in only from this site, to this site', async () => {
+    const context = await browser.newContext();
+    const url = new URL(sandbox.server.url);
+    await context.addCookies([{ name: 'kanade_token', value: 'bogus-token-123', domain: url.hostname, path: '/' }]);
+    const other = await context.newPage();
+    await other.goto(`${sandbox.server.url}/jobs`);
+    expect(new URL(other.url()).pathname).toBe('/signin');
+    expect(new URL(other.url()).searchParams.get('next')).toBe('/jobs');
+    const form = { token: sandbox.server.token, next: '/\t/evil.example' };
+    const cross = await other.request.post(`${sandbox.server.url}/signin`, {
+      form,
+      headers: { Origin: 'https://evil.example' },
+      maxRedirects: 0,
+    });
+    expect(cross.status()).toBe(403);
+    const same = await other.request.post(`${sandbox.server.url}/signin`, { form, maxRedirects: 0 });
+    expect(same.status()).toBe(303);
+    expect(same.headers().location).toBe('/');
+    await context.close();
+  });
+
+  it('stops the server promptly while a page follows live updates', async () => {
+    await go('/executions');
+    await page.waitForFunction('document.body.dataset.liveUpdates !== undefined');
+    const started = performance.now();
+    await sandbox.stopServer();
+    // A hang is what this guards against (open event streams used to hold the server for minutes).
+    expect(performance.now() - started).toBeLessThan(10_000);
+    await sandbox.startServer();
   });
 });

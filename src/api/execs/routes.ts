@@ -4,7 +4,7 @@ import { type ExecAggregateCommand, execDecider, execStreamName, normalizeTarget
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { isJobId, parseDuration } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
-import { type ExecutionView, getExecution, listExecutions } from '../../projections/index.ts';
+import { type ExecutionView, getExecution, listExecutions, type ResultPage } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
@@ -60,16 +60,20 @@ export const executionRoutes = (deps: ApiDeps) =>
     .get('/', async (c) => {
       const job_id = c.req.query('job_id');
       const status = c.req.query('status');
-      const executions = await listExecutions(deps.readModels.db(), {
-        limit: integer('limit', c.req.query('limit'), 1, 1000) ?? 100,
+      const page = await listExecutions(deps.readModels.db(), {
+        limit: integer('limit', c.req.query('limit'), 0, 1000) ?? 100,
         ...(job_id === undefined ? {} : { job_id }),
         ...(status === undefined ? {} : { status }),
       });
-      return c.json({ executions });
+      c.header('X-Total-Count', String(page.total));
+      return c.json(page);
     })
     .get('/:execId', async (c) => {
       const wait = integer('wait', c.req.query('wait'), 0, MAX_WAIT_SECONDS) ?? 0;
-      return c.json(await waitForExecution(deps, c.req.param('execId'), wait * 1000));
+      const limit = integer('results_limit', c.req.query('results_limit'), 0, 10_000);
+      const offset = integer('results_offset', c.req.query('results_offset'), 0, Number.MAX_SAFE_INTEGER);
+      const page = { ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }) };
+      return c.json(await waitForExecution(deps, c.req.param('execId'), wait * 1000, page));
     })
     .post('/:execId/kill', async (c) => {
       const exec_id = c.req.param('execId');
@@ -124,10 +128,10 @@ const isSettled = (e: ExecutionView) =>
   ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
 
 // Answers as soon as the exec is finished, or after `waitMs` with its progress so far.
-const waitForExecution = async (deps: ApiDeps, execId: string, waitMs: number) => {
+const waitForExecution = async (deps: ApiDeps, execId: string, waitMs: number, page: ResultPage) => {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const exec = await getExecution(deps.readModels.db(), execId);
+    const exec = await getExecution(deps.readModels.db(), execId, page);
     if (exec === undefined) throw new RequestRejected(404, 'exec-not-found', `no exec ${execId}`);
     const left = deadline - Date.now();
     if (isSettled(exec) || left <= 0) return exec;

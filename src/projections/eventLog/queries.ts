@@ -39,5 +39,9 @@ export const listEvents = async (db: Kysely<ReadModels>, filter: EventFilter): P
     return [...page, ...rest];
   }
   const newest = await query.orderBy('seq', 'desc').orderBy('idx', 'desc').limit(filter.limit).execute();
-  return newest.reverse();
+  const oldest = newest.at(-1);
+  if (oldest === undefined || newest.length < filter.limit) return newest.reverse();
+  // The same for paging back with `before`: a page never ends inside a commit.
+  const rest = await query.where('seq', '=', oldest.seq).where('idx', '<', oldest.idx).orderBy('idx', 'desc').execute();
+  return [...newest, ...rest].reverse();
 };

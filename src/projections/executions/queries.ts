@@ -42,28 +42,50 @@ const toWave = ({ exec_id: _exec, group_name, gate_waived, ...row }: Selectable<
   done: row.succeeded + row.failed + row.skipped,
 });
 
-/** Executions, newest first. */
+/** Executions, newest first, and how many match (before the limit). */
 export const listExecutions = async (
   db: Kysely<ReadModels>,
   f: { job_id?: string; status?: string; limit: number },
-): Promise<ExecutionView[]> => {
-  let query = db.selectFrom('executions').selectAll();
+): Promise<{ executions: ExecutionView[]; total: number }> => {
+  let query = db.selectFrom('executions');
   if (f.job_id !== undefined) query = query.where('job_id', '=', f.job_id);
   if (f.status !== undefined) query = query.where('status', '=', f.status);
-  return (await query.orderBy('seq', 'desc').limit(f.limit).execute()).map(toExecution);
+  const rows = await query.selectAll().orderBy('seq', 'desc').limit(f.limit).execute();
+  const { total } = await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  return { executions: rows.map(toExecution), total };
 };
 
-/** One execution with its waves and every PC's result (output previews), or undefined. */
+/** Which results of an execution to include: a page of them, by pc id (all by default). */
+export type ResultPage = { limit?: number; offset?: number };
+
+/** One execution with its waves and its PCs' results (output previews, paged), or undefined. */
 export const getExecution = async (
   db: Kysely<ReadModels>,
   execId: string,
-): Promise<(ExecutionView & { waves: WaveView[]; results: (ResultView & { truncated: boolean })[] }) | undefined> => {
+  page: ResultPage = {},
+): Promise<
+  | (ExecutionView & { waves: WaveView[]; results: (ResultView & { truncated: boolean })[]; results_total: number })
+  | undefined
+> => {
   const row = await db.selectFrom('executions').selectAll().where('exec_id', '=', execId).executeTakeFirst();
   if (row === undefined) return undefined;
-  const results = await db.selectFrom('results').selectAll().where('exec_id', '=', execId).orderBy('pc_id').execute();
+  const results = await db
+    .selectFrom('results')
+    .selectAll()
+    .where('exec_id', '=', execId)
+    .orderBy('pc_id')
+    .limit(page.limit ?? -1)
+    .offset(page.offset ?? 0)
+    .execute();
+  const { total } = await db
+    .selectFrom('results')
+    .select((eb) => eb.fn.countAll<number>().as('total'))
+    .where('exec_id', '=', execId)
+    .executeTakeFirstOrThrow();
   const waves = await db.selectFrom('exec_waves').selectAll().where('exec_id', '=', execId).orderBy('wave').execute();
   return {
     ...toExecution(row),
+    results_total: total,
     waves: waves.map(toWave),
     results: results.map((r) => ({
       ...r,

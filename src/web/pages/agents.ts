@@ -99,7 +99,13 @@ export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
         <button type="submit">Save groups</button>
       </form>
     </section>`;
-  return render(c, { title: `Agent ${agent.pc_id}`, section: 'agents', body, ...(failure ? { status: 422 } : {}) });
+  return render(c, {
+    title: `Agent ${agent.pc_id}`,
+    section: 'agents',
+    body,
+    url: at('/agents', agent.pc_id),
+    ...(failure ? { status: 422 } : {}),
+  });
 };
 
 /** `POST /agents/:pc/groups`. */

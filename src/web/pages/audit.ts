@@ -83,7 +83,7 @@ export const auditPage = async (c: Context<WebEnv>) => {
           ) => html`<tr><td><a href="${at('/audit', String(e.seq))}">${e.seq}${e.idx > 0 ? `.${e.idx}` : ''}</a></td><td>${time(e.at)}</td>
             <td>${e.actor}${e.via === null ? '' : html` <span class="muted">(${e.via})</span>`}</td><td><code>${e.type}</code></td><td>${e.summary}</td></tr>`,
         )}</tbody></table></div>
-      ${events.length === PAGE ? html`<nav class="pager" aria-label="pages"><a href="${older.pathname}${older.search}" rel="next">older →</a></nav>` : ''}
+      ${events.length >= PAGE ? html`<nav class="pager" aria-label="pages"><a href="${older.pathname}${older.search}" rel="next">older →</a></nav>` : ''}
     </section>`;
   return render(c, { title: 'Audit', section: 'audit', body });
 };

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import { actionButton, at, badge, duration, progress, time } from '../components.ts';
+import { actionButton, at, badge, duration, pager, progress, time } from '../components.ts';
 import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
 import { type Execution, executionRows, type Result } from './shared.ts';
@@ -19,7 +19,14 @@ type Wave = {
   skipped: number;
   running: number;
 };
-type ExecutionDetail = Execution & { waves: Wave[]; results: (Result & { truncated: boolean })[]; pcs: string[] };
+type ExecutionDetail = Execution & {
+  waves: Wave[];
+  results: (Result & { truncated: boolean })[];
+  results_total: number;
+  pcs: string[];
+};
+
+const RESULTS_PAGE = 200;
 
 const STATUSES = ['pending', 'running', 'completed', 'halted', 'aborted', 'killed'];
 
@@ -61,9 +68,17 @@ const targetText = (e: ExecutionDetail) => {
 /** `/executions/:id`: progress per exec and per wave, every agent's result, kill / resume / abort. */
 export const executionPage = async (c: Context<WebEnv>) => {
   const id = c.req.param('id') ?? '';
-  const e = await c.var.api.get<ExecutionDetail>(at('/api/executions', id));
+  const offset = Math.max(0, Number.parseInt(c.req.query('offset') ?? '0', 10) || 0);
+  const e = await c.var.api.get<ExecutionDetail>(at('/api/executions', id), {
+    results_limit: RESULTS_PAGE,
+    results_offset: offset,
+  });
   const { csrf } = c.var;
-  const pending = e.pcs.filter((pc) => !e.results.some((r) => r.pc_id === pc));
+  // PCs without a result yet are listed when every result is on this page; otherwise counted.
+  const whole = offset === 0 && e.results_total <= RESULTS_PAGE;
+  const reported = new Set(e.results.map((r) => r.pc_id));
+  const pending = whole ? e.pcs.filter((pc) => !reported.has(pc)) : [];
+  const silent = e.target_count - e.done - e.running;
   const actions = [
     finished(e) || e.status === 'killed'
       ? ''
@@ -111,7 +126,9 @@ export const executionPage = async (c: Context<WebEnv>) => {
     }
     <section aria-labelledby="results-title">
       <h2 id="results-title">Results</h2>
-      <div id="exec-results" class="scroll" data-live><table>
+      <div id="exec-results" data-live>
+      ${whole ? '' : html`${pager({ base: new URL(c.req.url), offset, limit: RESULTS_PAGE, total: e.results_total })}<p class="muted">${Math.max(0, silent)} PC(s) have not reported yet.</p>`}
+      <div class="scroll"><table>
         <thead><tr><th scope="col">PC</th><th scope="col">Outcome</th><th scope="col">Exit</th><th scope="col">Why / last line</th><th scope="col">Started</th><th scope="col">Took</th></tr></thead>
         <tbody>${e.results.map(
           (r) => html`<tr><td><a href="${at('/agents', r.pc_id)}">${r.pc_id}</a></td>
@@ -119,7 +136,7 @@ export const executionPage = async (c: Context<WebEnv>) => {
             <td>${r.reason ?? (r.stderr.trim().split('\n').at(-1) || r.stdout.trim().split('\n').at(-1) || '')}</td>
             <td>${time(r.started_at)}</td><td>${duration(r.started_at, r.finished_at)}</td></tr>`,
         )}${pending.map((pc) => html`<tr><td><a href="${at('/agents', pc)}">${pc}</a></td><td><span class="badge muted">waiting</span></td><td colspan="4" class="muted">no result yet</td></tr>`)}</tbody>
-      </table></div>
+      </table></div></div>
     </section>`;
   return render(c, { title: `Execution ${e.job_id}`, section: 'executions', body });
 };

@@ -3,7 +3,8 @@ import { html } from 'hono/html';
 import { ApiFailure } from '../apiClient.ts';
 import { actionButton, at, badge, csrfField, issueList, time } from '../components.ts';
 import { render } from '../render.ts';
-import type { Form, WebEnv } from '../session.ts';
+import type { WebEnv } from '../session.ts';
+import { execBody, execForm, type Group } from './execForm.ts';
 import { type Execution, executionRows } from './shared.ts';
 
 type Job = {
@@ -19,9 +20,6 @@ type Job = {
   updated_at: string;
   updated_by: string;
 };
-type Group = { group: string; agents: number; online: number };
-
-const WAVE_ROWS = 3;
 
 /** `/jobs`: the catalog. */
 export const jobsPage = async (c: Context<WebEnv>) => {
@@ -50,7 +48,6 @@ export const jobPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
     api.get<{ groups: Group[] }>('/api/groups'),
     api.get<{ executions: Execution[] }>('/api/executions', { job_id: id, limit: 10 }),
   ]);
-  const groupOptions = groups.map((g) => html`<option value="${g.group}">${g.group} (${g.online} online)</option>`);
   const body = html`<h1>Job ${job.id} <span class="muted">${job.version}</span></h1>
     <section id="job-status" data-live aria-label="status">
       <p>${badge(job.revoked ? 'revoked' : 'active')}
@@ -67,42 +64,7 @@ export const jobPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
     <section aria-labelledby="run-title">
       <h2 id="run-title">Run it</h2>
       ${failure === undefined ? '' : issueList(failure.message, failure.issues)}
-      <form method="post" action="${at('/jobs', job.id)}/exec" class="exec-form">
-        ${csrfField(csrf)}
-        <fieldset><legend>On</legend>
-          <label class="check"><input type="radio" name="target" value="groups" checked /> groups</label>
-          <label class="check"><input type="radio" name="target" value="all" /> every agent</label>
-          <label class="check"><input type="radio" name="target" value="pcs" /> these PCs</label>
-          <label class="check"><input type="radio" name="target" value="waves" /> only the groups of the waves below</label>
-          <label for="exec-groups">Groups</label>
-          <select id="exec-groups" name="groups" multiple size="${Math.min(Math.max(groups.length, 2), 6)}">${groupOptions}</select>
-          <label for="exec-pcs">PCs (comma-separated)</label>
-          <input id="exec-pcs" name="pcs" placeholder="pc-1, pc-2" />
-        </fieldset>
-        <fieldset><legend>In waves (optional)</legend>
-          <p class="hint">Each wave is a group and its delay from now; a PC runs in the first wave that has it. The gate is judged on the previous wave when the next is due.</p>
-          ${Array.from(
-            { length: WAVE_ROWS },
-            (_, i) => html`<div class="row">
-            <label for="wave-group-${i}">Wave ${i + 1} group</label>
-            <select id="wave-group-${i}" name="wave_group_${i}"><option value="">—</option>${groupOptions}</select>
-            <label for="wave-delay-${i}">after</label>
-            <input id="wave-delay-${i}" name="wave_delay_${i}" value="${i === 0 ? '0s' : ''}" placeholder="30m" size="6" />
-          </div>`,
-          )}
-          <div class="row">
-            <label for="max-failure-ratio">Max failure ratio</label>
-            <input id="max-failure-ratio" name="max_failure_ratio" inputmode="decimal" placeholder="0.1" size="5" />
-            <label for="min-success">Min successes</label>
-            <input id="min-success" name="min_success" inputmode="numeric" placeholder="1" size="4" />
-          </div>
-        </fieldset>
-        <div class="row">
-          <label for="jitter">Jitter</label><input id="jitter" name="jitter" placeholder="30s" size="6" />
-          <label for="deadline">Starting deadline</label><input id="deadline" name="starting_deadline" placeholder="10m" size="6" />
-          <button type="submit" class="primary">Run ${job.id}</button>
-        </div>
-      </form>
+      ${execForm({ jobId: job.id, groups, csrf, sent: failure === undefined ? {} : c.var.form })}
     </section>
     <section aria-labelledby="recent-title">
       <h2 id="recent-title">Recent executions</h2>
@@ -112,48 +74,14 @@ export const jobPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
       <h2 id="manifest-title">Manifest</h2>
       <pre class="code">${yaml}</pre>
     </section>`;
-  return render(c, { title: `Job ${job.id}`, section: 'jobs', body, ...(failure ? { status: 422 } : {}) });
+  return render(c, {
+    title: `Job ${job.id}`,
+    section: 'jobs',
+    body,
+    url: at('/jobs', job.id),
+    ...(failure ? { status: 422 } : {}),
+  });
 };
-
-/** The exec body a submitted form asks for (the API validates it, with the same messages as for the CLI). */
-export const execBody = (form: Form) => {
-  const all = (key: string) => {
-    const v = form[key] ?? form[`${key}[]`];
-    return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
-  };
-  const one = (key: string) => all(key)[0]?.trim() ?? '';
-  const list = (key: string) =>
-    all(key)
-      .flatMap((v) => v.split(/[\s,]+/))
-      .filter(Boolean);
-  const mode = one('target');
-  const target =
-    mode === 'all'
-      ? { all: true }
-      : mode === 'groups'
-        ? { groups: list('groups') }
-        : mode === 'pcs'
-          ? { pcs: list('pcs') }
-          : undefined;
-  const waves = Array.from({ length: WAVE_ROWS }, (_, i) => ({
-    group: one(`wave_group_${i}`),
-    delay: one(`wave_delay_${i}`) || '0s',
-  })).filter((w) => w.group !== '');
-  const number = (key: string) => (one(key) === '' ? undefined : Number(one(key)));
-  const gate = { max_failure_ratio: number('max_failure_ratio'), min_success: number('min_success') };
-  const hasGate = gate.max_failure_ratio !== undefined || gate.min_success !== undefined;
-  return {
-    ...(target === undefined ? {} : { target }),
-    ...(waves.length === 0
-      ? {}
-      : { rollout: { strategy: 'wave', waves, ...(hasGate ? { gate: compact(gate) } : {}) } }),
-    ...(one('jitter') === '' ? {} : { jitter: one('jitter') }),
-    ...(one('starting_deadline') === '' ? {} : { starting_deadline: one('starting_deadline') }),
-  };
-};
-
-const compact = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 /** `POST /jobs/:id/exec`: run the job, then follow the exec live. */
 export const runJob = async (c: Context<WebEnv>) => {

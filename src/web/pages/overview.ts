@@ -5,34 +5,43 @@ import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
 import { type Execution, executionRows, type Result } from './shared.ts';
 
+const DAY_MS = 86_400_000;
+const FAILURES_SHOWN = 100;
+
 /** `/`: the fleet at a glance. */
 export const overviewPage = async (c: Context<WebEnv>) => {
   const { api } = c.var;
-  const [online, offline, running, failures, recent, fleet] = await Promise.all([
+  const since = new Date(Date.now() - DAY_MS).toISOString();
+  const count = async (status: string) =>
+    (await api.get<{ total: number }>('/api/executions', { status, limit: 0 })).total;
+  const [online, offline, inProgress, halted, failures, recent, fleet] = await Promise.all([
     api.get<{ total: number }>('/api/agents', { status: 'online', limit: 1 }),
     api.get<{ total: number }>('/api/agents', { status: 'offline', limit: 1 }),
-    api.get<{ executions: Execution[] }>('/api/executions', { status: 'running', limit: 1000 }),
-    api.get<{ results: Result[] }>('/api/results', { status: 'failure', limit: 10 }),
+    Promise.all([count('pending'), count('running')]).then(([a, b]) => a + b),
+    count('halted'),
+    api.get<{ results: Result[] }>('/api/results', { status: 'failure', since, limit: FAILURES_SHOWN }),
     api.get<{ executions: Execution[] }>('/api/executions', { limit: 10 }),
     api.get<{ halted: boolean }>('/api/fleet'),
   ]);
-  const card = (label: string, value: number, href: string, tone: string) =>
+  const failed = failures.results.length;
+  const card = (label: string, value: number | string, href: string, tone: string) =>
     html`<a class="card ${tone}" href="${href}"><span class="value">${value}</span><span class="label">${label}</span></a>`;
   const body = html`<h1>Overview</h1>
     <section id="overview" data-live aria-label="fleet status">
       <div class="cards">
         ${card('agents online', online.total, '/agents?status=online', 'ok')}
         ${card('agents offline', offline.total, '/agents?status=offline', offline.total > 0 ? 'muted' : 'ok')}
-        ${card('executions running', running.executions.length, '/executions?status=running', 'info')}
-        ${card('recent failures', failures.results.length, '#failures', failures.results.length > 0 ? 'bad' : 'ok')}
+        ${card('executions in progress', inProgress, '/executions?status=running', 'info')}
+        ${card('rollouts halted', halted, '/executions?status=halted', halted > 0 ? 'bad' : 'ok')}
+        ${card('failed runs, last 24 h', failed === FAILURES_SHOWN ? `${failed}+` : failed, '#failures', failed > 0 ? 'bad' : 'ok')}
       </div>
-      <h2 id="failures">Recent failures</h2>
+      <h2 id="failures">Failed runs in the last 24 hours <span class="muted">(newest 10)</span></h2>
       ${
-        failures.results.length === 0
+        failed === 0
           ? html`<p class="muted">No failed runs.</p>`
           : html`<div class="scroll"><table>
             <thead><tr><th scope="col">Finished</th><th scope="col">Job</th><th scope="col">PC</th><th scope="col">Outcome</th><th scope="col">Exit</th><th scope="col">Why</th></tr></thead>
-            <tbody>${failures.results.map(
+            <tbody>${failures.results.slice(0, 10).map(
               (r) => html`<tr>
                 <td>${time(r.finished_at)}</td><td><a href="${at('/jobs', r.job_id)}">${r.job_id}</a></td>
                 <td><a href="${at('/agents', r.pc_id)}">${r.pc_id}</a></td>

@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
 import { page } from '../layout.ts';
+import { publicOrigin, safeNext } from '../session.ts';
 
 /** `/signin`: the operator pastes an API token (`kanade dev` prints it); the browser then keeps it in an httpOnly cookie. */
-export const signinPage = (c: Context, error?: string, next = safeNext(c.req.query('next'))) => {
+export const signinPage = (c: Context, error?: string, next = safeNext(c.req.query('next'), publicOrigin(c))) => {
   const body = html`<h1>Sign in</h1>
     ${error === undefined ? '' : html`<div class="alert bad" role="alert">${error}</div>`}
     <form method="post" action="/signin" class="signin">
@@ -19,7 +20,3 @@ export const signinPage = (c: Context, error?: string, next = safeNext(c.req.que
     error === undefined ? 200 : 401,
   );
 };
-
-/** Only same-site paths may be redirected to after signing in. */
-export const safeNext = (next: string | undefined): string =>
-  next?.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
