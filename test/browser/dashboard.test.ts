@@ -270,7 +270,7 @@ describe('the dashboard', () => {
 
   it('stops the server promptly while a page follows live updates', async () => {
     await go('/executions');
-    await page.waitForFunction('document.body.dataset.liveUpdates !== undefined');
+    await page.locator('body[data-live-updates]').waitFor({ state: 'attached' }); // the stream is open
     const started = performance.now();
     await sandbox.stopServer();
     // A hang is what this guards against (open event streams used to hold the server for minutes).
