@@ -1,6 +1,7 @@
 /** Layer rules: the domain is pure; everything points inward; production code never uses test helpers. */
 const layer = (name) => `^src/${name}/`;
 const notTests = '\\.test\\.ts$';
+const contract = '^src/api/contract\\.ts$';
 
 module.exports = {
   forbidden: [
@@ -41,7 +42,14 @@ module.exports = {
       comment: 'the dashboard talks to the HTTP API only (in process), like any other client',
       severity: 'error',
       from: { path: layer('web'), pathNot: notTests },
-      to: { path: '^src/(api|server|projections|infra|agent|cli|manifests)/' },
+      to: { path: '^src/(api|server|projections|infra|agent|cli|manifests)/', pathNot: contract },
+    },
+    {
+      name: 'the-api-contract-is-types-only',
+      comment: "clients read the API's answer types (src/api/contract.ts) and nothing else of the server",
+      severity: 'error',
+      from: { path: '^src/(web|cli)/', pathNot: notTests },
+      to: { path: contract, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-test-helpers-in-production',

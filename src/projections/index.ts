@@ -35,16 +35,23 @@ export const heartbeatSource: SourceSpec = {
   decode: decodeHeartbeat,
 };
 
-export type { AgentFilter, AgentView } from './agents/queries.ts';
+export type { AgentFilter, AgentView, GroupView } from './agents/queries.ts';
 export { getAgent, listAgents, listGroups, ONLINE_WINDOW_MS } from './agents/queries.ts';
 export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 export { tableChecksums } from './checksum.ts';
 export type { ReadModelDatabase } from './database.ts';
 export { closeReadModelDatabase, openReadModelDatabase } from './database.ts';
-export type { EventFilter } from './eventLog/queries.ts';
+export type { EventFilter, LoggedEvent } from './eventLog/queries.ts';
 export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';
-export type { ExecutionView, ResultFilter, ResultPage, ResultView, WaveView } from './executions/queries.ts';
+export type {
+  ExecutionDetail,
+  ExecutionView,
+  ResultFilter,
+  ResultPage,
+  ResultView,
+  WaveView,
+} from './executions/queries.ts';
 export { getExecution, getResult, jobHistory, listExecutions, listResults } from './executions/queries.ts';
 export type { FleetView } from './fleet/fleetProjection.ts';
 export { getFleet } from './fleet/fleetProjection.ts';

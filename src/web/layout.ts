@@ -1,15 +1,7 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import type { Fleet } from '../api/contract.ts';
 import { actionButton, csrfField, time } from './components.ts';
-
-/** The emergency stop as the banner shows it. */
-export type Fleet = {
-  halted: boolean;
-  reason: string | null;
-  kill_running: boolean;
-  changed_at: string | null;
-  changed_by: string | null;
-};
 
 type Body = HtmlEscapedString | Promise<HtmlEscapedString>;
 

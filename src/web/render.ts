@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { type Fleet, page, type Section } from './layout.ts';
+import type { Fleet } from '../api/contract.ts';
+import { page, type Section } from './layout.ts';
 import { takeFlash, type WebEnv } from './session.ts';
 
 /** Renders a page inside the shell, with the halt banner and any flash message. */

@@ -5,6 +5,7 @@ import { commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { pingSubject } from '../../infra/nats/subjects.ts';
 import { getAgent, listAgents, listGroups, listResults } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
+import type { AgentDetail, AgentPage, GroupList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { groupsBodySchema } from '../execs/schemas.ts';
@@ -18,7 +19,9 @@ const notFound = (pc: string) => new RequestRejected(404, 'agent-not-found', `no
 
 /** `/api/groups`: every group agents are in, with member counts (online and all). */
 export const groupRoutes = (deps: ApiDeps) =>
-  new Hono<ApiEnv>().get('/', async (c) => c.json({ groups: await listGroups(deps.readModels.db(), deps.now()) }));
+  new Hono<ApiEnv>().get('/', async (c) =>
+    c.json({ groups: await listGroups(deps.readModels.db(), deps.now()) } satisfies GroupList),
+  );
 
 /** `/api/agents`: the fleet, one agent, its groups, and a ping. */
 export const agentRoutes = (deps: ApiDeps) =>
@@ -40,14 +43,14 @@ export const agentRoutes = (deps: ApiDeps) =>
         ...(q.version === undefined ? {} : { version: q.version }),
       });
       c.header('X-Total-Count', String(page.total));
-      return c.json(page);
+      return c.json(page satisfies AgentPage);
     })
     .get('/:pcId', async (c) => {
       const pc = c.req.param('pcId');
       const agent = await getAgent(deps.readModels.db(), pc, deps.now());
       if (agent === undefined) throw notFound(pc);
       const recent = await listResults(deps.readModels.db(), { pc_id: pc, limit: 20 });
-      return c.json({ ...agent, recent_results: recent });
+      return c.json({ ...agent, recent_results: recent } satisfies AgentDetail);
     })
     .put('/:pcId/groups', async (c) => {
       const pc_id = c.req.param('pcId');

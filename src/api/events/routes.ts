@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { decodeCommit, streamNameOf } from '../../infra/eventStore/index.ts';
 import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { listEvents } from '../../projections/index.ts';
+import type { CommitDetail, EventPage } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { integer, time } from '../query.ts';
@@ -33,7 +34,7 @@ export const eventRoutes = (deps: ApiDeps) =>
       // A short page holds every match up to `at`, so the next page starts after it (a filter that
       // matches nothing must not make followers spin on the same cursor).
       const nextAfter = events.length < limit ? Math.max(last?.seq ?? 0, after ?? 0, at) : (last?.seq ?? at);
-      return c.json({ events, next_after: nextAfter });
+      return c.json({ events, next_after: nextAfter } satisfies EventPage);
     })
     .get('/:seq', async (c) => {
       const seq = integer('seq', c.req.param('seq'), 1, Number.MAX_SAFE_INTEGER) as number;
@@ -41,5 +42,5 @@ export const eventRoutes = (deps: ApiDeps) =>
       if (message === null) throw new RequestRejected(404, 'event-not-found', `no commit at seq ${seq}`);
       const stream = streamNameOf(message.subject) ?? message.subject;
       const events = decodeCommit(stream, seq, message.string());
-      return c.json({ seq, subject: message.subject, stream, events });
+      return c.json({ seq, subject: message.subject, stream, events } satisfies CommitDetail);
     });

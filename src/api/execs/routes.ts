@@ -6,6 +6,7 @@ import { isJobId, parseDuration } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { type ExecutionView, getExecution, listExecutions, type ResultPage } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
+import type { ExecutionDetail, ExecutionList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { integer } from '../query.ts';
@@ -66,14 +67,14 @@ export const executionRoutes = (deps: ApiDeps) =>
         ...(status === undefined ? {} : { status }),
       });
       c.header('X-Total-Count', String(page.total));
-      return c.json(page);
+      return c.json(page satisfies ExecutionList);
     })
     .get('/:execId', async (c) => {
       const wait = integer('wait', c.req.query('wait'), 0, MAX_WAIT_SECONDS) ?? 0;
       const limit = integer('results_limit', c.req.query('results_limit'), 0, 10_000);
       const offset = integer('results_offset', c.req.query('results_offset'), 0, Number.MAX_SAFE_INTEGER);
       const page = { ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }) };
-      return c.json(await waitForExecution(deps, c.req.param('execId'), wait * 1000, page));
+      return c.json((await waitForExecution(deps, c.req.param('execId'), wait * 1000, page)) satisfies ExecutionDetail);
     })
     .post('/:execId/kill', async (c) => {
       const exec_id = c.req.param('execId');

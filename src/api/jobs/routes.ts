@@ -6,6 +6,7 @@ import { getJob, listJobs } from '../../projections/index.ts';
 import { readJobManifests, readJsonObject } from '../body.ts';
 import { commitFor } from '../commit.ts';
 import { readModelsCaughtUp } from '../consistency.ts';
+import type { JobDetail, JobList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { flag } from '../query.ts';
@@ -31,7 +32,7 @@ export const jobRoutes = (deps: ApiDeps) =>
         ...(revoked === undefined ? {} : { revoked: flag('revoked', revoked) }),
         ...(tag === undefined ? {} : { tag }),
       });
-      return c.json({ jobs });
+      return c.json({ jobs } satisfies JobList);
     })
     .get('/:id', async (c) => {
       const job = await getJob(deps.readModels.db(), knownId(c.req.param('id')));
@@ -39,7 +40,7 @@ export const jobRoutes = (deps: ApiDeps) =>
       if (wantsYaml(c.req.header('Accept'))) {
         return c.body(stringify(job.manifest), 200, { 'Content-Type': 'application/yaml; charset=utf-8' });
       }
-      return c.json(job);
+      return c.json(job satisfies JobDetail);
     })
     .delete('/:id', async (c) => {
       const job_id = knownId(c.req.param('id'));

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { getResult, listResults, type ResultFilter } from '../../projections/index.ts';
+import type { Result, ResultList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { integer, time } from '../query.ts';
@@ -27,11 +28,11 @@ export const resultRoutes = (deps: ApiDeps) =>
         ...(status === undefined ? {} : { status: status as ResultFilter['status'] & string }),
         ...(since === undefined ? {} : { since }),
       };
-      return c.json({ results: await listResults(deps.readModels.db(), filter) });
+      return c.json({ results: await listResults(deps.readModels.db(), filter) } satisfies ResultList);
     })
     .get('/:resultId', async (c) => {
       const result = await getResult(deps.readModels.db(), c.req.param('resultId'));
       if (result === undefined)
         throw new RequestRejected(404, 'result-not-found', `no result ${c.req.param('resultId')}`);
-      return c.json(result);
+      return c.json(result satisfies Result);
     });

@@ -8,6 +8,7 @@ import { getSchedule, listSchedules, type ScheduleView, scheduleFires } from '..
 import { readScheduleManifests } from '../body.ts';
 import { commitFor } from '../commit.ts';
 import { readModelsCaughtUp } from '../consistency.ts';
+import type { ScheduleDetail, ScheduleList, ScheduleListed } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { flag, integer } from '../query.ts';
@@ -34,7 +35,7 @@ export const scheduleRoutes = (deps: ApiDeps) => {
       return { next: [], next_fire_error: error instanceof Error ? error.message : String(error) };
     }
   };
-  const withNext = (s: ScheduleView, count: number) => {
+  const withNext = (s: ScheduleView, count: number): ScheduleListed & { next: string[] } => {
     const { next, next_fire_error } = nextFires(s, count);
     return { ...s, next_fire: next[0] ?? null, ...(next_fire_error === undefined ? {} : { next_fire_error }), next };
   };
@@ -65,7 +66,7 @@ export const scheduleRoutes = (deps: ApiDeps) => {
           const { next: _, ...view } = withNext(s, 1);
           return view;
         }),
-      });
+      } satisfies ScheduleList);
     })
     .get('/:id', async (c) => {
       const id = knownId(c.req.param('id'));
@@ -76,7 +77,7 @@ export const scheduleRoutes = (deps: ApiDeps) => {
       const preview = integer('preview', c.req.query('preview'), 1, MAX_PREVIEW) ?? 5;
       const fires = await scheduleFires(deps.readModels.db(), id, FIRES_SHOWN);
       const { next, ...view } = withNext(schedule, preview);
-      return c.json({ ...view, next_fires: next, fires });
+      return c.json({ ...view, next_fires: next, fires } satisfies ScheduleDetail);
     })
     .delete('/:id', async (c) => {
       const schedule_id = knownId(c.req.param('id'));

@@ -1,27 +1,7 @@
+import type { AgentDetail, AgentPage, ResultList } from '../../api/contract.ts';
 import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
 import { ApiProblem, UsageError } from '../errors.ts';
 import { line, table, writeJson } from '../output.ts';
-
-type Agent = {
-  pc_id: string;
-  hostname: string;
-  os: string;
-  agent_version: string;
-  groups: string[];
-  online: boolean;
-  last_heartbeat: string | null;
-  running: number;
-};
-type Result = {
-  result_id: string;
-  job_id: string;
-  outcome: string | null;
-  exit_code: number | null;
-  finished_at: string | null;
-  pc_id: string;
-  exec_id: string;
-  reason: string | null;
-};
 
 /** `kanade agents …` and `kanade ping`. */
 export const agentCommands: CommandSpec[] = [
@@ -38,7 +18,7 @@ export const agentCommands: CommandSpec[] = [
       json: { type: 'boolean' },
     },
     run: async (args, ctx) => {
-      const page = await ctx.client().get<{ agents: Agent[]; total: number }>('/api/agents', {
+      const page = await ctx.client().get<AgentPage>('/api/agents', {
         status: stringFlag(args, 'status'),
         group: stringFlag(args, 'group'),
         q: stringFlag(args, 'q'),
@@ -75,9 +55,7 @@ export const agentCommands: CommandSpec[] = [
     run: async (args, ctx) => {
       const [pc] = args.positionals;
       if (pc === undefined) throw new UsageError('name a pc');
-      const agent = await ctx
-        .client()
-        .get<Agent & { recent_results: Result[] }>(`/api/agents/${encodeURIComponent(pc)}`);
+      const agent = await ctx.client().get<AgentDetail>(`/api/agents/${encodeURIComponent(pc)}`);
       if (boolFlag(args, 'json')) writeJson(ctx.io, agent);
       else {
         line(
@@ -156,7 +134,7 @@ export const agentCommands: CommandSpec[] = [
       json: { type: 'boolean' },
     },
     run: async (args, ctx) => {
-      const { results } = await ctx.client().get<{ results: Result[] }>('/api/results', {
+      const { results } = await ctx.client().get<ResultList>('/api/results', {
         pc_id: stringFlag(args, 'pc'),
         job_id: stringFlag(args, 'job'),
         exec_id: stringFlag(args, 'exec'),

@@ -1,20 +1,9 @@
+import type { EventPage, LoggedEvent } from '../../api/contract.ts';
 import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
 import { ApiProblem, UsageError } from '../errors.ts';
 import { type Io, line, writeJson } from '../output.ts';
 
-type EventRow = {
-  seq: number;
-  idx: number;
-  at: string;
-  actor: string;
-  via: string | null;
-  type: string;
-  stream: string;
-  summary: string;
-};
-type EventPage = { events: EventRow[]; next_after: number };
-
-const print = (io: Io, e: EventRow, asJson: boolean) => {
+const print = (io: Io, e: LoggedEvent, asJson: boolean) => {
   if (asJson) line(io.out, JSON.stringify(e));
   else
     line(

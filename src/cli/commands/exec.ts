@@ -1,46 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExecutionDetail as Execution, ExecutionList, Result } from '../../api/contract.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import type { ApiClient } from '../client.ts';
 import { type Args, boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
-
-type Result = {
-  result_id: string;
-  pc_id: string;
-  exit_code: number | null;
-  outcome: string | null;
-  reason: string | null;
-  stderr: string;
-  stdout: string;
-};
-type Execution = {
-  exec_id: string;
-  job_id: string;
-  version: string;
-  status: string;
-  target_count: number;
-  done: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  running: number;
-  halted_reason: string | null;
-  waves: Wave[];
-  results: Result[];
-};
-type Wave = {
-  wave: number;
-  group: string;
-  status: string;
-  due_at: string;
-  target_count: number;
-  done: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  halted_reason: string | null;
-};
 
 const list = (raw: string | undefined) =>
   (raw ?? '')
@@ -249,13 +213,11 @@ export const execCommands: CommandSpec[] = [
       json: { type: 'boolean' },
     },
     run: async (args, ctx) => {
-      const { executions } = await ctx
-        .client()
-        .get<{ executions: (Execution & { requested_at: string; requested_by: string })[] }>('/api/executions', {
-          job_id: stringFlag(args, 'job'),
-          status: stringFlag(args, 'status'),
-          limit: stringFlag(args, 'limit'),
-        });
+      const { executions } = await ctx.client().get<ExecutionList>('/api/executions', {
+        job_id: stringFlag(args, 'job'),
+        status: stringFlag(args, 'status'),
+        limit: stringFlag(args, 'limit'),
+      });
       if (boolFlag(args, 'json')) writeJson(ctx.io, { executions });
       else
         line(

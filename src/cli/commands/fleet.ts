@@ -1,15 +1,8 @@
+import type { Fleet } from '../../api/contract.ts';
 import { createLogger } from '../../infra/log.ts';
 import { boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { line, writeJson } from '../output.ts';
-
-type Fleet = {
-  halted: boolean;
-  reason: string | null;
-  kill_running: boolean;
-  changed_at: string | null;
-  changed_by: string | null;
-};
 
 const direct = async (
   ctx: CliContext,

@@ -1,3 +1,4 @@
+import type { JobList } from '../../api/contract.ts';
 import type { CommandSpec } from '../command.ts';
 import { boolFlag, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -6,15 +7,6 @@ import { readJobFiles } from '../manifestFiles.ts';
 import { line, table, writeJson } from '../output.ts';
 
 type Entry = { id: string; version: string; status: string; seq: number; changed?: string[] };
-type JobRow = {
-  id: string;
-  version: string;
-  shell: string;
-  revoked: boolean;
-  tags: string[];
-  description: string | null;
-  updated_at: string;
-};
 
 const json = { json: { type: 'boolean' } } as const;
 
@@ -32,7 +24,7 @@ export const jobCommands: CommandSpec[] = [
     summary: 'List the catalog',
     options: { tag: { type: 'string' }, revoked: { type: 'boolean' }, ...json },
     run: async (args, ctx) => {
-      const { jobs } = await ctx.client().get<{ jobs: JobRow[] }>('/api/jobs', {
+      const { jobs } = await ctx.client().get<JobList>('/api/jobs', {
         tag: stringFlag(args, 'tag'),
         revoked: boolFlag(args, 'revoked') ? 'true' : undefined,
       });

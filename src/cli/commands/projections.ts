@@ -1,21 +1,14 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ReadModelsStatus as Status } from '../../api/contract.ts';
 import { createLogger } from '../../infra/log.ts';
 import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
 
-type Status = {
-  state: string;
-  file: string | null;
-  seq: number;
-  projections: { name: string; version: number; seq: number; state: string; error?: string }[];
-  rebuild?: { seq: number; file: string };
-};
-
 const printStatus = (io: Io, s: Status) => {
-  line(io.out, `read models: ${s.state} at seq ${s.seq}${s.file === null ? '' : ` (${s.file})`}`);
+  line(io.out, `read models: ${s.state} at seq ${s.seq}${s.file === undefined ? '' : ` (${s.file})`}`);
   if (s.rebuild !== undefined) line(io.out, `rebuilding: at seq ${s.rebuild.seq} into ${s.rebuild.file}`);
   const rows = s.projections.map((p) => [p.name, p.version, p.seq, p.state, p.error ?? '']);
   line(io.out, table(['PROJECTION', 'VERSION', 'SEQ', 'STATE', 'ERROR'], rows));

@@ -1,31 +1,10 @@
+import type { ScheduleFire as Fire, ScheduleDetail, ScheduleList } from '../../api/contract.ts';
 import type { CommandSpec } from '../command.ts';
 import { boolFlag, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { manifestFileCommands, type PlanEntry } from '../manifestCommands.ts';
 import { readScheduleFiles } from '../manifestFiles.ts';
 import { line, table, writeJson } from '../output.ts';
-
-type ScheduleRow = {
-  schedule_id: string;
-  job_id: string;
-  cron: string;
-  tz: string;
-  mode: string;
-  enabled: boolean;
-  next_fire: string | null;
-  last_fired_slot: string | null;
-  fired: number;
-  skipped: number;
-};
-type Fire = {
-  slot: string;
-  kind: string;
-  count: number;
-  to_slot: string;
-  exec_id: string | null;
-  reason: string | null;
-  exec: { status: string; target_count: number; succeeded: number; failed: number; skipped: number } | null;
-};
 
 const json = { json: { type: 'boolean' } } as const;
 
@@ -59,7 +38,7 @@ export const scheduleCommands: CommandSpec[] = [
       const enabled = boolFlag(args, 'enabled') ? 'true' : boolFlag(args, 'disabled') ? 'false' : undefined;
       const { schedules } = await ctx
         .client()
-        .get<{ schedules: ScheduleRow[] }>('/api/schedules', { enabled, job_id: stringFlag(args, 'job') });
+        .get<ScheduleList>('/api/schedules', { enabled, job_id: stringFlag(args, 'job') });
       if (boolFlag(args, 'json')) writeJson(ctx.io, { schedules });
       else
         line(
@@ -102,7 +81,7 @@ export const scheduleCommands: CommandSpec[] = [
     options: { count: { type: 'string' }, ...json },
     run: async (args, ctx) => {
       const id = single(args.positionals);
-      const s = await ctx.client().get<{ next_fires: string[]; fires: Fire[] }>(`/api/schedules/${id}`, {
+      const s = await ctx.client().get<ScheduleDetail>(`/api/schedules/${id}`, {
         preview: stringFlag(args, 'count') ?? 5,
       });
       if (boolFlag(args, 'json')) writeJson(ctx.io, { next_fires: s.next_fires, fires: s.fires });

@@ -94,13 +94,13 @@ const toView = (r: Row): AgentView => ({
   running: r.running ?? 0,
 });
 
+/** A group with how many agents (and how many online) are in it. */
+export type GroupView = { group: string; agents: number; online: number };
+
 /** Every group agents are in, with how many agents (and how many online) each has, by name. */
-export const listGroups = async (
-  db: Kysely<ReadModels>,
-  now: Date,
-): Promise<{ group: string; agents: number; online: number }[]> => {
+export const listGroups = async (db: Kysely<ReadModels>, now: Date): Promise<GroupView[]> => {
   const cutoff = new Date(now.getTime() - ONLINE_WINDOW_MS).toISOString();
-  const { rows } = await sql<{ group: string; agents: number; online: number }>`
+  const { rows } = await sql<GroupView>`
     select g.value as "group", count(*) as agents, sum(coalesce(h.at >= ${cutoff}, 0)) as online
     from agents a join json_each(a.groups) g
     left join agent_heartbeats h on h.pc_id = a.pc_id

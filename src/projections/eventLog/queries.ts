@@ -16,8 +16,11 @@ export type EventFilter = {
   until?: string;
 };
 
+/** One event of the audit log: who did what, when, through which channel, summarised. */
+export type LoggedEvent = Selectable<EventLogTable>;
+
 /** Audit-log rows, oldest first (newest last). */
-export const listEvents = async (db: Kysely<ReadModels>, filter: EventFilter): Promise<Selectable<EventLogTable>[]> => {
+export const listEvents = async (db: Kysely<ReadModels>, filter: EventFilter): Promise<LoggedEvent[]> => {
   let query = db.selectFrom('event_log').selectAll();
   if (filter.type !== undefined) query = query.where('type', '=', filter.type);
   if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);

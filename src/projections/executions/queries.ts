@@ -1,9 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { Target } from '../../domain/execs/index.ts';
 import type { ExecutionsTable, ExecWavesTable, ReadModels, ResultsTable } from '../schema.ts';
 
 /** An execution as the API shows it. */
 export type ExecutionView = Omit<Selectable<ExecutionsTable>, 'target' | 'pcs' | 'subjects' | 'command' | 'rollout'> & {
-  target: unknown;
+  target: Target;
   pcs: string[];
   subjects: string[] | null;
   rollout: unknown;
@@ -27,7 +28,7 @@ const toExecution = (row: Selectable<ExecutionsTable>): ExecutionView => {
   const { command: _command, ...rest } = row;
   return {
     ...rest,
-    target: JSON.parse(row.target) as unknown,
+    target: JSON.parse(row.target) as Target,
     pcs: JSON.parse(row.pcs) as string[],
     subjects: row.subjects === null ? null : (JSON.parse(row.subjects) as string[]),
     rollout: row.rollout === null ? null : (JSON.parse(row.rollout) as unknown),
@@ -55,6 +56,13 @@ export const listExecutions = async (
   return { executions: rows.map(toExecution), total };
 };
 
+/** One execution with its waves and a page of its PCs' results (output cut to a preview). */
+export type ExecutionDetail = ExecutionView & {
+  waves: WaveView[];
+  results: (ResultView & { truncated: boolean })[];
+  results_total: number;
+};
+
 /** Which results of an execution to include: a page of them, by pc id (all by default). */
 export type ResultPage = { limit?: number; offset?: number };
 
@@ -63,10 +71,7 @@ export const getExecution = async (
   db: Kysely<ReadModels>,
   execId: string,
   page: ResultPage = {},
-): Promise<
-  | (ExecutionView & { waves: WaveView[]; results: (ResultView & { truncated: boolean })[]; results_total: number })
-  | undefined
-> => {
+): Promise<ExecutionDetail | undefined> => {
   const row = await db.selectFrom('executions').selectAll().where('exec_id', '=', execId).executeTakeFirst();
   if (row === undefined) return undefined;
   const results = await db

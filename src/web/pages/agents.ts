@@ -1,24 +1,10 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import type { AgentDetail, AgentPage, GroupList } from '../../api/contract.ts';
 import { ApiFailure } from '../apiClient.ts';
 import { at, badge, csrfField, duration, issueList, pager, time } from '../components.ts';
 import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
-import type { Result } from './shared.ts';
-
-type Agent = {
-  pc_id: string;
-  hostname: string;
-  os: string;
-  arch: string;
-  agent_version: string;
-  groups: string[];
-  enrolled_at: string;
-  last_heartbeat: string | null;
-  online: boolean;
-  running: number;
-};
-type Group = { group: string; agents: number; online: number };
 
 const PAGE = 50;
 
@@ -28,8 +14,8 @@ export const agentsPage = async (c: Context<WebEnv>) => {
   const offset = Math.max(0, Number.parseInt(q.offset ?? '0', 10) || 0);
   const filter = { q: q.q, status: q.status, group: q.group, version: q.version };
   const [page, { groups }] = await Promise.all([
-    c.var.api.get<{ agents: Agent[]; total: number }>('/api/agents', { ...filter, limit: PAGE, offset }),
-    c.var.api.get<{ groups: Group[] }>('/api/groups'),
+    c.var.api.get<AgentPage>('/api/agents', { ...filter, limit: PAGE, offset }),
+    c.var.api.get<GroupList>('/api/groups'),
   ]);
   const selected = (value: string | undefined, option: string) => (value === option ? html`selected` : '');
   const body = html`<h1>Agents</h1>
@@ -64,7 +50,7 @@ export const agentsPage = async (c: Context<WebEnv>) => {
 /** `/agents/:pc`: one agent, its groups (editable) and its recent results. */
 export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
   const pc = c.req.param('pc') ?? '';
-  const agent = await c.var.api.get<Agent & { recent_results: Result[] }>(at('/api/agents', pc));
+  const agent = await c.var.api.get<AgentDetail>(at('/api/agents', pc));
   const body = html`<h1>Agent ${agent.pc_id}</h1>
     ${failure === undefined ? '' : issueList(failure.message, failure.issues)}
     <section id="agent" data-live aria-label="agent">

@@ -1,19 +1,9 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import type { CommitDetail, EventPage } from '../../api/contract.ts';
 import { at, time } from '../components.ts';
 import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
-
-type LoggedEvent = {
-  seq: number;
-  idx: number;
-  at: string;
-  actor: string;
-  via: string | null;
-  type: string;
-  stream: string;
-  summary: string;
-};
 
 const TYPES = [
   'JobRegistered',
@@ -52,7 +42,7 @@ const utc = (local: string | undefined) => (local === undefined || local === '' 
 /** `/audit`: the event log, newest first, filtered by type, actor and time; older pages by sequence. */
 export const auditPage = async (c: Context<WebEnv>) => {
   const q = c.req.query();
-  const { events } = await c.var.api.get<{ events: LoggedEvent[] }>('/api/events', {
+  const { events } = await c.var.api.get<EventPage>('/api/events', {
     limit: PAGE,
     type: q.type,
     actor: q.actor,
@@ -91,9 +81,7 @@ export const auditPage = async (c: Context<WebEnv>) => {
 /** `/audit/:seq`: one commit in full, as stored in the stream. */
 export const eventPage = async (c: Context<WebEnv>) => {
   const seq = c.req.param('seq') ?? '';
-  const commit = await c.var.api.get<{ seq: number; subject: string; stream: string; events: unknown[] }>(
-    at('/api/events', seq),
-  );
+  const commit = await c.var.api.get<CommitDetail>(at('/api/events', seq));
   const body = html`<h1>Commit ${commit.seq}</h1>
     <p>Stream <code>${commit.stream}</code>, subject <code>${commit.subject}</code>.</p>
     <pre class="code">${JSON.stringify(commit.events, null, 2)}</pre>

@@ -1,9 +1,7 @@
 import { html } from 'hono/html';
+import type { Group } from '../../api/contract.ts';
 import { csrfField } from '../components.ts';
 import type { Form } from '../session.ts';
-
-/** A group as `/api/groups` lists it. */
-export type Group = { group: string; agents: number; online: number };
 
 const WAVE_ROWS = 3;
 

@@ -1,30 +1,10 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import type { Execution, ExecutionDetail, ExecutionList, Result } from '../../api/contract.ts';
 import { actionButton, at, badge, duration, pager, progress, time } from '../components.ts';
 import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
-import { type Execution, executionRows, type Result } from './shared.ts';
-
-type Wave = {
-  wave: number;
-  group: string;
-  status: string;
-  due_at: string;
-  dispatched_at: string | null;
-  halted_reason: string | null;
-  gate_waived: boolean;
-  target_count: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  running: number;
-};
-type ExecutionDetail = Execution & {
-  waves: Wave[];
-  results: (Result & { truncated: boolean })[];
-  results_total: number;
-  pcs: string[];
-};
+import { executionRows } from './shared.ts';
 
 const RESULTS_PAGE = 200;
 
@@ -34,7 +14,7 @@ const STATUSES = ['pending', 'running', 'completed', 'halted', 'aborted', 'kille
 export const executionsPage = async (c: Context<WebEnv>) => {
   const status = c.req.query('status');
   const job = c.req.query('job_id');
-  const { executions } = await c.var.api.get<{ executions: Execution[] }>('/api/executions', {
+  const { executions } = await c.var.api.get<ExecutionList>('/api/executions', {
     status,
     job_id: job,
     limit: 100,

@@ -1,29 +1,16 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import type { ExecutionList, GroupList, JobDetail, JobList } from '../../api/contract.ts';
 import { ApiFailure } from '../apiClient.ts';
 import { actionButton, at, badge, csrfField, issueList, time } from '../components.ts';
 import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
-import { execBody, execForm, type Group } from './execForm.ts';
-import { type Execution, executionRows } from './shared.ts';
-
-type Job = {
-  id: string;
-  version: string;
-  description: string | null;
-  shell: string;
-  tags: string[];
-  revoked: boolean;
-  revoked_at: string | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
-  updated_at: string;
-  updated_by: string;
-};
+import { execBody, execForm } from './execForm.ts';
+import { executionRows } from './shared.ts';
 
 /** `/jobs`: the catalog. */
 export const jobsPage = async (c: Context<WebEnv>) => {
-  const { jobs } = await c.var.api.get<{ jobs: Job[] }>('/api/jobs');
+  const { jobs } = await c.var.api.get<JobList>('/api/jobs');
   const body = html`<h1>Jobs</h1>
     <section id="jobs" data-live aria-label="jobs">
       <div class="scroll"><table>
@@ -43,10 +30,10 @@ export const jobPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
   const id = c.req.param('id') ?? '';
   const { api, csrf } = c.var;
   const [job, yaml, { groups }, { executions }] = await Promise.all([
-    api.get<Job>(at('/api/jobs', id)),
+    api.get<JobDetail>(at('/api/jobs', id)),
     api.getText(at('/api/jobs', id), 'application/yaml'),
-    api.get<{ groups: Group[] }>('/api/groups'),
-    api.get<{ executions: Execution[] }>('/api/executions', { job_id: id, limit: 10 }),
+    api.get<GroupList>('/api/groups'),
+    api.get<ExecutionList>('/api/executions', { job_id: id, limit: 10 }),
   ]);
   const body = html`<h1>Job ${job.id} <span class="muted">${job.version}</span></h1>
     <section id="job-status" data-live aria-label="status">

@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import type { AgentPage, ExecutionList, Fleet, ResultList } from '../../api/contract.ts';
 import { at, badge, csrfField, time } from '../components.ts';
 import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
-import { type Execution, executionRows, type Result } from './shared.ts';
+import { executionRows } from './shared.ts';
 
 const DAY_MS = 86_400_000;
 const FAILURES_SHOWN = 100;
@@ -12,16 +13,15 @@ const FAILURES_SHOWN = 100;
 export const overviewPage = async (c: Context<WebEnv>) => {
   const { api } = c.var;
   const since = new Date(Date.now() - DAY_MS).toISOString();
-  const count = async (status: string) =>
-    (await api.get<{ total: number }>('/api/executions', { status, limit: 0 })).total;
+  const count = async (status: string) => (await api.get<ExecutionList>('/api/executions', { status, limit: 0 })).total;
   const [online, offline, inProgress, halted, failures, recent, fleet] = await Promise.all([
-    api.get<{ total: number }>('/api/agents', { status: 'online', limit: 1 }),
-    api.get<{ total: number }>('/api/agents', { status: 'offline', limit: 1 }),
+    api.get<AgentPage>('/api/agents', { status: 'online', limit: 1 }),
+    api.get<AgentPage>('/api/agents', { status: 'offline', limit: 1 }),
     Promise.all([count('pending'), count('running')]).then(([a, b]) => a + b),
     count('halted'),
-    api.get<{ results: Result[] }>('/api/results', { status: 'failure', since, limit: FAILURES_SHOWN }),
-    api.get<{ executions: Execution[] }>('/api/executions', { limit: 10 }),
-    api.get<{ halted: boolean }>('/api/fleet'),
+    api.get<ResultList>('/api/results', { status: 'failure', since, limit: FAILURES_SHOWN }),
+    api.get<ExecutionList>('/api/executions', { limit: 10 }),
+    api.get<Fleet>('/api/fleet'),
   ]);
   const failed = failures.results.length;
   const card = (label: string, value: number | string, href: string, tone: string) =>

@@ -1,34 +1,14 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
+import type {
+  ScheduleFire as Fire,
+  ScheduleListed as Schedule,
+  ScheduleDetail,
+  ScheduleList,
+} from '../../api/contract.ts';
 import { actionButton, at, badge, time } from '../components.ts';
 import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
-
-type Schedule = {
-  schedule_id: string;
-  job_id: string;
-  cron: string;
-  tz: string;
-  mode: string;
-  enabled: boolean;
-  description: string | null;
-  next_fire: string | null;
-  last_fired_slot: string | null;
-  last_exec_id: string | null;
-  fired: number;
-  skipped: number;
-  last_skip_reason: string | null;
-};
-type Fire = {
-  slot: string;
-  kind: string;
-  exec_id: string | null;
-  catch_up: boolean;
-  to_slot: string;
-  count: number;
-  reason: string | null;
-  exec: { status: string; target_count: number; succeeded: number; failed: number; skipped: number } | null;
-};
 
 const toggle = (s: Schedule, csrf: string) =>
   actionButton({
@@ -50,12 +30,12 @@ const outcome = (f: Fire) => {
 
 /** `/schedules`: every schedule with its next fire and last outcome; enable / disable. */
 export const schedulesPage = async (c: Context<WebEnv>) => {
-  const { schedules } = await c.var.api.get<{ schedules: Schedule[] }>('/api/schedules');
+  const { schedules } = await c.var.api.get<ScheduleList>('/api/schedules');
   const last = await Promise.all(
     schedules.map(async (s) =>
       s.fired + s.skipped === 0
         ? undefined
-        : (await c.var.api.get<{ fires: Fire[] }>(at('/api/schedules', s.schedule_id), { preview: 1 })).fires[0],
+        : (await c.var.api.get<ScheduleDetail>(at('/api/schedules', s.schedule_id), { preview: 1 })).fires[0],
     ),
   );
   const body = html`<h1>Schedules</h1>
@@ -78,7 +58,7 @@ export const schedulesPage = async (c: Context<WebEnv>) => {
 export const schedulePage = async (c: Context<WebEnv>) => {
   const id = c.req.param('id') ?? '';
   const [s, yaml] = await Promise.all([
-    c.var.api.get<Schedule & { next_fires: string[]; fires: Fire[] }>(at('/api/schedules', id), { preview: 10 }),
+    c.var.api.get<ScheduleDetail>(at('/api/schedules', id), { preview: 10 }),
     c.var.api.getText(at('/api/schedules', id), 'application/yaml'),
   ]);
   const body = html`<h1>Schedule ${s.schedule_id}</h1>

@@ -1,39 +1,6 @@
 import { html } from 'hono/html';
-import { at, badge, type Counts, progress, time } from '../components.ts';
-
-/** An execution as the API answers it (the fields the pages use). */
-export type Execution = Counts & {
-  exec_id: string;
-  kind: string;
-  job_id: string;
-  version: string;
-  status: string;
-  done: number;
-  requested_at: string;
-  requested_by: string;
-  via: string | null;
-  dispatched_at: string | null;
-  halted_reason: string | null;
-  kill_reason: string | null;
-  abort_reason: string | null;
-  target: { all?: boolean; groups?: string[]; pcs?: string[] };
-};
-
-/** A result as the API answers it. */
-export type Result = {
-  result_id: string;
-  exec_id: string;
-  job_id: string;
-  version: string;
-  pc_id: string;
-  exit_code: number | null;
-  outcome: string | null;
-  reason: string | null;
-  stdout: string;
-  stderr: string;
-  started_at: string | null;
-  finished_at: string | null;
-};
+import type { Execution } from '../../api/contract.ts';
+import { at, badge, progress, time } from '../components.ts';
 
 /** A table of executions with their progress. */
 export const executionRows = (executions: readonly Execution[]) =>

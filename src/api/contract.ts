@@ -1,0 +1,61 @@
+/**
+ * What the HTTP API answers to reads, as types: the routes build these (checked with `satisfies`),
+ * and the CLI and the dashboard read them (type-only imports), so a renamed field fails `tsc` on
+ * both sides instead of showing up blank on a page. JSON drops `undefined`: optional fields are absent.
+ */
+import type { JobManifest } from '../domain/jobs/index.ts';
+import type {
+  AgentView,
+  ExecutionDetail,
+  ExecutionView,
+  FleetView,
+  GroupView,
+  JobView,
+  LoggedEvent,
+  ReadModelsStatus,
+  ResultView,
+  ScheduleFireView,
+  ScheduleView,
+} from '../projections/index.ts';
+
+export type {
+  AgentView as Agent,
+  ExecutionDetail,
+  ExecutionView as Execution,
+  FleetView as Fleet,
+  GroupView as Group,
+  JobView as Job,
+  LoggedEvent,
+  ReadModelsStatus,
+  ResultView as Result,
+  ScheduleFireView as ScheduleFire,
+};
+
+/** `GET /api/agents`: a page of agents and how many match. */
+export type AgentPage = { agents: AgentView[]; total: number };
+/** `GET /api/agents/:pc`. */
+export type AgentDetail = AgentView & { recent_results: ResultView[] };
+/** `GET /api/groups`. */
+export type GroupList = { groups: GroupView[] };
+
+/** `GET /api/jobs`. */
+export type JobList = { jobs: JobView[] };
+/** `GET /api/jobs/:id` (as JSON). */
+export type JobDetail = JobView & { manifest: JobManifest };
+
+/** `GET /api/executions`: the newest executions and how many match. */
+export type ExecutionList = { executions: ExecutionView[]; total: number };
+/** `GET /api/results`. */
+export type ResultList = { results: ResultView[] };
+
+/** A schedule as listed: its next fire time comes from the API's clock (or why there is none). */
+export type ScheduleListed = ScheduleView & { next_fire: string | null; next_fire_error?: string };
+/** `GET /api/schedules`. */
+export type ScheduleList = { schedules: ScheduleListed[] };
+/** `GET /api/schedules/:id`: with its next fire times and recent slots. */
+export type ScheduleDetail = ScheduleListed & { next_fires: string[]; fires: ScheduleFireView[] };
+
+/** `GET /api/events`: a page of the audit log and where the next one starts. */
+export type EventPage = { events: LoggedEvent[]; next_after: number };
+/** `GET /api/events/:seq`: one commit, whole. */
+export type CommitDetail = { seq: number; subject: string; stream: string; events: unknown[] };
