@@ -1,10 +1,14 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { type RunningAgent, startAgent } from '../src/agent/agent.ts';
 import type { Executor } from '../src/agent/processRunner.ts';
+import { openTrust } from '../src/agent/trust.ts';
+import { agentStreamName } from '../src/domain/agents/index.ts';
+import { jetStreamEventStore } from '../src/infra/eventStore/index.ts';
 import { silentLogger } from '../src/infra/log.ts';
-import { openViews } from '../src/infra/nats/fleet.ts';
+import { bindViews } from '../src/infra/nats/fleet.ts';
 import { startBenchSandbox } from './sandbox.ts';
 
 // Returns at once: the benchmark measures kanade, not the scripts.
@@ -18,7 +22,7 @@ const AGENTS_PER_CONNECTION = 100;
  * server. Prints the time from POST /api/exec to every result being queryable.
  */
 export const fleetBench = async (options: { agents: number }): Promise<void> => {
-  const { dir, nats, api, stop } = await startBenchSandbox('fleet');
+  const { dir, api, stop, connect, signingKey } = await startBenchSandbox('fleet');
   const connections: NatsConnection[] = [];
   const agents: RunningAgent[] = [];
   try {
@@ -29,17 +33,31 @@ export const fleetBench = async (options: { agents: number }): Promise<void> => 
     });
     const setupStarted = performance.now();
     for (let i = 0; i < options.agents; i++) {
-      if (i % AGENTS_PER_CONNECTION === 0)
-        connections.push(await connect({ servers: nats.url, maxReconnectAttempts: -1 }));
+      if (i % AGENTS_PER_CONNECTION === 0) connections.push(await connect({ maxReconnectAttempts: -1 }));
       const nc = connections.at(-1) as NatsConnection;
       const pc = `bench-pc-${String(i + 1).padStart(5, '0')}`;
-      const views = openViews(nc);
+      const views = bindViews(nc);
+      const trust = openTrust(join(dir, 'agents', pc));
+      trust.pin([signingKey], false);
+      // Approved agents, recorded the short way (the enrollment flow is not what this measures).
+      const store = jetStreamEventStore(jetstream(nc), await jetstreamManager(nc));
+      await store.appendToStream(
+        agentStreamName(pc),
+        [
+          {
+            type: 'AgentEnrolled',
+            data: { pc_id: pc, hostname: pc, os: 'linux', arch: 'x64', agent_version: 'bench', groups: ['bench'] },
+          },
+        ],
+        { commit: { id: `enroll:${pc}`, actor: `agent:${pc}`, at: new Date().toISOString(), via: 'agent' } },
+      );
       agents.push(
         await startAgent({
           facts: { pc_id: pc, hostname: pc, os: 'linux', arch: 'x64', agent_version: 'bench' },
           initialGroups: ['bench'],
           dataDir: join(dir, 'agents', pc),
           nc,
+          trust,
           log: silentLogger,
           shells: ['sh'],
           executor: instant,

@@ -1,20 +1,33 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ConnectionOptions, connect, credsAuthenticator } from '@nats-io/transport-node';
+import { brokerFiles, initBroker } from '../src/infra/broker/init.ts';
 import { createLogger } from '../src/infra/log.ts';
 import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
 import { startServer } from '../src/server/server.ts';
+import { loadOrCreateSigningKey } from '../src/server/signing.ts';
 import { describeMachine } from './machine.ts';
 
-/** A throwaway nats-server and kanade server for one benchmark, with a JSON API caller. */
+/**
+ * A throwaway nats-server (operator mode, as in production) and kanade server for one benchmark,
+ * with a JSON API caller and a NATS client with the server's credential.
+ */
 export const startBenchSandbox = async (name: string) => {
   const bin = findNatsServer(process.env.KANADE_NATS_SERVER_BIN, process.env.PATH);
   if (bin === undefined) throw new Error('nats-server not found');
   const dir = mkdtempSync(join(tmpdir(), `kanade-${name}-bench-`));
-  const nats = await startNatsServer({ bin, storeDir: join(dir, 'nats') });
+  const brokerDir = join(dir, 'broker');
+  await initBroker(brokerDir);
+  const files = brokerFiles(brokerDir);
+  const nats = await startNatsServer({ bin, storeDir: join(dir, 'nats'), configFile: files.serverConfig });
+  const signingKeyFile = join(dir, 'signing.nk');
+  const signingKey = loadOrCreateSigningKey(signingKeyFile).key.getPublicKey();
   const token = 'bench-token-0123456789';
   const server = await startServer({
-    natsUrl: nats.url,
+    nats: { url: nats.url, auth: { credsFile: files.serverCreds } },
+    brokerDir,
+    signing: { keyFile: signingKeyFile },
     dataDir: join(dir, 'server'),
     host: '127.0.0.1',
     port: 0,
@@ -31,12 +44,17 @@ export const startBenchSandbox = async (name: string) => {
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
+  const creds = readFileSync(files.serverCreds);
   return {
     dir,
     nats,
     server,
     token,
     api,
+    /** The public key commands are signed with (emulated agents trust it). */
+    signingKey,
+    connect: (options: Partial<ConnectionOptions> = {}) =>
+      connect({ servers: nats.url, authenticator: credsAuthenticator(creds), ...options }),
     stop: async () => {
       await server.close();
       await nats.stop();

@@ -6,7 +6,7 @@ import { startTestNats } from '../src/testing/nats.ts';
 import { startTestServer } from '../src/testing/server.ts';
 
 const nats = await startTestNats();
-const server = await startTestServer(nats.url);
+const server = await startTestServer(nats);
 const manifests = readJobFiles(
   ['jobs/echo.yaml', 'jobs/cleanup-tmp.yaml', 'jobs/inventory-linux.yaml', 'jobs/git-mirror-sync.yaml'],
   process.cwd(),
@@ -43,6 +43,6 @@ for (const [method, path, body, source] of steps) {
   const res = await server.api(method, path, body, { 'X-Kanade-Source': source });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }
-console.log(`recorded ${await recordFixture(nats.url, 'catalog')} commits`);
+console.log(`recorded ${await recordFixture(nats, 'catalog')} commits`);
 await server.dispose();
 await nats.dispose();

@@ -10,15 +10,16 @@ import { eventually, startAgentProcess } from '../src/testing/agentProcess.ts';
 import { shJob } from '../src/testing/api.ts';
 import { recordFixture } from '../src/testing/fixtures.ts';
 import { startTestNats } from '../src/testing/nats.ts';
-import { startTestServer } from '../src/testing/server.ts';
+import { createEnrollToken, startTestServer } from '../src/testing/server.ts';
 
 const nats = await startTestNats();
-let server = await startTestServer(nats.url);
+let server = await startTestServer(nats);
+const sandbox = { nats, enrollToken: await createEnrollToken(server) };
 const dir = mkdtempSync(join(tmpdir(), 'kanade-fixture-'));
 const agents = [
-  startAgentProcess({ id: 'pc-1', groups: ['canary'], natsUrl: nats.url, dataDir: join(dir, 'pc-1') }),
-  startAgentProcess({ id: 'pc-2', groups: ['wave1'], natsUrl: nats.url, dataDir: join(dir, 'pc-2') }),
-  startAgentProcess({ id: 'pc-3', groups: ['wave1'], natsUrl: nats.url, dataDir: join(dir, 'pc-3') }),
+  startAgentProcess({ id: 'pc-1', groups: ['canary'], sandbox, dataDir: join(dir, 'pc-1') }),
+  startAgentProcess({ id: 'pc-2', groups: ['wave1'], sandbox, dataDir: join(dir, 'pc-2') }),
+  startAgentProcess({ id: 'pc-3', groups: ['wave1'], sandbox, dataDir: join(dir, 'pc-3') }),
 ];
 
 const api = async <T>(method: string, path: string, body?: unknown, source = 'cli'): Promise<T> => {
@@ -85,7 +86,7 @@ await api(
 await sleep(4_000);
 await server.close(); // no scheduler for a while: the slots meanwhile are recorded as missed
 await sleep(8_000);
-server = await startTestServer(nats.url, { dataDir: server.dataDir });
+server = await startTestServer(nats, { dataDir: server.dataDir });
 await eventually(
   async () => (await api<{ skipped: number }>('GET', '/api/schedules/tick')).skipped > 0,
   20_000,
@@ -96,7 +97,7 @@ await api('POST', '/api/schedules/once/disable', {});
 await sleep(2_000); // let the last fired execs finish
 await api('DELETE', '/api/schedules/once');
 
-console.log(`recorded ${await recordFixture(nats.url, 'fleet')} commits`);
+console.log(`recorded ${await recordFixture(nats, 'fleet')} commits`);
 await Promise.all(agents.map((a) => a.stop()));
 await server.close();
 await nats.dispose();

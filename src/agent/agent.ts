@@ -2,14 +2,13 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { runStreamName } from '../domain/runs/index.ts';
 import { normalizeGroups } from '../domain/shared/index.ts';
 import { retryForever } from '../infra/backoff.ts';
-import { jetStreamEventStore, subjectOf } from '../infra/eventStore/index.ts';
+import { subjectOf } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { openOutputStore, openViews } from '../infra/nats/fleet.ts';
+import { bindViews, TRUST_KEY, VIEWS } from '../infra/nats/fleet.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
 import { createCommandHandler } from './commandHandler.ts';
@@ -17,18 +16,25 @@ import { openCommandJournal } from './commandJournal.ts';
 import { trackConnection } from './connection.ts';
 import { openDedupJournal } from './dedupJournal.ts';
 import { drainOutbox } from './drain.ts';
-import { enroll } from './enroll.ts';
+import { followKey } from './followKey.ts';
 import { followHalt } from './halt.ts';
 import { type AgentFacts, startHeartbeat } from './heartbeat.ts';
-import { createIntake } from './intake.ts';
+import { createIntake, type Intake } from './intake.ts';
 import { followMembership, parseGroups } from './membership.ts';
 import { openOutbox } from './outbox.ts';
 import { type Executor, killProcessGroup, runProcess } from './processRunner.ts';
 import { createSlots } from './slots.ts';
 import { onStatus } from './status.ts';
+import type { Trust } from './trust.ts';
 import { createViewsReader } from './views.ts';
 
 const RECONNECT_SPREAD_MS = 3_000;
+
+/** What a broker credential lets the agent read, and how it gets one for new groups (see brokerSession). */
+export type AgentCredentials = {
+  coveredGroups(groups: readonly string[]): string[];
+  refreshCredentials(groups: readonly string[]): Promise<void>;
+};
 
 /** Everything an agent runs with; the composition root opens the connection. */
 export type AgentOptions = {
@@ -36,14 +42,18 @@ export type AgentOptions = {
   initialGroups: readonly string[];
   dataDir: string;
   nc: NatsConnection;
+  /** The command-signing keys it trusts (pinned at approval, rotated through `kanade_fleet/trust`). */
+  trust: Trust;
+  /** Without one (a broker without JWT auth, or emulated agents), every group is readable. */
+  credentials?: AgentCredentials;
   log: Logger;
   shells: readonly string[];
   heartbeatIntervalMs?: number;
   executor?: Executor;
   maxConcurrent?: number;
   now?: () => number;
-  /** Already open KV views (many emulated agents in one process share them); opened here otherwise. */
-  views?: Promise<Awaited<ReturnType<typeof openViews>>>;
+  /** Already bound KV views (many emulated agents in one process share them); bound here otherwise. */
+  views?: Promise<Awaited<ReturnType<typeof bindViews>>>;
 };
 
 /** A running agent. */
@@ -55,9 +65,12 @@ export type RunningAgent = {
   stop(): Promise<void>;
 };
 
+const allGroups: AgentCredentials = { coveredGroups: (g) => [...g], refreshCredentials: async () => {} };
+
 /** Starts an agent: every broker-dependent part retries until the broker is there; nothing dies on a cold broker. */
 export const startAgent = async (options: AgentOptions): Promise<RunningAgent> => {
   const { nc, log, facts } = options;
+  const credentials = options.credentials ?? allGroups;
   const now = options.now ?? Date.now;
   const quitting = new AbortController(); // ends waits for jitter or a slot (those commands stay journaled)
   const stopping = new AbortController(); // ends the loops, once results are flushed
@@ -71,21 +84,10 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   const js = jetstream(nc);
   const jsm = await retryForever('open JetStream', () => jetstreamManager(nc), log, { signal });
   // The views come first: gates must never judge a command without them.
-  const views = await (options.views ?? retryForever('open the agent views', () => openViews(nc), log, { signal }));
-  let output: Promise<ObjectStore> | undefined;
-  const outputStore = () =>
-    (output ??= retryForever('open the output store', () => openOutputStore(nc), log, { signal }));
-  const draining = drainOutbox({ outbox, js, jsm, output: outputStore, log: log.child('outbox'), signal });
+  const views = await (options.views ?? retryForever('bind the agent views', () => bindViews(nc), log, { signal }));
+  const draining = drainOutbox({ outbox, js, jsm, log: log.child('outbox'), signal });
 
   let groups = await knownGroups(views.groups, facts.pc_id, options.initialGroups, log);
-  void enroll({
-    store: jetStreamEventStore(js, jsm),
-    facts,
-    groups: normalizeGroups(options.initialGroups),
-    now,
-    log,
-    signal,
-  });
   const connection = trackConnection(nc, now, signal);
   const handler = createCommandHandler({
     pcId: facts.pc_id,
@@ -95,10 +97,12 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     journal,
     executor: options.executor ?? runProcess,
     views: createViewsReader(() => views),
+    trust: options.trust,
     stalenessSecs: connection.stalenessSecs,
     alreadyRecorded: async (identity) =>
-      (await jsm.direct.getMessage(EVENTS_STREAM, { last_by_subj: subjectOf(runStreamName(identity.result_id)) })) !==
-      null,
+      (await jsm.direct.getMessage(EVENTS_STREAM, {
+        last_by_subj: subjectOf(runStreamName(identity.pc_id, identity.result_id)),
+      })) !== null,
     slots: createSlots(options.maxConcurrent ?? Math.max(2, cpus().length)),
     platform: process.platform,
     shells: options.shells,
@@ -109,7 +113,11 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   });
   handler.recover();
   const intake = createIntake({ nc, js, jsm, pcId: facts.pc_id, handle: handler.handle, log });
-  await retryForever('start the command intake', () => intake.start(groups), log, { signal });
+  await retryForever('start the command intake', () => intake.start(credentials.coveredGroups(groups)), log, {
+    signal,
+  });
+  const membership = followGroups({ intake, credentials, log, signal });
+  void membership.apply(groups);
   const following = followMembership({
     nc,
     kv: views.groups,
@@ -119,10 +127,11 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     onChange: async (next) => {
       if (quitting.signal.aborted) return;
       groups = next;
-      await retryForever('follow group membership', () => intake.setGroups(next), log, { signal });
+      await membership.apply(next);
     },
   });
   const halting = followHalt({ nc, kv: views.fleet, signal, log, onKill: (reason) => handler.killAll(reason) });
+  const trusting = followTrust({ nc, kv: views.fleet, trust: options.trust, log, signal });
   const heartbeat = startHeartbeat({
     nc,
     facts,
@@ -151,15 +160,68 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
       handler.killAll('the agent is stopping');
       await until(() => handler.running() === 0 && outbox.pending().length === 0, 5_000);
       stopping.abort();
-      await Promise.allSettled([draining, following, halting]);
+      await Promise.allSettled([draining, following, halting, trusting]);
       dedup.close();
     },
   };
 };
 
+/**
+ * Applies membership changes in an order the broker accepts: leave the groups it lost first, then get
+ * a credential that covers the new ones (reconnecting with it), then subscribe to them. Changes are
+ * applied one at a time, the newest winning; a failed renewal is retried until it works.
+ */
+const followGroups = (deps: { intake: Intake; credentials: AgentCredentials; log: Logger; signal: AbortSignal }) => {
+  let chain: Promise<void> = Promise.resolve();
+  let wanted: readonly string[] = [];
+  const step = async (groups: readonly string[]) => {
+    if (groups !== wanted) return; // a newer change is queued
+    await deps.intake.setGroups(deps.credentials.coveredGroups(groups));
+    await deps.credentials.refreshCredentials(groups);
+    await deps.intake.setGroups(deps.credentials.coveredGroups(groups));
+  };
+  return {
+    apply: (groups: readonly string[]): Promise<void> => {
+      wanted = groups;
+      chain = chain.then(() =>
+        retryForever('follow group membership', () => step(groups), deps.log, { signal: deps.signal }).catch(() => {}),
+      );
+      return chain;
+    },
+  };
+};
+
+// Follows the published signing keys: a rotation reaches agents without a restart.
+const followTrust = (deps: {
+  nc: NatsConnection;
+  kv: Awaited<ReturnType<typeof bindViews>>['fleet'];
+  trust: Trust;
+  log: Logger;
+  signal: AbortSignal;
+}) =>
+  followKey({
+    nc: deps.nc,
+    kv: deps.kv,
+    bucket: VIEWS.fleet,
+    key: TRUST_KEY,
+    log: deps.log,
+    signal: deps.signal,
+    onValue: (value) => {
+      if (value === undefined) return;
+      let document: unknown;
+      try {
+        document = JSON.parse(value);
+      } catch {
+        document = undefined;
+      }
+      if (!deps.trust.update(document))
+        deps.log.warn('ignored a signing-key list not signed by a key this agent trusts', {});
+    },
+  });
+
 // The membership operators set lives in KV; the --groups flag only seeds an agent that never enrolled.
 const knownGroups = async (
-  kv: Awaited<ReturnType<typeof openViews>>['groups'],
+  kv: Awaited<ReturnType<typeof bindViews>>['groups'],
   pcId: string,
   seed: readonly string[],
   log: Logger,

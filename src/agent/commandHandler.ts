@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { ExecCommand } from '../domain/execs/index.ts';
 import { EXIT, type GateDecision, gate, type Outcome, outcomeOf, type RunIdentity } from '../domain/runs/index.ts';
 import type { Logger } from '../infra/log.ts';
@@ -9,9 +10,13 @@ import { parseCommand, parseIdentity } from './commandPayload.ts';
 import type { DedupJournal } from './dedupJournal.ts';
 import type { Outbox } from './outbox.ts';
 import type { Executor } from './processRunner.ts';
-import { finishedEntry, runIdentity, startedEntry } from './results.ts';
+import { finishedEntry, resultIdOf, runIdentity, startedEntry } from './results.ts';
 import type { Slots } from './slots.ts';
+import type { Trust } from './trust.ts';
 import type { ViewsReader } from './views.ts';
+
+/** A command as it arrived: the subject it was addressed to, its exact bytes, and its signature headers. */
+export type CommandMessage = { subject: string; data: Uint8Array; headers?: MsgHdrs | undefined };
 
 /** What the handler needs; all I/O comes in here, so the pipeline reads top to bottom. */
 export type HandlerDeps = {
@@ -21,6 +26,8 @@ export type HandlerDeps = {
   outbox: Outbox;
   journal: CommandJournal;
   views: ViewsReader;
+  /** The command-signing keys this agent trusts: an unsigned or altered command never runs. */
+  trust: Pick<Trust, 'verify'>;
   /** True when this run was already recorded in the event log (a wiped data dir must not run it again). */
   alreadyRecorded: (identity: RunIdentity) => Promise<boolean>;
   stalenessSecs: () => number;
@@ -146,7 +153,13 @@ export const createCommandHandler = (deps: HandlerDeps) => {
 
   return {
     /** Takes one command message (live or catch-up); duplicates are dropped here, synchronously. */
-    handle: (payload: string, source: string): void => {
+    handle: (message: CommandMessage, source: string): void => {
+      const payload = new TextDecoder().decode(message.data);
+      const signature = deps.trust.verify(message.subject, message.data, message.headers);
+      if (!signature.ok) {
+        refuseUnverified(message, payload, signature.reason, source);
+        return;
+      }
       const command = parseCommand(payload);
       if (command === undefined) {
         refuseUnreadable(payload, source);
@@ -177,6 +190,27 @@ export const createCommandHandler = (deps: HandlerDeps) => {
       for (const abort of running.values()) abort.abort(reason);
     },
   };
+
+  // A command that is unsigned, altered, or signed for another subject never runs; it is answered with
+  // a skipped result (123) so an operator sees the attempt. Its result id is its own, derived from the
+  // bytes received: a forgery reusing a real request id cannot take the real command's result.
+  function refuseUnverified(message: CommandMessage, payload: string, reason: string, source: string) {
+    const identity = parseIdentity(payload, deps.pcId);
+    deps.log.warn('refused a command that failed its signature check', { source, subject: message.subject, reason });
+    if (identity === undefined) return;
+    const digest = createHash('sha256').update(message.data).digest('hex').slice(0, 16);
+    const result_id = resultIdOf(`${identity.request_id}|unverified|${digest}`, deps.pcId);
+    if (deps.dedup.has(`unverified:${result_id}`)) return;
+    deps.dedup.add(`unverified:${result_id}`);
+    const why = `refused: ${reason}`;
+    finish({ ...identity, result_id }, null, {
+      exit_code: EXIT.unverified,
+      outcome: 'skipped',
+      reason: why,
+      stdout: '',
+      stderr: `${why}\n`,
+    });
+  }
 
   // A command the agent cannot read still names who asked: it gets a failed result, never silence.
   function refuseUnreadable(payload: string, source: string) {

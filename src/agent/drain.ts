@@ -1,20 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { ObjectStore } from '@nats-io/obj';
 import { backoffDelay } from '../infra/backoff.ts';
 import { decodeCommit } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
+import { publishOutput } from '../infra/nats/output.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 
-/** Output larger than this goes to the object store; the event carries a pointer (kanade #227). */
+/** Output larger than this goes to the output stream in chunks; the event carries a pointer (kanade #227). */
 export const INLINE_OUTPUT_BYTES = 256 * 1024;
 
 type DrainDeps = {
   outbox: Outbox;
   js: JetStreamClient;
   jsm: JetStreamManager;
-  output: () => Promise<ObjectStore>;
   log: Logger;
   signal: AbortSignal;
 };
@@ -90,8 +89,9 @@ const publishOnce = async (deps: DrainDeps, entry: OutboxEntry, body: string, la
   }
 };
 
+// A direct get names the subject in the request, which an agent's credential is allowed for its own runs.
 const publishFinished = async (deps: DrainDeps, entry: OutboxEntry, body: string) => {
-  const last = await deps.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: entry.subject });
+  const last = await deps.jsm.direct.getMessage(EVENTS_STREAM, { last_by_subj: entry.subject });
   if (last !== null && decodeCommit(entry.subject, last.seq, last.string()).some((e) => e.type === 'RunFinished'))
     return; // already recorded
   await publishOnce(deps, entry, body, last?.seq ?? 0);
@@ -100,9 +100,9 @@ const publishFinished = async (deps: DrainDeps, entry: OutboxEntry, body: string
 // NATS refuses messages over 1 MB; keep every body comfortably under it.
 const MAX_BODY_BYTES = 900 * 1024;
 
-// Moves stdout/stderr whose JSON form is over the inline limit to the object store (the object name is
-// fixed per result, so a retry writes the same object again). Sizes are measured as JSON: control
-// characters grow sixfold when escaped. If the body is still too large, the output is replaced by a note.
+// Moves stdout/stderr whose JSON form is over the inline limit to the output stream (the subject is
+// fixed per result and stream, so a retry writes the same chunks again). Sizes are measured as JSON:
+// control characters grow sixfold when escaped. If the body is still too large, the output is replaced by a note.
 const offloadOutput = async (deps: DrainDeps, body: string): Promise<string> => {
   if (Buffer.byteLength(body) <= INLINE_OUTPUT_BYTES) return body;
   const commit = JSON.parse(body) as { events: { data: Record<string, unknown> }[] };
@@ -111,10 +111,9 @@ const offloadOutput = async (deps: DrainDeps, body: string): Promise<string> => 
   for (const stream of ['stdout', 'stderr'] as const) {
     const text = data[stream];
     if (typeof text !== 'string' || Buffer.byteLength(JSON.stringify(text)) <= INLINE_OUTPUT_BYTES) continue;
-    const name = `${String(data.result_id)}/${stream}`;
-    await (await deps.output()).putBlob({ name }, new TextEncoder().encode(text));
+    const run = { pc_id: String(data.pc_id), result_id: String(data.result_id) };
+    data[`${stream}_output`] = await publishOutput(deps.js, run, stream, text);
     data[stream] = '';
-    data[`${stream}_object`] = name;
   }
   let out = JSON.stringify(commit);
   if (Buffer.byteLength(out) > MAX_BODY_BYTES) {

@@ -3,13 +3,14 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../infra/log.ts';
 import { COMMANDS_STREAM } from '../infra/nats/fleet.ts';
 import { agentCommandFilters, groupCommandFilter } from '../infra/nats/subjects.ts';
+import type { CommandMessage } from './commandHandler.ts';
 
 type IntakeDeps = {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   pcId: string;
-  handle: (payload: string, source: string) => void;
+  handle: (message: CommandMessage, source: string) => void;
   log: Logger;
 };
 
@@ -25,7 +26,7 @@ export const createIntake = (deps: IntakeDeps) => {
     if (subscriptions.has(filter)) return;
     const sub = deps.nc.subscribe(filter, {
       callback: (error, msg) => {
-        if (error === null) deps.handle(msg.string(), 'live');
+        if (error === null) deps.handle({ subject: msg.subject, data: msg.data, headers: msg.headers }, 'live');
       },
     });
     subscriptions.set(filter, sub);
@@ -38,7 +39,8 @@ export const createIntake = (deps: IntakeDeps) => {
     const info = await deps.jsm.streams.info(COMMANDS_STREAM, { subjects_filter: filter });
     for (const subject of Object.keys(info.state.subjects ?? {}).sort()) {
       const message = await deps.jsm.direct.getMessage(COMMANDS_STREAM, { last_by_subj: subject });
-      if (message !== null) deps.handle(message.string(), 'catch-up');
+      if (message !== null)
+        deps.handle({ subject: message.subject, data: message.data, headers: message.header }, 'catch-up');
     }
   };
 

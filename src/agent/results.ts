@@ -21,7 +21,12 @@ export const runIdentity = (command: ExecCommand, pcId: string): RunIdentity => 
 const entryFor = (event: RunStarted | RunFinished, kind: OutboxEntry['kind'], at: string): OutboxEntry => {
   const msgId = `${kind}:${event.data.result_id}`;
   const commit = { id: msgId, actor: `agent:${event.data.pc_id}`, at, via: 'agent', correlationId: event.data.exec_id };
-  return { subject: subjectOf(runStreamName(event.data.result_id)), msgId, body: encodeCommit(commit, [event]), kind };
+  return {
+    subject: subjectOf(runStreamName(event.data.pc_id, event.data.result_id)),
+    msgId,
+    body: encodeCommit(commit, [event]),
+    kind,
+  };
 };
 
 /** The outbox entry of a RunStarted. */

@@ -5,6 +5,7 @@ import { agentRoutes, groupRoutes } from './agents/routes.ts';
 import { authenticate } from './auth.ts';
 import { catalogProblem } from './catalog/problems.ts';
 import { consistentReads } from './consistency.ts';
+import { enrollmentTokenRoutes } from './enrollment/routes.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { eventRoutes } from './events/routes.ts';
 import { execRoutes, executionRoutes } from './execs/routes.ts';
@@ -30,6 +31,7 @@ export const createApp = (deps: ApiDeps) =>
     .route('/api/results', resultRoutes(deps))
     .route('/api/agents', agentRoutes(deps))
     .route('/api/groups', groupRoutes(deps))
+    .route('/api/enrollment-tokens', enrollmentTokenRoutes(deps))
     .route('/api/fleet', fleetRoutes(deps))
     .route('/api/schedules', scheduleRoutes(deps))
     .route('/api/events', eventRoutes(deps))

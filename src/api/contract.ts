@@ -6,6 +6,7 @@
 import type { JobManifest } from '../domain/jobs/index.ts';
 import type {
   AgentView,
+  EnrollmentTokenView,
   ExecutionDetail,
   ExecutionView,
   FleetView,
@@ -20,6 +21,7 @@ import type {
 
 export type {
   AgentView as Agent,
+  EnrollmentTokenView as EnrollmentToken,
   ExecutionDetail,
   ExecutionView as Execution,
   FleetView as Fleet,
@@ -35,6 +37,19 @@ export type {
 export type AgentPage = { agents: AgentView[]; total: number };
 /** `GET /api/agents/:pc`. */
 export type AgentDetail = AgentView & { recent_results: ResultView[] };
+/** `GET /api/enrollment-tokens`. */
+export type EnrollmentTokenList = { tokens: EnrollmentTokenView[] };
+/** `POST /api/enrollment-tokens`: the new token, with its secret shown this once. */
+export type CreatedEnrollmentToken = {
+  token_id: string;
+  name: string;
+  auto_approve: boolean;
+  expires_at: string | null;
+  token: string;
+  seq: number;
+};
+/** `POST /api/agents/:pc/approve|reject|terminate` and `PUT …/groups`. */
+export type AgentDecision = { pc_id: string; enrollment: string; groups: string[]; status: string; seq: number };
 /** `GET /api/groups`. */
 export type GroupList = { groups: GroupView[] };
 

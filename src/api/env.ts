@@ -1,4 +1,5 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
@@ -16,6 +17,8 @@ export type ApiDeps = {
   jsm: JetStreamManager;
   store: JetStreamEventStore;
   readModels: ReadModelsService;
+  /** Secrets kept out of the event stream (enrollment token hashes). */
+  secrets: KV;
   auth: AuthMode;
   log: Logger;
   /** The clock at the edge: command times come from here, never from inside a decider or projection. */

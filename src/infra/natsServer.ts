@@ -36,13 +36,24 @@ const isExecutable = (file: string): boolean => {
   }
 };
 
-/** Options for `startNatsServer`; port -1 lets the server pick a free one. */
-export type StartNatsOptions = { bin: string; storeDir: string; host?: string; port?: number; timeoutMs?: number };
+/**
+ * Options for `startNatsServer`; port -1 lets the server pick a free one. `configFile` (e.g. the
+ * operator-mode configuration `kanade broker init` writes) is read first; the flags win over it.
+ */
+export type StartNatsOptions = {
+  bin: string;
+  storeDir: string;
+  host?: string;
+  port?: number;
+  timeoutMs?: number;
+  configFile?: string;
+};
 
 /** Spawns `nats-server -js` and resolves once it accepts clients. */
 export const startNatsServer = async (options: StartNatsOptions): Promise<NatsServerProcess> => {
   const { bin, storeDir, host = '127.0.0.1', port = -1, timeoutMs = 15_000 } = options;
-  const child = spawn(bin, ['-js', '-a', host, '-p', String(port), '-sd', storeDir], {
+  const config = options.configFile === undefined ? [] : ['-c', options.configFile];
+  const child = spawn(bin, [...config, '-js', '-a', host, '-p', String(port), '-sd', storeDir], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const listening = await waitForReady(child, timeoutMs);

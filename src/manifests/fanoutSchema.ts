@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { RolloutSpec, WaveGate } from '../domain/execs/index.ts';
-import { GROUP_PATTERN, PC_ID_PATTERN, parseDuration } from '../domain/shared/index.ts';
+import { GROUP_PATTERN, parseDuration, pcIdProblem } from '../domain/shared/index.ts';
 import { boundedDuration } from './jobSchema.ts';
 
 const secs = (d: string) => parseDuration(d) ?? 0;
@@ -9,7 +9,13 @@ const group = v.pipe(
   v.string('must be a group name'),
   v.regex(GROUP_PATTERN, 'must be 1-64 characters of A-Z, a-z, 0-9, _ and -'),
 );
-const pc = v.pipe(v.string('must be a pc id'), v.regex(PC_ID_PATTERN, 'is not a valid pc id'));
+const pc = v.pipe(
+  v.string('must be a pc id'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    const problem = dataset.typed ? pcIdProblem(dataset.value) : undefined;
+    if (problem !== undefined) addIssue({ message: `is not a valid pc id: ${problem}` });
+  }),
+);
 
 /** Group names (shared by targets, waves and `PUT /api/agents/:pc/groups`). */
 export const groupNameSchema = group;

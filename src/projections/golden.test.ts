@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../infra/log.ts';
 import { EVENTS_STREAM, ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
@@ -62,7 +62,7 @@ const buildFromStream = async (file: string, batchSize: number) => {
 
 const streamFor = async (name: string) => {
   nats = await startTestNats();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   await ensureStream(await jetstreamManager(nc), eventsStreamConfig(), silentLogger);
   await publishFixture(jetstream(nc), loadFixture(name));
 };

@@ -3,6 +3,8 @@ import { HEARTBEATS_STREAM } from '../infra/nats/fleet.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { agentsProjection } from './agents/agentsProjection.ts';
 import { decodeHeartbeat, heartbeatsProjection } from './agents/heartbeatsProjection.ts';
+import { boundaryProjection } from './boundaryProjection.ts';
+import { enrollmentTokensProjection } from './enrollment/enrollmentTokensProjection.ts';
 import { eventLogProjection } from './eventLog/eventLogProjection.ts';
 import { executionsProjection } from './executions/executionsProjection.ts';
 import { fleetProjection } from './fleet/fleetProjection.ts';
@@ -19,6 +21,8 @@ export const PROJECTIONS: readonly Projection[] = [
   executionsProjection,
   fleetProjection,
   schedulesProjection,
+  enrollmentTokensProjection,
+  boundaryProjection,
 ];
 
 /** The event log as a read-model source; `enrich` reads overflowed output back from the object store. */
@@ -41,6 +45,8 @@ export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 export { tableChecksums } from './checksum.ts';
 export type { ReadModelDatabase } from './database.ts';
 export { closeReadModelDatabase, openReadModelDatabase } from './database.ts';
+export type { EnrollmentTokenView } from './enrollment/queries.ts';
+export { listEnrollmentTokens } from './enrollment/queries.ts';
 export type { EventFilter, LoggedEvent } from './eventLog/queries.ts';
 export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';

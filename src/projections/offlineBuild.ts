@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../infra/log.ts';
-import { connectNats } from '../infra/nats/connection.ts';
+import { connectNats, type NatsAuth, redactUrl } from '../infra/nats/connection.ts';
 import { openOutputStore } from '../infra/nats/fleet.ts';
 import { tableChecksums } from './checksum.ts';
 import { closeReadModelDatabase } from './database.ts';
@@ -17,22 +17,24 @@ export type OfflineBuild = { file: string; seq: number; checksums: Record<string
  * that point) or the head. For auditors: no server needed, and two builds can be compared by checksum.
  */
 export const buildReadModelFile = async (options: {
-  natsUrl: string;
+  nats: { url: string; auth: NatsAuth };
   file: string;
   untilSeq?: number;
   log: Logger;
 }): Promise<OfflineBuild> => {
   if (existsSync(options.file)) throw new Error(`${options.file} exists; choose a new file`);
   const nc = await connectNats({
-    url: options.natsUrl,
+    url: options.nats.url,
+    auth: options.nats.auth,
     name: 'kanade-offline-build',
     log: options.log,
     failFast: true,
   });
   try {
-    const enrich = createOutputEnricher(() => openOutputStore(nc));
+    const js = jetstream(nc);
+    const enrich = createOutputEnricher({ js, objects: () => openOutputStore(nc) });
     const source = {
-      js: jetstream(nc),
+      js,
       jsm: await jetstreamManager(nc),
       log: options.log,
       sources: [eventLogSource(enrich)] as const,
@@ -41,7 +43,7 @@ export const buildReadModelFile = async (options: {
     try {
       // The runner retries forever by design; a one-shot tool gives up when the connection is gone.
       const lost = nc.closed().then(() => {
-        throw new Error(`lost the connection to NATS at ${options.natsUrl}`);
+        throw new Error(`lost the connection to NATS at ${redactUrl(options.nats.url)}`);
       });
       const seq = await Promise.race([bulkCatchUp(gen, options.untilSeq), lost]);
       const checksums = tableChecksums(gen.database.sqlite);

@@ -42,7 +42,7 @@ let lastSeq = 0;
 
 beforeAll(async () => {
   nats = await startTestNats();
-  server = await startTestServer(nats.url);
+  server = await startTestServer(nats);
   const history = [
     ['POST', '/api/jobs', `${job('a', '1')}---\n${job('b', '1')}---\n${job('c', '1', 'tags: [x]\n')}`],
     ['POST', '/api/jobs', `${job('a', '2')}`],
@@ -84,7 +84,7 @@ describe('read models', () => {
     const sums = checksumsOf(liveFile(server));
     await server.close();
     rmSync(join(server.dataDir, 'readmodels'), { recursive: true, force: true });
-    const restarted = await startTestServer(nats.url, { dataDir: server.dataDir });
+    const restarted = await startTestServer(nats, { dataDir: server.dataDir });
     try {
       expect(await snapshot(restarted, lastSeq)).toEqual(before);
       await waitLive(restarted);
@@ -92,7 +92,7 @@ describe('read models', () => {
     } finally {
       await restarted.close();
     }
-    server = await startTestServer(nats.url, { dataDir: server.dataDir });
+    server = await startTestServer(nats, { dataDir: server.dataDir });
   });
 
   it('keep following the stream after a restart over existing files', async () => {
@@ -105,8 +105,7 @@ describe('read models', () => {
 
 describe('read models under failure', () => {
   it('record an unreadable commit and a projection failure, and keep going', async () => {
-    const { connect } = await import('@nats-io/transport-node');
-    const nc = await connect({ servers: nats.url });
+    const nc = await nats.connect();
     try {
       nc.publish('kanade.ev.job.garbage', 'not json');
       const noManifest = {

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type Database from 'better-sqlite3';
+import { misplacedEvent } from '../domain/boundary.ts';
 import { backoffDelay } from '../infra/backoff.ts';
-import { decodeCommit, type RecordedEvent, streamNameOf } from '../infra/eventStore/index.ts';
+import { decodeCommit, type RecordedEvent, streamNameOf, subjectParts } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 import { createPositionSignal } from './positionSignal.ts';
@@ -50,28 +51,42 @@ const PULL_MESSAGES = 500;
 /** A stream message as decoders see it (a JsMsg, or a stored message in tests and tools). */
 export type StreamMessage = { subject: string; seq: number; string(): string; timestamp?: string };
 
-/** Decodes a message; a commit nobody can read becomes one `$Unreadable` event, recorded, never a stall. */
+/**
+ * Decodes a message at the read boundary. A commit nobody can read becomes one `$Unreadable` event; an
+ * event that does not belong on its subject (a type of another category, or naming another pc, run,
+ * exec… than the subject) becomes `$Refused`. Both are recorded, never applied, never a stall.
+ */
 export const decodeMessage = (m: StreamMessage): RecordedEvent[] => {
   const stream = streamNameOf(m.subject) ?? m.subject;
+  let events: RecordedEvent[];
   try {
-    return decodeCommit(stream, m.seq, m.string());
+    events = decodeCommit(stream, m.seq, m.string());
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    return [
-      {
-        type: '$Unreadable',
-        schema: 1,
-        data: { subject: m.subject, error: reason },
-        seq: m.seq,
-        index: 0,
-        stream,
-        commitId: '',
-        actor: 'unknown',
-        at: '',
-      },
-    ];
+    return [marker('$Unreadable', { subject: m.subject, error: reason }, m, stream, 0)];
   }
+  const parts = subjectParts(m.subject);
+  return events.map((event) => {
+    const misplaced =
+      parts === undefined ? 'not an event-log subject' : misplacedEvent(parts.category, parts.id, event);
+    return misplaced === undefined
+      ? event
+      : {
+          ...marker('$Refused', { subject: m.subject, type: event.type, error: misplaced }, m, stream, event.index),
+          actor: event.actor,
+          at: event.at,
+          commitId: event.commitId,
+        };
+  });
 };
+
+const marker = (
+  type: '$Unreadable' | '$Refused',
+  data: Record<string, unknown>,
+  m: StreamMessage,
+  stream: string,
+  index: number,
+): RecordedEvent => ({ type, schema: 1, data, seq: m.seq, index, stream, commitId: '', actor: 'unknown', at: '' });
 
 /** Creates a runner over an open read-model database. */
 export const createRunner = (options: RunnerOptions): ProjectionRunner => {

@@ -49,6 +49,48 @@ export type AgentsTable = {
   seq: number;
 };
 
+/**
+ * Where each agent stands with enrollment: pending (asked, not decided), approved (with its key;
+ * null for agents that enrolled themselves before approvals), rejected, or terminated. A request to
+ * replace an approved key shows as `pending_key` on an approved agent.
+ */
+export type AgentEnrollmentTable = {
+  pc_id: string;
+  status: string;
+  public_key: string | null;
+  pending_key: string | null;
+  requested_at: string | null;
+  /** The enrollment token the last request presented (its name). */
+  requested_token: string | null;
+  decided_at: string | null;
+  decided_by: string | null;
+  reason: string | null;
+  seq: number;
+};
+
+/** Agent keys that must not reach the broker any more: terminated, or replaced by a newer approved key. */
+export type RevokedAgentKeysTable = {
+  public_key: string;
+  pc_id: string;
+  revoked_at: string;
+  /** terminated | replaced */
+  reason: string;
+  seq: number;
+};
+
+/** Enrollment tokens (never their secrets): who made them, what they allow, whether they still work. */
+export type EnrollmentTokensTable = {
+  token_id: string;
+  name: string;
+  auto_approve: number;
+  expires_at: string | null;
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  seq: number;
+};
+
 /** The last heartbeat of each agent (from KANADE_HEARTBEATS, which keeps one per agent). */
 export type AgentHeartbeatsTable = {
   pc_id: string;
@@ -205,6 +247,9 @@ export type ReadModels = {
   jobs: JobsTable;
   event_log: EventLogTable;
   agents: AgentsTable;
+  agent_enrollment: AgentEnrollmentTable;
+  revoked_agent_keys: RevokedAgentKeysTable;
+  enrollment_tokens: EnrollmentTokensTable;
   agent_heartbeats: AgentHeartbeatsTable;
   executions: ExecutionsTable;
   exec_waves: ExecWavesTable;
@@ -225,6 +270,9 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   jobs: ['job_id'],
   event_log: ['seq', 'idx'],
   agents: ['pc_id'],
+  agent_enrollment: ['pc_id'],
+  revoked_agent_keys: ['public_key'],
+  enrollment_tokens: ['token_id'],
   agent_heartbeats: ['pc_id'],
   executions: ['exec_id'],
   exec_waves: ['exec_id', 'wave'],

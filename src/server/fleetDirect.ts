@@ -4,7 +4,7 @@ import { ulid } from 'ulid';
 import { FLEET_STREAM, type FleetCommand, fleetDecider } from '../domain/fleet/index.ts';
 import { commandHandlerFor, jetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { connectNats } from '../infra/nats/connection.ts';
+import { connectNats, type NatsAuth } from '../infra/nats/connection.ts';
 import { openViews } from '../infra/nats/fleet.ts';
 import { applyViewChanges } from './viewsWriter.ts';
 
@@ -16,11 +16,17 @@ const handleFleet = commandHandlerFor(fleetDecider);
  * NATS access is the credential here; the actor is `direct:<os user>`.
  */
 export const fleetDirect = async (options: {
-  natsUrl: string;
+  nats: { url: string; auth: NatsAuth };
   command: FleetCommand;
   log: Logger;
 }): Promise<{ changed: boolean; seq: number }> => {
-  const nc = await connectNats({ url: options.natsUrl, name: 'kanade-fleet-direct', log: options.log, failFast: true });
+  const nc = await connectNats({
+    url: options.nats.url,
+    auth: options.nats.auth,
+    name: 'kanade-fleet-direct',
+    log: options.log,
+    failFast: true,
+  });
   try {
     const store = jetStreamEventStore(jetstream(nc), await jetstreamManager(nc));
     const commit = {

@@ -53,7 +53,7 @@ export const startReaper = (deps: {
       };
       await handleRun(
         deps.store,
-        runStreamName(r.result_id),
+        runStreamName(r.pc_id, r.result_id),
         { type: 'ReapRun', data: { ...identity, reason } },
         {
           id: `reap:${r.result_id}`,

@@ -2,22 +2,28 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { ulid } from 'ulid';
 import { createApp } from '../api/app.ts';
 import type { AuthMode } from '../api/env.ts';
 import { retryForever } from '../infra/backoff.ts';
+import { type BrokerAuthority, loadBrokerAuthority } from '../infra/broker/authority.ts';
+import { brokerFiles } from '../infra/broker/init.ts';
 import { jetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { connectNats } from '../infra/nats/connection.ts';
+import { connectNats, type NatsAuth, redactUrl } from '../infra/nats/connection.ts';
 import { ensureFleetResources, openOutputStore, openSchedulerState, openViews } from '../infra/nats/fleet.ts';
+import { openEnrollmentSecrets } from '../infra/nats/secrets.ts';
 import { ensureStream, eventsStreamConfig } from '../infra/nats/streams.ts';
 import { createOutputEnricher } from '../projections/executions/output.ts';
 import { createReadModels, eventLogSource, heartbeatSource } from '../projections/index.ts';
 import { createWebApp } from '../web/app.ts';
 import { startDispatcher } from './dispatch/dispatcher.ts';
+import { startEnrollmentResponder } from './enrollment/responder.ts';
+import { startRevocationSync } from './enrollment/revocations.ts';
 import { startReaper } from './reaper.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
+import { loadCommandSigner, publishTrust } from './signing.ts';
 import { startViewsWriter } from './viewsWriter.ts';
 
 // How long requests in flight may take to finish when the server stops.
@@ -25,7 +31,14 @@ const CLOSE_GRACE_MS = 2_000;
 
 /** What `kanade server` needs to run. */
 export type ServerConfig = {
-  natsUrl: string;
+  nats: { url: string; auth?: NatsAuth };
+  /**
+   * A broker directory (`kanade broker init`): with it the server issues each approved agent its own
+   * broker credential and revokes terminated ones. Without it the broker's own setup is all there is.
+   */
+  brokerDir?: string;
+  /** The command-signing key file (default `<dataDir>/signing.nk`) and, during a rotation, the previous key. */
+  signing?: { keyFile?: string; previousKeyFile?: string };
   dataDir: string;
   host: string;
   port: number;
@@ -50,22 +63,44 @@ export type RunningServer = {
  */
 export const startServer = async (config: ServerConfig): Promise<RunningServer> => {
   const { log } = config;
-  log.info('connecting to NATS', { url: config.natsUrl });
-  const nc = await connectNats({ url: config.natsUrl, name: 'kanade-server', log: log.child('nats') });
+  log.info('connecting to NATS', { url: redactUrl(config.nats.url) });
+  const authority = config.brokerDir === undefined ? undefined : loadBrokerAuthority(config.brokerDir);
+  // With a broker directory and no credential of its own, the server uses the directory's server.creds.
+  const given = config.nats.auth ?? {};
+  const natsAuth =
+    authority === undefined || authenticates(given)
+      ? given
+      : { ...given, credsFile: brokerFiles(authority.dir).serverCreds };
+  const nc = await connectNats({ url: config.nats.url, name: 'kanade-server', log: log.child('nats'), auth: natsAuth });
+  watchClosed(nc, log);
+  if (authority === undefined)
+    log.warn(
+      'no broker directory (--broker-dir): agents get no credentials of their own, and the broker must be secured by other means',
+    );
   const jsm = await retryForever('open JetStream', () => jetstreamManager(nc), log);
   await retryForever('create or update the event stream', () => ensureStream(jsm, eventsStreamConfig(), log), log);
   await retryForever('create or update the fleet resources', () => ensureFleetResources(nc, jsm, log), log);
   const js = jetstream(nc);
   const views = await retryForever('open the agent views', () => openViews(nc), log);
-  let output: Promise<ObjectStore> | undefined;
-  const outputStore = () => (output ??= openOutputStore(nc));
+  const signer = loadCommandSigner({
+    keyFile: config.signing?.keyFile ?? join(config.dataDir, 'signing.nk'),
+    previousKeyFile: config.signing?.previousKeyFile,
+    log,
+  });
+  await retryForever(
+    'publish the trusted signing keys',
+    () => publishTrust(views.fleet, signer, () => new Date(), log),
+    log,
+  );
+  const secrets = await retryForever('open the secret store', () => openEnrollmentSecrets(nc), log);
+  const outputStore = once(() => openOutputStore(nc));
   const store = jetStreamEventStore(js, jsm);
   const readModels = createReadModels({
     dir: join(config.dataDir, 'readmodels'),
     js,
     jsm,
     log: log.child('projections'),
-    sources: [eventLogSource(createOutputEnricher(outputStore)), heartbeatSource],
+    sources: [eventLogSource(createOutputEnricher({ js, objects: outputStore })), heartbeatSource],
   });
   const starting = readModels.start().catch((error: unknown) => log.error('read models failed to start', { error }));
   const viewsWriter = startViewsWriter({ js, views, log: log.child('views') });
@@ -78,6 +113,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     jsm,
     nc,
     pins: views.pins,
+    signer,
     log: log.child('dispatcher'),
     now,
   });
@@ -92,10 +128,22 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     state: schedulerState,
     log: log.child('scheduler'),
   });
+  const responder = startEnrollmentResponder({
+    nc,
+    store,
+    secrets,
+    authority,
+    trustedKeys: signer.trustedKeys,
+    now,
+    log: log.child('enrollment'),
+  });
+  const revocations =
+    authority === undefined ? undefined : await startRevocations(authority, readModels, config.nats, log);
   const app = createApp({
     nc,
     jsm,
     store,
+    secrets,
     readModels,
     auth: config.auth,
     log: log.child('api'),
@@ -132,6 +180,8 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
         // Requests in flight get a moment to finish; kept-alive connections after that are cut.
         setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref();
       });
+      await responder.stop();
+      await revocations?.stop();
       await scheduler.stop();
       await dispatcher.stop();
       reaper.stop();
@@ -139,6 +189,46 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
       await readModels.stop();
       await starting;
       await nc.drain().catch(() => {});
+    },
+  };
+};
+
+const authenticates = (auth: NatsAuth) =>
+  [auth.credsFile, auth.nkeySeedFile, auth.user, auth.token].some((v) => v !== undefined);
+
+// A credential the broker stops accepting (revoked, expired) closes the connection for good: say so.
+const watchClosed = (nc: NatsConnection, log: Logger) =>
+  void nc.closed().then((error) => {
+    if (error !== undefined) log.error('the NATS connection closed for good', { error });
+  });
+
+const once = <T>(make: () => Promise<T>) => {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+};
+
+// The system-account connection pushes revocations; it is the server's only use of that account.
+const startRevocations = async (
+  authority: BrokerAuthority,
+  readModels: ReturnType<typeof createReadModels>,
+  nats: ServerConfig['nats'],
+  log: Logger,
+) => {
+  const { tlsCaFile, tlsCertFile, tlsKeyFile } = nats.auth ?? {};
+  const tls = Object.fromEntries(
+    Object.entries({ tlsCaFile, tlsCertFile, tlsKeyFile }).filter(([, v]) => v !== undefined),
+  );
+  const system = await connectNats({
+    url: nats.url,
+    name: 'kanade-server-system',
+    log: log.child('broker'),
+    auth: { ...tls, credsFile: brokerFiles(authority.dir).systemCreds },
+  });
+  const sync = startRevocationSync({ readModels, authority, system, log: log.child('broker') });
+  return {
+    stop: async () => {
+      await sync.stop();
+      await system.drain().catch(() => {});
     },
   };
 };

@@ -1,5 +1,4 @@
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
 import { describe, it } from 'vitest';
 import { VIEWS } from '../infra/nats/fleet.ts';
 import { eventually } from '../testing/agentProcess.ts';
@@ -11,8 +10,8 @@ const job = (id: string) => `id: ${id}\nversion: "1"\nexecute:\n  shell: sh\n  s
 describe('agent views in KV', () => {
   it('follow the catalog, and come back in full after the buckets are wiped', async () => {
     const nats = await startTestNats();
-    let server = await startTestServer(nats.url);
-    const nc = await connect({ servers: nats.url });
+    let server = await startTestServer(nats);
+    const nc = await nats.connect();
     try {
       await server.api('POST', '/api/jobs', `${job('a')}---\n${job('b')}`);
       await server.api('POST', '/api/jobs/b/revoke', {});
@@ -31,7 +30,7 @@ describe('agent views in KV', () => {
       await status.purge('a');
       await status.purge('b');
       await (await kvm.open(VIEWS.meta)).purge('checkpoint');
-      server = await startTestServer(nats.url, { dataDir: server.dataDir });
+      server = await startTestServer(nats, { dataDir: server.dataDir });
       await eventually(
         async () => JSON.stringify(await read()) === '{"a":"ACTIVE","b":"REVOKED"}',
         10_000,

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { NatsAuth } from '../infra/nats/connection.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -18,12 +19,19 @@ export type AgentProcess = {
   ready(): Promise<void>;
 };
 
-/** Starts a real agent process (the same binary operators run), heartbeating every second. */
+/** Where an agent process enrolls: the broker, its bootstrap credential, and an enrollment token. */
+export type AgentSandbox = { nats: { url: string; bootstrapAuth: NatsAuth }; enrollToken?: string };
+
+/**
+ * Starts a real agent process (the same binary operators run), heartbeating every second. It
+ * enrolls with the sandbox's bootstrap credential and token, like an agent on a new machine.
+ */
 export const startAgentProcess = (o: {
   id: string;
   groups?: string[];
-  natsUrl: string;
+  sandbox: AgentSandbox;
   dataDir: string;
+  env?: Record<string, string>;
 }): AgentProcess => {
   const args = [
     resolve(ROOT, 'bin/kanade.js'),
@@ -31,16 +39,19 @@ export const startAgentProcess = (o: {
     '--id',
     o.id,
     '--nats-url',
-    o.natsUrl,
+    o.sandbox.nats.url,
     '--data-dir',
     o.dataDir,
     '--heartbeat',
     '1s',
   ];
+  if (o.sandbox.nats.bootstrapAuth.credsFile !== undefined)
+    args.push('--nats-creds', o.sandbox.nats.bootstrapAuth.credsFile);
+  if (o.sandbox.enrollToken !== undefined) args.push('--enroll-token', o.sandbox.enrollToken);
   if (o.groups !== undefined && o.groups.length > 0) args.push('--groups', o.groups.join(','));
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, KANADE_LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, KANADE_LOG_LEVEL: 'info', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type JetStreamClient, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { decodeCommit, type RecordedEvent, streamNameOf } from '../infra/eventStore/index.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
+import type { TestNats } from './nats.ts';
 
 /** One commit of a recorded stream, as `scripts/recordFixture.ts` writes it. */
 export type RecordedCommit = { seq: number; subject: string; commit: { id: string } & Record<string, unknown> };
@@ -28,8 +28,8 @@ export const publishFixture = async (js: JetStreamClient, commits: readonly Reco
 };
 
 /** Writes every commit of the event stream to `fixtures/events/<name>.ndjson` (the recording scripts). */
-export const recordFixture = async (natsUrl: string, name: string): Promise<number> => {
-  const nc = await connect({ servers: natsUrl });
+export const recordFixture = async (nats: TestNats, name: string): Promise<number> => {
+  const nc = await nats.connect();
   try {
     const jsm = await jetstreamManager(nc);
     const last = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;

@@ -15,12 +15,17 @@ export type TestServer = RunningServer & {
   dispose(): Promise<void>;
 };
 
-/** Starts a server for a test; reuse `dataDir` to restart over the same files. */
-export const startTestServer = async (natsUrl: string, options: { dataDir?: string } = {}): Promise<TestServer> => {
+/**
+ * Starts a server for a test; reuse `dataDir` to restart over the same files. Every server of one
+ * test broker signs commands with the same key (as every server of one fleet must).
+ */
+export const startTestServer = async (nats: TestNats, options: { dataDir?: string } = {}): Promise<TestServer> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kanade-server-'));
   const token = 'test-token';
   const server = await startServer({
-    natsUrl,
+    nats: { url: nats.url, auth: nats.serverAuth },
+    brokerDir: nats.brokerDir,
+    signing: { keyFile: join(nats.brokerDir, 'command-signing.nk') },
     dataDir,
     host: '127.0.0.1',
     port: 0,
@@ -52,10 +57,19 @@ export const startTestServer = async (natsUrl: string, options: { dataDir?: stri
   };
 };
 
+/** Creates an enrollment token through the API (auto-approve unless told otherwise) and returns its secret. */
+export const createEnrollToken = async (server: TestServer, autoApprove = true, name = 'tests'): Promise<string> => {
+  const res = await server.api('POST', '/api/enrollment-tokens', { name, auto_approve: autoApprove });
+  if (!res.ok) throw new Error(`could not create an enrollment token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+};
+
 /** The sandbox of a test file: a real nats-server and server, which tests may stop and start again. */
 export type Sandbox = {
   readonly nats: TestNats;
   readonly server: TestServer;
+  /** An auto-approve enrollment token for the file's agents. */
+  readonly enrollToken: string;
   /** Stops the server (NATS keeps running); `startServer` brings it back over the same data dir. */
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
@@ -68,12 +82,13 @@ export const useTestServer = (): Sandbox => {
       await handles.server.close();
     },
     startServer: async () => {
-      handles.server = await startTestServer(handles.nats.url, { dataDir: handles.server.dataDir });
+      handles.server = await startTestServer(handles.nats, { dataDir: handles.server.dataDir });
     },
-  } as Sandbox & { nats: TestNats; server: TestServer };
+  } as Sandbox & { nats: TestNats; server: TestServer; enrollToken: string };
   beforeAll(async () => {
     handles.nats = await startTestNats();
-    handles.server = await startTestServer(handles.nats.url);
+    handles.server = await startTestServer(handles.nats);
+    handles.enrollToken = await createEnrollToken(handles.server);
   });
   afterAll(async () => {
     await handles.server?.dispose();

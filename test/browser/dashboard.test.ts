@@ -27,7 +27,7 @@ const stillMarked = () => page.evaluate('window.kanadeMark === true');
 beforeAll(async () => {
   const groups: Record<string, string[]> = { 'pc-1': ['canary'], 'pc-2': ['wave1'], 'pc-3': ['wave1'] };
   for (const [id, g] of Object.entries(groups))
-    agents.push(startAgentProcess({ id, groups: g, natsUrl: sandbox.nats.url, dataDir: join(dir, id) }));
+    agents.push(startAgentProcess({ id, groups: g, sandbox, dataDir: join(dir, id) }));
   await api(
     'POST',
     '/api/jobs',
@@ -231,7 +231,7 @@ describe('the dashboard', () => {
     await page.fill('#exec-pcs', 'nobody-1');
     await page.fill('#jitter', '5s');
     await page.click('.exec-form button[type=submit]');
-    await expect(page.locator('[role=alert]').textContent()).resolves.toContain('unknown pc nobody-1');
+    await expect(page.locator('[role=alert]').textContent()).resolves.toContain('no approved agent nobody-1');
     await expect(page.locator('#exec-pcs').inputValue()).resolves.toBe('nobody-1');
     await expect(page.locator('#jitter').inputValue()).resolves.toBe('5s');
     expect(await page.locator('input[name=target][value=pcs]').isChecked()).toBe(true);

@@ -124,7 +124,7 @@ describe('kanade events and projections', () => {
 describe('kanade projections build', () => {
   it('replays the stream into a file as of a sequence, reproducibly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kanade-audit-'));
-    const nats = { KANADE_NATS_URL: sandbox.nats.url };
+    const nats = { KANADE_NATS_URL: sandbox.nats.url, KANADE_NATS_CREDS: sandbox.nats.serverAuth.credsFile ?? '' };
     const asOf2 = await kanade(
       ['projections', 'build', '--out', join(dir, 'a.sqlite'), '--until-seq', '2', '--json'],
       nats,

@@ -63,13 +63,12 @@ const job = (id: string, script: string, extra = '') =>
   `id: ${id}\nversion: "1"\nexecute:\n  shell: sh\n  script: |\n    ${script}\n  timeout: 30s\n${extra}`;
 
 beforeAll(async () => {
-  const natsUrl = sandbox.nats.url;
   for (const [id, groups] of [
     ['pc-a', ['canary']],
     ['pc-b', ['wave1']],
     ['pc-c', ['wave1']],
   ] as const) {
-    agents[id] = startAgentProcess({ id, groups: [...groups], natsUrl, dataDir: join(dir, id) });
+    agents[id] = startAgentProcess({ id, groups: [...groups], sandbox, dataDir: join(dir, id) });
   }
   const catalog = [
     job('hello', 'echo "hello from $KANADE_JOB_ID on $(hostname)"'),
@@ -139,7 +138,7 @@ describe('exec', () => {
     }
   });
 
-  it('keeps output over 256 KiB whole, through the object store', async () => {
+  it('keeps output over 256 KiB whole, through the output stream', async () => {
     const e = await finished((await exec('big', { pcs: ['pc-a'] })).exec_id);
     const full = await api<Result>('GET', `/api/results/${e.results[0]?.result_id}`);
     expect(full.stdout).toHaveLength(300_000);
@@ -242,7 +241,7 @@ describe('operators', () => {
     const res = await sandbox.server.api('POST', '/api/exec/hello', { target: { pcs: ['pc-a', 'ghost'] } });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { issues: unknown[] }).issues).toEqual([
-      { path: 'target.pcs', message: 'unknown pc ghost' },
+      { path: 'target.pcs', message: 'no approved agent ghost' },
     ]);
   });
 });

@@ -50,8 +50,7 @@ const job = (id: string, script: string) =>
   `id: ${id}\nversion: "1"\nexecute:\n  shell: sh\n  script: ${script}\n  timeout: 10m\n`;
 
 beforeAll(async () => {
-  for (const id of ['pc-a', 'pc-b'])
-    agents[id] = startAgentProcess({ id, natsUrl: sandbox.nats.url, dataDir: join(dir, id) });
+  for (const id of ['pc-a', 'pc-b']) agents[id] = startAgentProcess({ id, sandbox, dataDir: join(dir, id) });
   await api(
     'POST',
     '/api/jobs',
@@ -99,6 +98,7 @@ describe('the emergency stop', () => {
     await sandbox.stopServer();
     const halt = await runKanade(['fleet', 'halt', '--reason', 'pulling the plug', '--kill-running', '--direct'], {
       KANADE_NATS_URL: sandbox.nats.url,
+      KANADE_NATS_CREDS: sandbox.nats.serverAuth.credsFile ?? '',
     });
     expect(halt).toMatchObject({
       code: 0,
@@ -109,7 +109,10 @@ describe('the emergency stop', () => {
     const killed = await result(exec_id);
     expect(killed).toMatchObject({ outcome: 'killed', exit_code: -1 });
     expect(killed.stderr).toMatch(/killed: fleet halted by direct:\S+: pulling the plug/);
-    const resume = await runKanade(['fleet', 'resume', '--direct'], { KANADE_NATS_URL: sandbox.nats.url });
+    const resume = await runKanade(['fleet', 'resume', '--direct'], {
+      KANADE_NATS_URL: sandbox.nats.url,
+      KANADE_NATS_CREDS: sandbox.nats.serverAuth.credsFile ?? '',
+    });
     expect(resume.code).toBe(0);
     await eventually(
       async () => !(await api<{ halted: boolean }>('GET', '/api/fleet')).halted,

@@ -56,7 +56,7 @@ const eventCount = async () => (await api<{ events: unknown[] }>('GET', '/api/ev
 beforeAll(async () => {
   const groups: Record<string, string[]> = { 'pc-c': ['canary'], 'pc-w1': ['wave1'], 'pc-w2': ['wave1'] };
   for (const [id, g] of Object.entries(groups))
-    agents.push(startAgentProcess({ id, groups: g, natsUrl: sandbox.nats.url, dataDir: join(dir, id) }));
+    agents.push(startAgentProcess({ id, groups: g, sandbox, dataDir: join(dir, id) }));
   await api('POST', '/api/jobs', `${shJob('hello', 'echo hello')}---\n${shJob('broken', '"echo no >&2; exit 3"')}`);
   await agentsOnline(sandbox, 3);
 }, 60_000);

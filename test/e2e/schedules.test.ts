@@ -55,8 +55,7 @@ const firedEvents = async (id: string) =>
 const ms = (iso: string) => Date.parse(iso);
 
 beforeAll(async () => {
-  for (const id of ['pc-a', 'pc-b'])
-    agents.push(startAgentProcess({ id, natsUrl: sandbox.nats.url, dataDir: join(dir, id) }));
+  for (const id of ['pc-a', 'pc-b']) agents.push(startAgentProcess({ id, sandbox, dataDir: join(dir, id) }));
   await api('POST', '/api/jobs', `${shJob('hello', 'echo hello')}---\n${shJob('other', 'echo other')}`);
   await agentsOnline(sandbox, 2);
 }, 60_000);
@@ -124,7 +123,7 @@ describe('schedules', () => {
   }, 40_000);
 
   it('never fire a slot twice with two servers, and record slots missed while none ran', async () => {
-    const second = await startTestServer(sandbox.nats.url);
+    const second = await startTestServer(sandbox.nats);
     try {
       await apply(schedule('tick', '* * * * * *', 'target: { pcs: [pc-b] }\n').replace('target: { all: true }\n', ''));
       await sleep(4_000);
@@ -167,7 +166,12 @@ describe('schedules', () => {
 
   it('fire each slot once even with two leaders at once (a paused process waking up)', async () => {
     // A second scheduler with its own lease bucket: both think they lead, so both fire every slot.
-    const nc = await connectNats({ url: sandbox.nats.url, name: 'split-brain', log: quiet });
+    const nc = await connectNats({
+      url: sandbox.nats.url,
+      auth: sandbox.nats.serverAuth,
+      name: 'split-brain',
+      log: quiet,
+    });
     const jsm = await jetstreamManager(nc);
     const rogue = startScheduler({
       jsm,
@@ -233,7 +237,7 @@ describe('schedules', () => {
     expect(first.exec).toMatchObject({ target_count: 2, succeeded: 2 });
     await sleep(4_500); // two more slots: both PCs already succeeded
     expect(await fired('once')).toHaveLength(1);
-    agents.push(startAgentProcess({ id: 'pc-c', natsUrl: sandbox.nats.url, dataDir: join(dir, 'pc-c') }));
+    agents.push(startAgentProcess({ id: 'pc-c', sandbox, dataDir: join(dir, 'pc-c') }));
     const next = await eventually(
       async () => {
         const f = await fired('once');

@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
-import { agentDecider, agentStreamName } from '../../domain/agents/index.ts';
+import { type Context, Hono } from 'hono';
+import { type AgentCommand, agentDecider, agentStreamName } from '../../domain/agents/index.ts';
 import { isPcId } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { pingSubject } from '../../infra/nats/subjects.ts';
@@ -8,12 +8,13 @@ import { commitFor } from '../commit.ts';
 import type { AgentDetail, AgentPage, GroupList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
-import { groupsBodySchema } from '../execs/schemas.ts';
+import { approveBodySchema, groupsBodySchema, reasonBodySchema } from '../execs/schemas.ts';
 import { integer } from '../query.ts';
 import { validBody } from '../validate.ts';
 
 const handleAgent = commandHandlerFor(agentDecider);
 const PING_TIMEOUT_MS = 5_000;
+const ENROLLMENT = ['pending', 'approved', 'rejected', 'terminated'] as const;
 
 const notFound = (pc: string) => new RequestRejected(404, 'agent-not-found', `no agent ${pc} has enrolled`);
 
@@ -23,21 +24,42 @@ export const groupRoutes = (deps: ApiDeps) =>
     c.json({ groups: await listGroups(deps.readModels.db(), deps.now()) } satisfies GroupList),
   );
 
-/** `/api/agents`: the fleet, one agent, its groups, and a ping. */
-export const agentRoutes = (deps: ApiDeps) =>
-  new Hono<ApiEnv>()
+const oneOf = <T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T | undefined => {
+  if (raw === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new RequestRejected(400, 'bad-query', `${name} must be one of ${allowed.join(', ')}`, [
+    { path: name, message: `must be one of ${allowed.join(', ')}` },
+  ]);
+};
+
+/** `/api/agents`: the fleet, one agent, its groups, enrollment decisions, and a ping. */
+export const agentRoutes = (deps: ApiDeps) => {
+  // Runs one command on an agent's stream, as the requester; answers what changed.
+  const decide = async (c: Context<ApiEnv>, command: AgentCommand) => {
+    const handled = await handleAgent(deps.store, agentStreamName(command.data.pc_id), command, commitFor(c, deps));
+    return {
+      pc_id: command.data.pc_id,
+      enrollment: handled.state.status,
+      groups: handled.state.groups,
+      status: handled.events.length > 0 ? 'updated' : 'unchanged',
+      seq: handled.seq,
+    };
+  };
+  const pcParam = (raw: string) => {
+    if (!isPcId(raw)) throw notFound(raw);
+    return raw;
+  };
+  return new Hono<ApiEnv>()
     .get('/', async (c) => {
       const q = c.req.query();
-      if (q.status !== undefined && q.status !== 'online' && q.status !== 'offline') {
-        throw new RequestRejected(400, 'bad-query', 'status must be online or offline', [
-          { path: 'status', message: 'must be online or offline' },
-        ]);
-      }
+      const status = oneOf('status', q.status, ['online', 'offline'] as const);
+      const enrollment = oneOf('enrollment', q.enrollment, ENROLLMENT);
       const page = await listAgents(deps.readModels.db(), {
         now: deps.now(),
         limit: integer('limit', q.limit, 1, 1000) ?? 100,
         offset: integer('offset', q.offset, 0, Number.MAX_SAFE_INTEGER) ?? 0,
-        ...(q.status === undefined ? {} : { status: q.status }),
+        ...(status === undefined ? {} : { status }),
+        ...(enrollment === undefined ? {} : { enrollment }),
         ...(q.group === undefined ? {} : { group: q.group }),
         ...(q.q === undefined ? {} : { q: q.q }),
         ...(q.version === undefined ? {} : { version: q.version }),
@@ -53,26 +75,36 @@ export const agentRoutes = (deps: ApiDeps) =>
       return c.json({ ...agent, recent_results: recent } satisfies AgentDetail);
     })
     .put('/:pcId/groups', async (c) => {
-      const pc_id = c.req.param('pcId');
-      if (!isPcId(pc_id)) throw notFound(pc_id);
+      const pc_id = pcParam(c.req.param('pcId'));
       const { groups } = await validBody(c, groupsBodySchema);
-      const handled = await handleAgent(
-        deps.store,
-        agentStreamName(pc_id),
-        { type: 'SetAgentGroups', data: { pc_id, groups } },
-        commitFor(c, deps),
-      );
-      const state = handled.state;
-      return c.json({
+      return c.json(await decide(c, { type: 'SetAgentGroups', data: { pc_id, groups } }));
+    })
+    .post('/:pcId/approve', async (c) => {
+      const pc_id = pcParam(c.req.param('pcId'));
+      const { groups, public_key } = await validBody(c, approveBodySchema);
+      const data = {
         pc_id,
-        groups: state.enrolled ? state.groups : [],
-        status: handled.events.length > 0 ? 'updated' : 'unchanged',
-        seq: handled.seq,
-      });
+        ...(groups === undefined ? {} : { groups }),
+        ...(public_key === undefined ? {} : { public_key }),
+      };
+      return c.json(await decide(c, { type: 'ApproveAgent', data }));
+    })
+    .post('/:pcId/reject', async (c) => {
+      const pc_id = pcParam(c.req.param('pcId'));
+      const { reason } = await validBody(c, reasonBodySchema);
+      return c.json(
+        await decide(c, { type: 'RejectAgent', data: { pc_id, ...(reason === undefined ? {} : { reason }) } }),
+      );
+    })
+    .post('/:pcId/terminate', async (c) => {
+      const pc_id = pcParam(c.req.param('pcId'));
+      const { reason } = await validBody(c, reasonBodySchema);
+      return c.json(
+        await decide(c, { type: 'TerminateAgent', data: { pc_id, ...(reason === undefined ? {} : { reason }) } }),
+      );
     })
     .post('/:pcId/ping', async (c) => {
-      const pc = c.req.param('pcId');
-      if (!isPcId(pc)) throw notFound(pc);
+      const pc = pcParam(c.req.param('pcId'));
       const started = performance.now();
       try {
         const reply = await deps.nc.request(pingSubject(pc), '', { timeout: PING_TIMEOUT_MS });
@@ -85,3 +117,4 @@ export const agentRoutes = (deps: ApiDeps) =>
         );
       }
     });
+};

@@ -31,3 +31,11 @@ export const reasonBodySchema = v.strictObject({ reason: v.optional(v.pipe(v.str
 export const groupsBodySchema = v.strictObject({
   groups: v.pipe(v.array(groupNameSchema, 'must be a list of group names'), v.maxLength(100)),
 });
+
+/** `POST /api/agents/:pc/approve`: optionally the groups to give it (else those it asked for or had). */
+export const approveBodySchema = v.strictObject({
+  groups: v.optional(v.pipe(v.array(groupNameSchema, 'must be a list of group names'), v.maxLength(100))),
+  public_key: v.optional(
+    v.pipe(v.string(), v.regex(/^U[A-Z2-7]{55}$/, 'must be the agent public key the request showed')),
+  ),
+});

@@ -29,7 +29,10 @@ export type ExecDeps = Pick<ApiDeps, 'jsm' | 'store' | 'readModels' | 'now' | 'n
 /** What a new exec answers: who it reaches. */
 export type ExecAccepted = { exec_id: string; target_count: number; pcs: string[]; seq: number };
 
-/** The agents target resolution sees: the read model once it has caught up with the stream. */
+/**
+ * The agents target resolution sees: approved ones (pending, rejected and terminated agents are in
+ * no target), from the read model once it has caught up with the stream.
+ */
 export const knownAgents = async (deps: ExecDeps): Promise<KnownAgent[]> => {
   await readModelsCaughtUp(deps);
   const cutoff = new Date(deps.now().getTime() - ONLINE_WINDOW_MS).toISOString();
@@ -37,7 +40,9 @@ export const knownAgents = async (deps: ExecDeps): Promise<KnownAgent[]> => {
     .db()
     .selectFrom('agents as a')
     .leftJoin('agent_heartbeats as h', 'h.pc_id', 'a.pc_id')
+    .leftJoin('agent_enrollment as en', 'en.pc_id', 'a.pc_id')
     .select(['a.pc_id', 'a.groups', 'h.at'])
+    .where((eb) => eb.or([eb('en.status', 'is', null), eb('en.status', '=', 'approved')]))
     .execute();
   return rows.map((r) => ({
     pc_id: r.pc_id,
@@ -84,8 +89,8 @@ export const requestExec = async (
     throw new RequestRejected(
       422,
       'unknown-pc',
-      `no agent has enrolled as ${resolution.unknown.join(', ')}`,
-      resolution.unknown.map((pc) => ({ path: 'target.pcs', message: `unknown pc ${pc}` })),
+      `no approved agent ${resolution.unknown.join(', ')} (never enrolled, waiting for approval, or terminated)`,
+      resolution.unknown.map((pc) => ({ path: 'target.pcs', message: `no approved agent ${pc}` })),
     );
   }
   const exec_id = request.execId ?? deps.newId();

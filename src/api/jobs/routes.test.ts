@@ -173,7 +173,8 @@ describe('the audit log', () => {
   });
 
   it('returns a whole commit from the stream', async () => {
-    const [first] = (await json(await sandbox.server.api('GET', '/api/events?after=0&limit=1'))).body.events;
+    const [first] = (await json(await sandbox.server.api('GET', '/api/events?after=0&type=JobRegistered&limit=1'))).body
+      .events;
     const res = await json(await sandbox.server.api('GET', `/api/events/${first.seq}`));
     expect(res.body.events[0]).toMatchObject({ type: 'JobRegistered', data: { job_id: 'alpha' }, actor: 'tester' });
   });

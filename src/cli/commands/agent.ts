@@ -1,15 +1,23 @@
 import { arch, hostname, platform } from 'node:os';
 import { join } from 'node:path';
+import type { AgentBrokerOptions } from '../../agent/brokerSession.ts';
 import { detectShells } from '../../agent/shells.ts';
-import { isGroupName, isPcId, parseDuration } from '../../domain/shared/index.ts';
+import { encodeId, isGroupName, parseDuration, pcIdProblem } from '../../domain/shared/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../../infra/log.ts';
-import { type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import { type Args, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
 import type { CliConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
+import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
 import { kanadeVersion } from '../version.ts';
 
 /** Settings of one agent, from flags and the environment. */
-export type AgentSettings = { pcId: string; groups: string[]; dataDir: string; natsUrl: string; heartbeatMs: number };
+export type AgentSettings = {
+  pcId: string;
+  groups: string[];
+  dataDir: string;
+  broker: AgentBrokerOptions;
+  heartbeatMs: number;
+};
 
 /** Validates agent flags. */
 export const agentSettings = (
@@ -18,13 +26,17 @@ export const agentSettings = (
     id?: string | undefined;
     groups?: string | undefined;
     dataDir?: string | undefined;
-    natsUrl?: string | undefined;
     heartbeat?: string | undefined;
+    enrollToken?: string | undefined;
   },
+  broker: { url: string; auth: AgentBrokerOptions['auth'] },
 ): AgentSettings => {
   const pcId = flags.id ?? hostname();
-  if (!isPcId(pcId))
-    throw new UsageError(`--id ${JSON.stringify(pcId)} is not a valid pc id (letters, digits, ".", "_" and "-")`);
+  const problem = pcIdProblem(pcId);
+  if (problem !== undefined)
+    throw new UsageError(
+      `${flags.id === undefined ? 'the host name' : '--id'} ${JSON.stringify(pcId)} is not a valid pc id: ${problem}`,
+    );
   const groups = (flags.groups ?? '')
     .split(',')
     .map((g) => g.trim())
@@ -33,37 +45,68 @@ export const agentSettings = (
   if (bad.length > 0) throw new UsageError(`not valid group names: ${bad.join(', ')}`);
   const heartbeat = flags.heartbeat === undefined ? 30 : parseDuration(flags.heartbeat);
   if (heartbeat === undefined || heartbeat < 1) throw new UsageError('--heartbeat must be a duration such as 30s');
+  const enrollToken = flags.enrollToken ?? config.enrollToken;
   return {
     pcId,
     groups,
-    dataDir: flags.dataDir ?? join(config.dataDir, `agent-${pcId}`),
-    natsUrl: flags.natsUrl ?? config.natsUrl,
+    dataDir: flags.dataDir ?? join(config.dataDir, `agent-${encodeId(pcId)}`),
+    broker: { ...broker, ...(enrollToken === undefined ? {} : { enrollToken }) },
     heartbeatMs: heartbeat * 1000,
   };
 };
 
-/** Connects and starts one agent (used by `kanade agent` and `kanade dev --agents`). */
+/**
+ * Connects and starts one agent (used by `kanade agent` and `kanade dev --agents`): enrolls first when
+ * its data dir holds no approval. `fatal` settles when the broker stops accepting the agent (its
+ * credential was revoked): the agent cannot work any more and says so.
+ */
 export const runAgent = async (settings: AgentSettings, config: CliConfig, log: Logger) => {
-  const [{ startAgent }, { connectNats }] = await Promise.all([
+  const [{ startAgent }, { openAgentSession }] = await Promise.all([
     import('../../agent/agent.ts'),
-    import('../../infra/nats/connection.ts'),
+    import('../../agent/brokerSession.ts'),
   ]);
-  log.info('connecting to NATS (waiting for it if it is not up yet)', { url: settings.natsUrl });
-  const nc = await connectNats({ url: settings.natsUrl, name: `kanade-agent-${settings.pcId}`, log });
+  const connecting = new AbortController();
+  const facts = {
+    pc_id: settings.pcId,
+    hostname: hostname(),
+    os: platform(),
+    arch: arch(),
+    agent_version: kanadeVersion(),
+  };
+  const session = await openAgentSession({
+    pcId: settings.pcId,
+    dataDir: settings.dataDir,
+    broker: settings.broker,
+    identity: { ...facts, groups: settings.groups },
+    log,
+    signal: connecting.signal,
+  });
   const agent = await startAgent({
-    facts: { pc_id: settings.pcId, hostname: hostname(), os: platform(), arch: arch(), agent_version: kanadeVersion() },
+    facts,
     initialGroups: settings.groups,
     dataDir: settings.dataDir,
-    nc,
+    nc: session.nc,
+    trust: session.trust,
+    credentials: session,
     log,
     shells: detectShells(config.path ?? '', platform()),
     heartbeatIntervalMs: settings.heartbeatMs,
   });
+  const fatal = session.nc.closed().then((error) => {
+    if (error !== undefined)
+      log.error(
+        "the broker closed this agent's connection for good (was the agent terminated, or its credential revoked?); " +
+          `to enroll again, remove ${join(settings.dataDir, 'agent.creds')}, agent.nk and trust.json`,
+        { error },
+      );
+    return error;
+  });
   return {
     agent,
+    fatal,
     stop: async () => {
       await agent.stop();
-      await nc.drain().catch(() => {});
+      await session.nc.drain().catch(() => {});
     },
   };
 };
@@ -71,27 +114,33 @@ export const runAgent = async (settings: AgentSettings, config: CliConfig, log: 
 /** `kanade agent`. */
 export const agentCommand: CommandSpec = {
   path: ['agent'],
-  usage: 'kanade agent [--id PC] [--groups a,b] [--data-dir DIR] [--nats-url URL] [--heartbeat 30s]',
-  summary: 'Run an agent: takes commands for this PC, its groups and all, and reports results',
+  usage:
+    'kanade agent [--id PC] [--groups a,b] [--data-dir DIR] [--nats-url URL] [--nats-creds FILE] [--enroll-token T] [--heartbeat 30s]',
+  summary: 'Run an agent: enrolls (once approved, takes commands for this PC, its groups and all) and reports results',
   options: {
     id: { type: 'string' },
     groups: { type: 'string' },
     'data-dir': { type: 'string' },
-    'nats-url': { type: 'string' },
     heartbeat: { type: 'string' },
+    'enroll-token': { type: 'string' },
+    ...NATS_FLAGS,
   },
-  run: async (args, ctx: CliContext) => {
-    const settings = agentSettings(ctx.config, {
-      id: stringFlag(args, 'id'),
-      groups: stringFlag(args, 'groups'),
-      dataDir: stringFlag(args, 'data-dir'),
-      natsUrl: stringFlag(args, 'nats-url'),
-      heartbeat: stringFlag(args, 'heartbeat'),
-    });
+  run: async (args: Args, ctx: CliContext) => {
+    const settings = agentSettings(
+      ctx.config,
+      {
+        id: stringFlag(args, 'id'),
+        groups: stringFlag(args, 'groups'),
+        dataDir: stringFlag(args, 'data-dir'),
+        heartbeat: stringFlag(args, 'heartbeat'),
+        enrollToken: stringFlag(args, 'enroll-token'),
+      },
+      natsSettings(args, ctx.config, 'agent'),
+    );
     const log = createLogger(`agent:${settings.pcId}`, ctx.config.logLevel as LogLevel);
     const running = await runAgent(settings, ctx.config, log);
-    await ctx.untilInterrupted();
+    const fatal = await Promise.race([ctx.untilInterrupted().then(() => undefined), running.fatal]);
     await running.stop();
-    return 0;
+    return fatal === undefined ? 0 : 1;
   },
 };

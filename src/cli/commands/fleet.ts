@@ -1,34 +1,41 @@
 import type { Fleet } from '../../api/contract.ts';
 import { createLogger } from '../../infra/log.ts';
-import { boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import { type Args, boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
+import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
 import { line, writeJson } from '../output.ts';
 
 const direct = async (
   ctx: CliContext,
+  args: Args,
   command:
     | { type: 'HaltFleet'; data: { reason: string; kill_running: boolean } }
     | { type: 'ResumeFleet'; data: { reason?: string } },
 ) => {
   const { fleetDirect } = await import('../../server/fleetDirect.ts');
-  return fleetDirect({ natsUrl: ctx.config.natsUrl, command, log: createLogger('kanade', 'warn') });
+  return fleetDirect({ nats: natsSettings(args, ctx.config), command, log: createLogger('kanade', 'warn') });
 };
 
 /** `kanade fleet …`: the emergency stop. */
 export const fleetCommands: CommandSpec[] = [
   {
     path: ['fleet', 'halt'],
-    usage: 'kanade fleet halt --reason TEXT [--kill-running] [--direct]',
+    usage: 'kanade fleet halt --reason TEXT [--kill-running] [--direct [--nats-url URL] [--nats-creds FILE]]',
     summary:
       'Emergency stop: agents refuse new work (exit 121); --kill-running kills what runs. --direct goes through NATS when the server is down',
-    options: { reason: { type: 'string' }, 'kill-running': { type: 'boolean' }, direct: { type: 'boolean' } },
+    options: {
+      reason: { type: 'string' },
+      'kill-running': { type: 'boolean' },
+      direct: { type: 'boolean' },
+      ...NATS_FLAGS,
+    },
     run: async (args, ctx) => {
       const reason = stringFlag(args, 'reason');
       if (reason === undefined || reason.trim() === '')
         throw new UsageError('--reason is required: say why the fleet stops');
       const data = { reason, kill_running: boolFlag(args, 'kill-running') };
       const result = boolFlag(args, 'direct')
-        ? await direct(ctx, { type: 'HaltFleet', data }).then((r) => ({
+        ? await direct(ctx, args, { type: 'HaltFleet', data }).then((r) => ({
             status: r.changed ? 'halted' : 'unchanged',
             seq: r.seq,
           }))
@@ -44,12 +51,12 @@ export const fleetCommands: CommandSpec[] = [
     path: ['fleet', 'resume'],
     usage: 'kanade fleet resume [--reason TEXT] [--direct]',
     summary: 'Lift the emergency stop',
-    options: { reason: { type: 'string' }, direct: { type: 'boolean' } },
+    options: { reason: { type: 'string' }, direct: { type: 'boolean' }, ...NATS_FLAGS },
     run: async (args, ctx) => {
       const reason = stringFlag(args, 'reason');
       const data = reason === undefined ? {} : { reason };
       const result = boolFlag(args, 'direct')
-        ? await direct(ctx, { type: 'ResumeFleet', data }).then((r) => ({
+        ? await direct(ctx, args, { type: 'ResumeFleet', data }).then((r) => ({
             status: r.changed ? 'resumed' : 'unchanged',
             seq: r.seq,
           }))

@@ -5,6 +5,7 @@ import type { ReadModelsStatus as Status } from '../../api/contract.ts';
 import { createLogger } from '../../infra/log.ts';
 import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
+import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
 
 const printStatus = (io: Io, s: Status) => {
@@ -18,14 +19,14 @@ const printStatus = (io: Io, s: Status) => {
 export const projectionCommands: CommandSpec[] = [
   {
     path: ['projections', 'build'],
-    usage: 'kanade projections build --out FILE [--until-seq N] [--nats-url URL] [--json]',
+    usage: 'kanade projections build --out FILE [--until-seq N] [--nats-url URL] [--nats-creds FILE] [--json]',
     summary:
       'Replay the event stream into a new SQLite file (as of --until-seq), without a server; prints table checksums',
     options: {
       out: { type: 'string' },
       'until-seq': { type: 'string' },
-      'nats-url': { type: 'string' },
       json: { type: 'boolean' },
+      ...NATS_FLAGS,
     },
     run: async (args, ctx) => {
       const out = stringFlag(args, 'out');
@@ -36,7 +37,7 @@ export const projectionCommands: CommandSpec[] = [
         throw new UsageError('--until-seq must be a stream sequence number');
       const { buildReadModelFile } = await import('../../projections/offlineBuild.ts');
       const build = await buildReadModelFile({
-        natsUrl: stringFlag(args, 'nats-url') ?? ctx.config.natsUrl,
+        nats: natsSettings(args, ctx.config),
         file: resolve(out),
         ...(until === undefined ? {} : { untilSeq: Number(until) }),
         log: createLogger('kanade', 'warn'),

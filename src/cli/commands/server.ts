@@ -1,19 +1,27 @@
-import { join, relative } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CreatedEnrollmentToken, EnrollmentTokenList } from '../../api/contract.ts';
 import type { AuthMode } from '../../api/env.ts';
+import { brokerFiles, initBroker } from '../../infra/broker/init.ts';
 import { createLogger, type Logger, type LogLevel } from '../../infra/log.ts';
+import type { NatsAuth } from '../../infra/nats/connection.ts';
 import { findNatsServer, type NatsServerProcess, startNatsServer } from '../../infra/natsServer.ts';
 import { loadOrCreateToken, tokenFile } from '../../server/token.ts';
-import { boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import { type Args, boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
 import type { CliConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { parseListen } from '../listen.ts';
+import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
 import { line } from '../output.ts';
 
 const serverOptions = {
-  'nats-url': { type: 'string' },
   'data-dir': { type: 'string' },
   listen: { type: 'string' },
   insecure: { type: 'boolean' },
+  'broker-dir': { type: 'string' },
+  'signing-key': { type: 'string' },
+  'previous-signing-key': { type: 'string' },
+  ...NATS_FLAGS,
 } as const;
 
 /** The admin token (KANADE_TOKEN or generated into the data dir) plus any named tokens from KANADE_TOKENS. */
@@ -37,10 +45,17 @@ const authFor = (
   return { auth: { kind: 'tokens', tokens }, token, created };
 };
 
-const runServer = async (
-  ctx: CliContext,
-  opts: { natsUrl: string; dataDir: string; listen: string; insecure: boolean },
-) => {
+type ServerRun = {
+  nats: { url: string; auth: NatsAuth };
+  brokerDir: string | undefined;
+  dataDir: string;
+  listen: string;
+  insecure: boolean;
+  signingKey: string | undefined;
+  previousSigningKey: string | undefined;
+};
+
+const runServer = async (ctx: CliContext, opts: ServerRun) => {
   const log = createLogger('kanade', ctx.config.logLevel as LogLevel);
   const { host, port } = parseListen(opts.listen);
   const { auth, token, created } = authFor(ctx.config, opts.dataDir, opts.insecure);
@@ -48,30 +63,49 @@ const runServer = async (
     log.warn('INSECURE: the API accepts requests without a token (--insecure); never do this outside a sandbox');
   // Loaded on demand: the server stack (NATS, SQLite, Hono) is heavy for the CLI's everyday commands.
   const { startServer } = await import('../../server/server.ts');
-  const server = await startServer({ natsUrl: opts.natsUrl, dataDir: opts.dataDir, host, port, auth, log }).catch(
-    (error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
-        throw new Error(`${opts.listen} is already in use; choose another with --listen or KANADE_LISTEN`);
-      throw error;
+  const server = await startServer({
+    nats: opts.nats,
+    ...(opts.brokerDir === undefined ? {} : { brokerDir: opts.brokerDir }),
+    signing: {
+      ...(opts.signingKey === undefined ? {} : { keyFile: opts.signingKey }),
+      ...(opts.previousSigningKey === undefined ? {} : { previousKeyFile: opts.previousSigningKey }),
     },
-  );
+    dataDir: opts.dataDir,
+    host,
+    port,
+    auth,
+    log,
+  }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(`${opts.listen} is already in use; choose another with --listen or KANADE_LISTEN`);
+    throw error;
+  });
   return { server, token, created, log };
 };
 
-/** `kanade server` and `kanade dev`. */
+const pathFlag = (args: Args, name: string): string | undefined => {
+  const value = stringFlag(args, name);
+  return value === undefined ? undefined : resolve(value);
+};
+
+/** `kanade server`, `kanade dev` and `kanade broker init`. */
 export const serverCommands: CommandSpec[] = [
   {
     path: ['server'],
-    usage: 'kanade server [--nats-url URL] [--data-dir DIR] [--listen host:port] [--insecure]',
+    usage:
+      'kanade server [--nats-url URL] [--nats-creds FILE] [--broker-dir DIR] [--data-dir DIR] [--listen host:port] [--insecure]',
     summary: 'Run the API and the projections against a NATS JetStream broker',
     options: serverOptions,
     run: async (args, ctx) => {
       const dataDir = stringFlag(args, 'data-dir') ?? ctx.config.dataDir;
       const { server, created } = await runServer(ctx, {
-        natsUrl: stringFlag(args, 'nats-url') ?? ctx.config.natsUrl,
+        nats: natsSettings(args, ctx.config),
+        brokerDir: pathFlag(args, 'broker-dir') ?? ctx.config.brokerDir,
         dataDir,
         listen: stringFlag(args, 'listen') ?? ctx.config.listen,
         insecure: boolFlag(args, 'insecure'),
+        signingKey: pathFlag(args, 'signing-key') ?? ctx.config.signingKeyFile,
+        previousSigningKey: pathFlag(args, 'previous-signing-key') ?? ctx.config.previousSigningKeyFile,
       });
       if (created) line(ctx.io.err, `generated an API token in ${tokenFile(dataDir)}`);
       await ctx.untilInterrupted();
@@ -82,21 +116,40 @@ export const serverCommands: CommandSpec[] = [
   {
     path: ['dev'],
     usage: 'kanade dev [--agents N] [--data-dir DIR] [--listen host:port]',
-    summary: 'A sandbox: spawns nats-server (unless KANADE_NATS_URL is set), runs the server and N local agents',
+    summary:
+      'A sandbox: spawns an authenticated nats-server (unless KANADE_NATS_URL is set), runs the server and N local agents',
     options: { agents: { type: 'string' }, 'data-dir': { type: 'string' }, listen: { type: 'string' } },
     run: async (args, ctx) => {
-      const dataDir = stringFlag(args, 'data-dir') ?? ctx.config.dataDir;
+      const dataDir = resolve(stringFlag(args, 'data-dir') ?? ctx.config.dataDir);
       const agentCount = devAgentCount(stringFlag(args, 'agents'));
-      const nats = ctx.config.natsUrlFromEnv ? undefined : await spawnNats(ctx.config, join(dataDir, 'nats'));
+      const external = ctx.config.natsUrlFromEnv;
+      const brokerDir = external ? ctx.config.brokerDir : await ensureBrokerDir(join(dataDir, 'broker'));
+      const nats = external ? undefined : await spawnNats(ctx.config, join(dataDir, 'nats'), brokerDir as string);
       try {
         const natsUrl = nats?.url ?? ctx.config.natsUrl;
         const { server, token, log } = await runServer(ctx, {
-          natsUrl,
+          nats: { url: natsUrl, auth: external ? ctx.config.natsAuth : {} },
+          brokerDir,
           dataDir,
           listen: stringFlag(args, 'listen') ?? ctx.config.listen,
           insecure: false,
+          signingKey: ctx.config.signingKeyFile,
+          previousSigningKey: undefined,
         });
-        const agents = await startDevAgents(ctx.config, { count: agentCount, dataDir, natsUrl, log });
+        const enrollToken = agentCount === 0 ? undefined : await devEnrollmentToken(server.url, token, dataDir);
+        const agents = await startDevAgents(ctx.config, {
+          count: agentCount,
+          dataDir,
+          broker: {
+            url: natsUrl,
+            auth:
+              external || brokerDir === undefined
+                ? ctx.config.natsAuth
+                : { credsFile: brokerFiles(brokerDir).enrollCreds },
+            ...(enrollToken === undefined ? {} : { enrollToken }),
+          },
+          log,
+        });
         line(
           ctx.io.out,
           sandboxBanner({
@@ -104,6 +157,7 @@ export const serverCommands: CommandSpec[] = [
             token,
             natsUrl,
             spawned: nats !== undefined,
+            brokerDir,
             dataDir,
             agents: agents.map((a) => a.agent.pcId),
           }),
@@ -118,6 +172,32 @@ export const serverCommands: CommandSpec[] = [
       return 0;
     },
   },
+  {
+    path: ['broker', 'init'],
+    usage: 'kanade broker init --out DIR',
+    summary:
+      'Write an operator, system and kanade account, the server, system and bootstrap credentials, and a nats-server config to include',
+    options: { out: { type: 'string' } },
+    run: async (args, ctx) => {
+      const out = stringFlag(args, 'out');
+      if (out === undefined) throw new UsageError('--out DIR is required');
+      const dir = resolve(out);
+      if (existsSync(join(dir, 'broker.json'))) throw new UsageError(`${dir} already holds a broker directory`);
+      const manifest = await initBroker(dir);
+      const files = brokerFiles(dir);
+      line(
+        ctx.io.out,
+        [
+          `wrote a broker directory in ${dir} (operator ${manifest.operator.slice(0, 12)}…, account ${manifest.account.slice(0, 12)}…)`,
+          `  nats-server:  include ${JSON.stringify(files.serverConfig)} in its configuration (and enable JetStream)`,
+          `  kanade server --broker-dir ${dir}   (it connects with server.creds, issues and revokes agent credentials)`,
+          `  agents:       --nats-creds ${files.enrollCreds} --enroll-token <token from kanade enrollment-tokens create>`,
+          '  keep operator.nk offline; the directory holds secrets (mode 0600)',
+        ].join('\n'),
+      );
+      return 0;
+    },
+  },
 ];
 
 const devAgentCount = (raw: string | undefined): number => {
@@ -127,10 +207,45 @@ const devAgentCount = (raw: string | undefined): number => {
   return n;
 };
 
+// The sandbox is authenticated like production: operator mode, agents enroll with the bootstrap credential.
+const ensureBrokerDir = async (dir: string): Promise<string> => {
+  if (!existsSync(brokerFiles(dir).manifest)) await initBroker(dir);
+  return dir;
+};
+
+// The sandbox's own agents enroll with an auto-approve token it keeps in the data dir (made once).
+const devEnrollmentToken = async (apiUrl: string, token: string | undefined, dataDir: string): Promise<string> => {
+  const file = join(dataDir, 'enroll-token');
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token ?? ''}`,
+        'Content-Type': 'application/json',
+        'X-Kanade-Source': 'dev',
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  if (existsSync(file)) {
+    const kept = readFileSync(file, 'utf8').trim();
+    const { tokens } = await api<EnrollmentTokenList>('GET', '/api/enrollment-tokens?min_seq=latest');
+    if (tokens.some((t) => kept.startsWith(`${t.token_id}.`) && t.revoked_at === null)) return kept;
+  }
+  const created = await api<CreatedEnrollmentToken>('POST', '/api/enrollment-tokens', {
+    name: 'dev-sandbox',
+    auto_approve: true,
+  });
+  writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
+  return created.token;
+};
+
 // dev-pc-1 is the canary, the others form wave1: enough to try groups and waves right away.
 const startDevAgents = async (
   config: CliConfig,
-  o: { count: number; dataDir: string; natsUrl: string; log: Logger },
+  o: { count: number; dataDir: string; broker: { url: string; auth: NatsAuth; enrollToken?: string }; log: Logger },
 ) => {
   const { runAgent } = await import('./agent.ts');
   return Promise.all(
@@ -140,7 +255,7 @@ const startDevAgents = async (
         pcId,
         groups: [i === 0 ? 'canary' : 'wave1'],
         dataDir: join(o.dataDir, 'agents', pcId),
-        natsUrl: o.natsUrl,
+        broker: o.broker,
         heartbeatMs: 30_000,
       };
       return runAgent(settings, config, o.log.child(pcId));
@@ -153,17 +268,20 @@ const sandboxBanner = (s: {
   token: string | undefined;
   natsUrl: string;
   spawned: boolean;
+  brokerDir: string | undefined;
   dataDir: string;
   agents: string[];
-}) => {
-  const where = relative(process.cwd(), s.dataDir) || s.dataDir;
-  return [
+}) =>
+  [
     '',
     'kanade dev sandbox is up',
     `  web     ${s.url}/   (sign in with the token below)`,
     `  API     ${s.url}/api`,
-    `  token   ${s.token}   (saved in ${where}/token; the CLI reads it from there)`,
-    `  NATS    ${s.natsUrl}${s.spawned ? `   (JetStream store in ${where}/nats)` : ''}`,
+    `  token   ${s.token}   (saved in ${s.dataDir}/token; the CLI reads it from there)`,
+    `  NATS    ${s.natsUrl}${s.spawned ? `   (JetStream store in ${s.dataDir}/nats)` : ''}`,
+    ...(s.brokerDir === undefined
+      ? []
+      : [`  broker  credentials in ${s.brokerDir} (anonymous connections are refused)`]),
     ...(s.agents.length === 0
       ? []
       : [`  agents  ${s.agents.join(', ')}   (dev-pc-1 in group canary, the rest in wave1)`]),
@@ -171,10 +289,9 @@ const sandboxBanner = (s: {
     '',
     'Ctrl-C stops everything.',
   ].join('\n');
-};
 
 // The sandbox prefers the usual port 4222 and falls back to any free one.
-const spawnNats = async (config: CliConfig, storeDir: string): Promise<NatsServerProcess> => {
+const spawnNats = async (config: CliConfig, storeDir: string, brokerDir: string): Promise<NatsServerProcess> => {
   const bin = findNatsServer(config.natsServerBin, config.path);
   if (bin === undefined) {
     throw new Error(
@@ -182,9 +299,10 @@ const spawnNats = async (config: CliConfig, storeDir: string): Promise<NatsServe
         'or set KANADE_NATS_SERVER_BIN to its path, or KANADE_NATS_URL to a running broker.',
     );
   }
+  const configFile = brokerFiles(brokerDir).serverConfig;
   try {
-    return await startNatsServer({ bin, storeDir, port: 4222 });
+    return await startNatsServer({ bin, storeDir, port: 4222, configFile });
   } catch {
-    return startNatsServer({ bin, storeDir });
+    return startNatsServer({ bin, storeDir, configFile });
   }
 };

@@ -2,20 +2,43 @@ import { DomainError } from '../shared/errors.ts';
 import { normalizeGroups } from '../shared/groups.ts';
 import type { DomainCommand } from '../shared/messages.ts';
 import { unreachable } from '../shared/unreachable.ts';
-import type { AgentEvent } from './events.ts';
+import type { AgentEvent, AgentFacts } from './events.ts';
 
-/** Record an agent's first start (a no-op once enrolled). */
-export type EnrollAgent = DomainCommand<
-  'EnrollAgent',
-  { pc_id: string; hostname: string; os: string; arch: string; agent_version: string; groups: string[] }
+/** An agent asks to enroll with a key of its own (through the enrollment responder, token checked). */
+export type RequestEnrollment = DomainCommand<
+  'RequestEnrollment',
+  AgentFacts & { groups: string[]; public_key: string; token_id: string; token_name: string }
 >;
+/** Approve the pending key (with the groups to give the agent, or those it asked for / already had). */
+export type ApproveAgent = DomainCommand<
+  'ApproveAgent',
+  { pc_id: string; public_key?: string; groups?: string[]; auto_approved?: boolean }
+>;
+/** Reject the pending key. */
+export type RejectAgent = DomainCommand<'RejectAgent', { pc_id: string; reason?: string }>;
+/** Decommission an agent: its key is revoked and it leaves every target. */
+export type TerminateAgent = DomainCommand<'TerminateAgent', { pc_id: string; reason?: string }>;
 /** Replace an agent's groups. */
 export type SetAgentGroups = DomainCommand<'SetAgentGroups', { pc_id: string; groups: string[] }>;
 /** Every command of the agent aggregate. */
-export type AgentCommand = EnrollAgent | SetAgentGroups;
+export type AgentCommand = RequestEnrollment | ApproveAgent | RejectAgent | TerminateAgent | SetAgentGroups;
+
+/** Where an agent stands: the enrollment status the API shows. */
+export type EnrollmentStatus = 'unknown' | 'pending' | 'approved' | 'rejected' | 'terminated';
 
 /** What the fleet knows about one pc id. */
-export type AgentState = { enrolled: false } | { enrolled: true; groups: readonly string[] };
+export type AgentState = {
+  status: EnrollmentStatus;
+  /** The approved key (null for an agent that enrolled itself before keys existed); undefined when none. */
+  key: string | null | undefined;
+  /** A request waiting for an operator, possibly to replace the approved key. */
+  pending: { key: string; groups: string[] } | undefined;
+  groups: string[];
+  /** True once an operator (or an approval) decided the groups; a request's groups are then ignored. */
+  groupsDecided: boolean;
+  /** Keys rejected or revoked: never accepted again for this pc id. */
+  refusedKeys: string[];
+};
 
 /** The pc id has never enrolled. */
 export class AgentNotFound extends DomainError {
@@ -26,14 +49,93 @@ export class AgentNotFound extends DomainError {
   }
 }
 
-const initialState = (): AgentState => ({ enrolled: false });
+/** Approve or reject with nothing waiting. */
+export class NothingPending extends DomainError {
+  readonly code = 'agent-not-pending';
+  constructor(pcId: string) {
+    super(`agent ${pcId} has no enrollment request waiting`);
+    this.name = 'NothingPending';
+  }
+}
 
-const evolve = (_state: AgentState, event: AgentEvent): AgentState => {
+/** An approval named a key other than the one waiting (the request changed under the operator). */
+export class PendingKeyChanged extends DomainError {
+  readonly code = 'agent-not-pending';
+  constructor(pcId: string) {
+    super(`agent ${pcId} asked again with another key; look at the request again before approving`);
+    this.name = 'PendingKeyChanged';
+  }
+}
+
+/** The agent was terminated: nothing may change it but a new enrollment. */
+export class AgentIsTerminated extends DomainError {
+  readonly code = 'agent-terminated';
+  constructor(pcId: string) {
+    super(`agent ${pcId} was terminated`);
+    this.name = 'AgentIsTerminated';
+  }
+}
+
+/** A request with a key that was rejected or revoked for this pc id. */
+export class EnrollmentRefused extends DomainError {
+  readonly code = 'enrollment-refused';
+  constructor(pcId: string, why: 'rejected' | 'terminated') {
+    super(`agent ${pcId}: this key was ${why === 'rejected' ? 'rejected' : 'revoked when the agent was terminated'}`);
+    this.name = 'EnrollmentRefused';
+  }
+}
+
+const initialState = (): AgentState => ({
+  status: 'unknown',
+  key: undefined,
+  pending: undefined,
+  groups: [],
+  groupsDecided: false,
+  refusedKeys: [],
+});
+
+const refuse = (state: AgentState, ...keys: (string | null | undefined)[]) => [
+  ...state.refusedKeys,
+  ...keys.filter((k): k is string => typeof k === 'string' && !state.refusedKeys.includes(k)),
+];
+
+const evolve = (state: AgentState, event: AgentEvent): AgentState => {
   switch (event.type) {
     case 'AgentEnrolled':
-      return { enrolled: true, groups: event.data.groups };
+      return { ...state, status: 'approved', key: null, groups: event.data.groups, groupsDecided: true };
+    case 'AgentEnrollmentRequested':
+      return {
+        ...state,
+        status: state.status === 'approved' ? 'approved' : 'pending',
+        pending: { key: event.data.public_key, groups: event.data.groups },
+      };
+    case 'AgentApproved':
+      return {
+        ...state,
+        status: 'approved',
+        key: event.data.public_key,
+        pending: undefined,
+        groups: event.data.groups,
+        groupsDecided: true,
+        refusedKeys: refuse(state, event.data.replaced_key),
+      };
+    case 'AgentRejected':
+      return {
+        ...state,
+        status: state.status === 'approved' ? 'approved' : 'rejected',
+        pending: undefined,
+        refusedKeys: refuse(state, event.data.public_key),
+      };
+    case 'AgentTerminated':
+      return {
+        ...state,
+        status: 'terminated',
+        key: undefined,
+        pending: undefined,
+        refusedKeys: refuse(state, event.data.public_key, state.pending?.key),
+      };
     case 'AgentGroupsSet':
-      return { enrolled: true, groups: event.data.groups };
+      return { ...state, groups: event.data.groups, groupsDecided: true };
     default:
       return unreachable(event);
   }
@@ -41,19 +143,78 @@ const evolve = (_state: AgentState, event: AgentEvent): AgentState => {
 
 const decide = (command: AgentCommand, state: AgentState): AgentEvent[] => {
   switch (command.type) {
-    case 'EnrollAgent':
-      return state.enrolled
-        ? []
-        : [{ type: 'AgentEnrolled', data: { ...command.data, groups: normalizeGroups(command.data.groups) } }];
+    case 'RequestEnrollment':
+      return requestEnrollment(command, state);
+    case 'ApproveAgent':
+      return approve(command, state);
+    case 'RejectAgent': {
+      if (state.pending === undefined) throw new NothingPending(command.data.pc_id);
+      const { pc_id, reason } = command.data;
+      return [
+        {
+          type: 'AgentRejected',
+          data: { pc_id, public_key: state.pending.key, ...(reason === undefined ? {} : { reason }) },
+        },
+      ];
+    }
+    case 'TerminateAgent': {
+      const { pc_id, reason } = command.data;
+      if (state.status === 'unknown') throw new AgentNotFound(pc_id);
+      if (state.status === 'terminated' && state.pending === undefined) return [];
+      const key = state.key ?? undefined;
+      return [
+        {
+          type: 'AgentTerminated',
+          data: {
+            pc_id,
+            ...(key === undefined ? {} : { public_key: key }),
+            ...(reason === undefined ? {} : { reason }),
+          },
+        },
+      ];
+    }
     case 'SetAgentGroups': {
-      if (!state.enrolled) throw new AgentNotFound(command.data.pc_id);
+      const { pc_id } = command.data;
+      if (state.status === 'unknown') throw new AgentNotFound(pc_id);
+      if (state.status === 'terminated') throw new AgentIsTerminated(pc_id);
       const groups = normalizeGroups(command.data.groups);
-      if (groups.join('\u0000') === state.groups.join('\u0000')) return [];
-      return [{ type: 'AgentGroupsSet', data: { pc_id: command.data.pc_id, groups, previous: [...state.groups] } }];
+      if (state.groupsDecided && groups.join('\u0000') === state.groups.join('\u0000')) return [];
+      return [{ type: 'AgentGroupsSet', data: { pc_id, groups, previous: [...state.groups] } }];
     }
     default:
       return unreachable(command);
   }
+};
+
+// Asking again with the key already approved or waiting changes nothing: agents ask until answered.
+const requestEnrollment = (command: RequestEnrollment, state: AgentState): AgentEvent[] => {
+  const { public_key, pc_id } = command.data;
+  if (state.refusedKeys.includes(public_key))
+    throw new EnrollmentRefused(pc_id, state.status === 'terminated' ? 'terminated' : 'rejected');
+  if (state.key === public_key || state.pending?.key === public_key) return [];
+  return [
+    { type: 'AgentEnrollmentRequested', data: { ...command.data, groups: normalizeGroups(command.data.groups) } },
+  ];
+};
+
+const approve = (command: ApproveAgent, state: AgentState): AgentEvent[] => {
+  const { pc_id } = command.data;
+  if (state.pending === undefined) throw new NothingPending(pc_id);
+  if (command.data.public_key !== undefined && command.data.public_key !== state.pending.key)
+    throw new PendingKeyChanged(pc_id);
+  const groups = command.data.groups ?? (state.groupsDecided ? state.groups : state.pending.groups);
+  return [
+    {
+      type: 'AgentApproved',
+      data: {
+        pc_id,
+        public_key: state.pending.key,
+        groups: normalizeGroups(groups),
+        ...(typeof state.key === 'string' ? { replaced_key: state.key } : {}),
+        auto_approved: command.data.auto_approved === true,
+      },
+    },
+  ];
 };
 
 /** The agent decider (Emmett's Decider shape). */

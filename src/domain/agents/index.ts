@@ -1,4 +1,29 @@
-export type { AgentCommand, AgentState, EnrollAgent, SetAgentGroups } from './decider.ts';
-export { AgentNotFound, agentDecider } from './decider.ts';
-export type { AgentEnrolled, AgentEvent, AgentGroupsSet } from './events.ts';
-export { agentStreamName } from './events.ts';
+export type {
+  AgentCommand,
+  AgentState,
+  ApproveAgent,
+  EnrollmentStatus,
+  RejectAgent,
+  RequestEnrollment,
+  SetAgentGroups,
+  TerminateAgent,
+} from './decider.ts';
+export {
+  AgentIsTerminated,
+  AgentNotFound,
+  agentDecider,
+  EnrollmentRefused,
+  NothingPending,
+  PendingKeyChanged,
+} from './decider.ts';
+export type {
+  AgentApproved,
+  AgentEnrolled,
+  AgentEnrollmentRequested,
+  AgentEvent,
+  AgentFacts,
+  AgentGroupsSet,
+  AgentRejected,
+  AgentTerminated,
+} from './events.ts';
+export { AGENT_EVENT_TYPES, agentStreamName } from './events.ts';

@@ -14,9 +14,13 @@ export type RunIdentity = {
 /** An agent is about to start the command's process. Appended by the agent (through its outbox). */
 export type RunStarted = DomainEvent<'RunStarted', RunIdentity & { started_at: string }>;
 
+/** Where large output is: in chunks on the run's output subject, with their count, size and digest. */
+export type OutputRef = { chunks: number; bytes: number; sha256: string };
+
 /**
- * A run ended, or was refused by a gate (never silently). Output over 256 KiB is in the object store:
- * `stdout` is then empty and `stdout_object` names the object; the projection reads it back.
+ * A run ended, or was refused by a gate (never silently). Output over 256 KiB is in the output stream:
+ * `stdout` is then empty and `stdout_output` says how to read it back (runs recorded earlier name an
+ * object-store object in `stdout_object` instead); the projection reads it back.
  */
 export type RunFinished = DomainEvent<
   'RunFinished',
@@ -28,6 +32,8 @@ export type RunFinished = DomainEvent<
     reason?: string;
     stdout: string;
     stderr: string;
+    stdout_output?: OutputRef;
+    stderr_output?: OutputRef;
     stdout_object?: string;
     stderr_object?: string;
   }
@@ -36,5 +42,9 @@ export type RunFinished = DomainEvent<
 /** Every event of the run aggregate. */
 export type RunEvent = RunStarted | RunFinished;
 
-/** The event-store stream of one run. */
-export const runStreamName = (resultId: string): string => `run-${resultId}`;
+/**
+ * The event-store stream of one run, named by its pc and result id (`run-<pc>/<result>`): the pc
+ * comes first in the subject, so an agent's broker credential may write its own runs and no others.
+ * Runs recorded before this had `run-<result>`; they are read as they are.
+ */
+export const runStreamName = (pcId: string, resultId: string): string => `run-${pcId}/${resultId}`;

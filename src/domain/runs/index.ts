@@ -1,4 +1,4 @@
-export type { RunEvent, RunFinished, RunIdentity, RunStarted } from './events.ts';
+export type { OutputRef, RunEvent, RunFinished, RunIdentity, RunStarted } from './events.ts';
 export { runStreamName } from './events.ts';
 export type { GateDecision, GateInput } from './gates.ts';
 export { gate } from './gates.ts';

@@ -7,6 +7,8 @@ export const EXIT = {
   halted: 121,
   /** The command needs something this agent's OS cannot do (a Windows-only shell or run_as). */
   unsupported: 122,
+  /** The command is not signed by a key the agent trusts, was altered, or was addressed elsewhere. */
+  unverified: 123,
   /** The command's version is not the pinned version of its job. */
   versionPin: 124,
   /** The command's starting deadline had passed when it arrived. */

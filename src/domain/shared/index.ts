@@ -4,9 +4,10 @@ export { formatDuration, normalizeDuration, parseDuration } from './duration.ts'
 export type { DomainErrorCode } from './errors.ts';
 export { DomainError } from './errors.ts';
 export { GROUP_PATTERN, isGroupName, normalizeGroups } from './groups.ts';
+export { decodeId, encodeId } from './idEncoding.ts';
 export { isJobId, JOB_ID_PATTERN } from './ids.ts';
 export type { Issue, Parsed } from './issues.ts';
 export { formatIssue } from './issues.ts';
 export type { DomainCommand, DomainEvent } from './messages.ts';
-export { isPcId, PC_ID_PATTERN } from './pcId.ts';
+export { isPcId, PC_ID_MAX_CHARS, PC_ID_MAX_ENCODED, pcIdProblem } from './pcId.ts';
 export { unreachable } from './unreachable.ts';

@@ -9,4 +9,4 @@ export type {
   KanadeReadMetadata,
 } from './jetStreamEventStore.ts';
 export { jetStreamEventStore, readCommits } from './jetStreamEventStore.ts';
-export { decodeToken, encodeToken, streamNameOf, subjectOf } from './subjects.ts';
+export { decodeToken, encodeToken, streamNameOf, subjectOf, subjectParts } from './subjects.ts';

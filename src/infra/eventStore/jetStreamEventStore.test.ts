@@ -1,6 +1,6 @@
 import { ExpectedVersionConflictError, STREAM_DOES_NOT_EXIST } from '@event-driven-io/emmett';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNats, type TestNats } from '../../testing/nats.ts';
 import { createLogger } from '../log.ts';
@@ -32,7 +32,7 @@ const commit = (over: Partial<{ id: string; actor: string }> = {}) => ({
 
 beforeAll(async () => {
   nats = await startTestNats();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   const jsm = await jetstreamManager(nc);
   await ensureStream(jsm, eventsStreamConfig(), log);
   store = jetStreamEventStore(jetstream(nc), jsm);

@@ -1,24 +1,17 @@
+import { decodeId, encodeId } from '../../domain/shared/index.ts';
 import { EVENTS_SUBJECT_PREFIX } from '../nats/streams.ts';
 
-// Subject tokens may not contain ".", "*", ">" or white space, and host names (pc ids) contain dots:
-// everything outside [A-Za-z0-9_-] is percent-encoded, reversibly.
-const SAFE = /^[A-Za-z0-9_-]$/;
+/** Encodes any non-empty string into one NATS subject token (see `encodeId`). */
+export const encodeToken = encodeId;
 
-/** Encodes any string into one NATS subject token. */
-export const encodeToken = (value: string): string => {
-  if (value === '') throw new Error('a subject token cannot be empty');
-  let out = '';
-  for (const ch of value) {
-    if (SAFE.test(ch)) out += ch;
-    else for (const byte of new TextEncoder().encode(ch)) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-};
+/** Decodes a token made by `encodeToken` (and the `%XX` tokens recorded before it). */
+export const decodeToken = decodeId;
 
-/** Decodes a token made by `encodeToken`. */
-export const decodeToken = (token: string): string => decodeURIComponent(token);
-
-/** The subject of an event-store stream named `<category>-<id>` (Emmett's convention). */
+/**
+ * The subject of an event-store stream named `<category>-<id>` (Emmett's convention). An id of
+ * several parts, `a/b`, takes one token per part (`run-<pc>/<result>` → `kanade.ev.run.<pc>.<result>`),
+ * so a broker permission can name the first part: an agent may write only runs under its own pc.
+ */
 export const subjectOf = (streamName: string): string => {
   const dash = streamName.indexOf('-');
   if (dash <= 0 || dash === streamName.length - 1) {
@@ -26,14 +19,28 @@ export const subjectOf = (streamName: string): string => {
   }
   const category = streamName.slice(0, dash);
   if (!/^[a-z][a-z0-9_]*$/.test(category)) throw new Error(`bad stream category ${JSON.stringify(category)}`);
-  return `${EVENTS_SUBJECT_PREFIX}.${category}.${encodeToken(streamName.slice(dash + 1))}`;
+  const tokens = streamName
+    .slice(dash + 1)
+    .split('/')
+    .map((part) => encodeToken(part));
+  return `${EVENTS_SUBJECT_PREFIX}.${category}.${tokens.join('.')}`;
 };
 
 /** The stream name of an event subject, or undefined for a subject outside the event log. */
 export const streamNameOf = (subject: string): string | undefined => {
+  const parts = subjectParts(subject);
+  return parts === undefined ? undefined : `${parts.category}-${parts.id.join('/')}`;
+};
+
+/** The category and decoded id parts of an event subject, or undefined when it is not one. */
+export const subjectParts = (subject: string): { category: string; id: string[] } | undefined => {
   const prefix = `${EVENTS_SUBJECT_PREFIX}.`;
   if (!subject.startsWith(prefix)) return undefined;
-  const [category, token, ...rest] = subject.slice(prefix.length).split('.');
-  if (category === undefined || token === undefined || rest.length > 0) return undefined;
-  return `${category}-${decodeToken(token)}`;
+  const [category, ...tokens] = subject.slice(prefix.length).split('.');
+  if (category === undefined || tokens.length === 0 || tokens.length > 2) return undefined;
+  try {
+    return { category, id: tokens.map((t) => decodeToken(t)) };
+  } catch {
+    return undefined;
+  }
 };

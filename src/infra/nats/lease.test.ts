@@ -1,5 +1,5 @@
 import { Kvm } from '@nats-io/kv';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../testing/agentProcess.ts';
 import { startTestNats, type TestNats } from '../../testing/nats.ts';
@@ -12,7 +12,7 @@ const log = createLogger('test', 'error');
 
 beforeAll(async () => {
   nats = await startTestNats();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
 });
 afterAll(async () => {
   await nc?.drain();

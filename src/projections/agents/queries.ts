@@ -16,12 +16,21 @@ export type AgentView = {
   last_heartbeat: string | null;
   online: boolean;
   running: number;
+  /** pending | approved | rejected | terminated: only approved agents are ever targeted. */
+  enrollment: string;
+  /** The approved key (null for agents that enrolled before keys existed). */
+  public_key: string | null;
+  /** A request waiting for approval (a new agent, or a known one with a new key). */
+  pending_key: string | null;
+  /** The enrollment token the last request presented. */
+  enrollment_token: string | null;
 };
 
 /** Filters for listing agents; `now` decides who is online. */
 export type AgentFilter = {
   now: Date;
   status?: 'online' | 'offline';
+  enrollment?: 'pending' | 'approved' | 'rejected' | 'terminated';
   group?: string;
   /** Substring of the pc id or host name. */
   q?: string;
@@ -34,7 +43,12 @@ const base = (db: Kysely<ReadModels>, cutoff: string) =>
   db
     .selectFrom('agents as a')
     .leftJoin('agent_heartbeats as h', 'h.pc_id', 'a.pc_id')
+    .leftJoin('agent_enrollment as en', 'en.pc_id', 'a.pc_id')
     .select([
+      'en.status as enrollment',
+      'en.public_key',
+      'en.pending_key',
+      'en.requested_token',
       'a.pc_id',
       'a.hostname',
       'a.os',
@@ -57,6 +71,7 @@ export const listAgents = async (
   let query = base(db, cutoff);
   if (f.status === 'online') query = query.where('h.at', '>=', cutoff);
   if (f.status === 'offline') query = query.where((eb) => eb.or([eb('h.at', 'is', null), eb('h.at', '<', cutoff)]));
+  if (f.enrollment !== undefined) query = query.where(sql<string>`coalesce(en.status, 'approved')`, '=', f.enrollment);
   if (f.group !== undefined)
     query = query.where(sql<boolean>`exists (select 1 from json_each(a.groups) where value = ${f.group})`);
   if (f.q !== undefined)
@@ -92,6 +107,10 @@ const toView = (r: Row): AgentView => ({
   last_heartbeat: r.last_heartbeat,
   online: r.online === 1,
   running: r.running ?? 0,
+  enrollment: r.enrollment ?? 'approved',
+  public_key: r.public_key ?? null,
+  pending_key: r.pending_key ?? null,
+  enrollment_token: r.requested_token ?? null,
 });
 
 /** A group with how many agents (and how many online) are in it. */
@@ -104,6 +123,8 @@ export const listGroups = async (db: Kysely<ReadModels>, now: Date): Promise<Gro
     select g.value as "group", count(*) as agents, sum(coalesce(h.at >= ${cutoff}, 0)) as online
     from agents a join json_each(a.groups) g
     left join agent_heartbeats h on h.pc_id = a.pc_id
+    left join agent_enrollment en on en.pc_id = a.pc_id
+    where coalesce(en.status, 'approved') = 'approved'
     group by g.value order by g.value`.execute(db);
   return rows;
 };

@@ -5,6 +5,8 @@ type Summarizer = (data: Record<string, unknown>) => string;
 const str = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const because = (v: unknown) => (v === undefined ? '' : `: ${str(v)}`);
 const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : '');
+// The start of a public key: enough for an operator to compare with what the agent prints.
+const fingerprint = (v: unknown) => (typeof v === 'string' ? `${v.slice(0, 12)}…` : '-');
 const targetText = (t: unknown) => {
   const { all, groups, pcs } = (t ?? {}) as { all?: boolean; groups?: string[]; pcs?: string[] };
   return [
@@ -25,6 +27,15 @@ const SUMMARIES: Record<string, Summarizer> = {
     `revoked job ${str(d.job_id)} ${str(d.version)}${d.reason === undefined ? '' : `: ${str(d.reason)}`}`,
   JobUnrevoked: (d) => `unrevoked job ${str(d.job_id)} ${str(d.version)}`,
   AgentEnrolled: (d) => `agent ${str(d.pc_id)} enrolled (${str(d.hostname)}, ${str(d.os)}, ${str(d.agent_version)})`,
+  AgentEnrollmentRequested: (d) =>
+    `agent ${str(d.pc_id)} asked to enroll (${str(d.hostname)}, ${str(d.os)}, ${str(d.agent_version)}) with key ${fingerprint(d.public_key)}, token ${str(d.token_name)}`,
+  AgentApproved: (d) =>
+    `agent ${str(d.pc_id)} approved${d.auto_approved === true ? ' (auto-approve token)' : ''}: key ${fingerprint(d.public_key)}, groups [${list(d.groups)}]${d.replaced_key === undefined ? '' : `, replacing key ${fingerprint(d.replaced_key)}`}`,
+  AgentRejected: (d) => `agent ${str(d.pc_id)} rejected: key ${fingerprint(d.public_key)}${because(d.reason)}`,
+  AgentTerminated: (d) => `agent ${str(d.pc_id)} terminated${because(d.reason)}`,
+  EnrollmentTokenCreated: (d) =>
+    `enrollment token ${str(d.name)} created${d.auto_approve === true ? ' (auto-approve)' : ''}${d.expires_at === null ? '' : `, expires ${str(d.expires_at)}`}`,
+  EnrollmentTokenRevoked: (d) => `enrollment token ${str(d.token_id)} revoked`,
   AgentGroupsSet: (d) => `groups of ${str(d.pc_id)} set to [${list(d.groups)}] (were [${list(d.previous)}])`,
   ExecRequested: (d) => {
     const waves = (d.rollout as { waves?: { group: string }[] } | undefined)?.waves;
@@ -59,6 +70,7 @@ const SUMMARIES: Record<string, Summarizer> = {
   ScheduleSkipped: (d) =>
     `schedule ${str(d.schedule_id)} skipped ${str(d.count)} slot(s) ${str(d.from)}…${str(d.to)}: ${str(d.reason)}`,
   $Unreadable: (d) => `unreadable commit on ${str(d.subject)}: ${str(d.error)}`,
+  $Refused: (d) => `refused ${str(d.type)} on ${str(d.subject)}: ${str(d.error)}`,
 };
 
 /** A one-line, human description of an event for the audit log; unknown types fall back to their name. */

@@ -5,6 +5,7 @@ import { fleet } from './2026_11_22_0003_fleet.ts';
 import { rollouts } from './2026_11_22_0004_rollouts.ts';
 import { waves } from './2026_11_22_0005_waves.ts';
 import { schedules } from './2026_11_22_0006_schedules.ts';
+import { enrollment } from './2026_12_01_0007_enrollment.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026_11_22_0004_rollouts': rollouts,
   '2026_11_22_0005_waves': waves,
   '2026_11_22_0006_schedules': schedules,
+  '2026_12_01_0007_enrollment': enrollment,
 };

@@ -5,6 +5,7 @@ import { type ExecAggregateCommand, type ExecCommand, execDecider, execStreamNam
 import { commandHandlerFor, type JetStreamEventStore } from '../../infra/eventStore/index.ts';
 import type { Logger } from '../../infra/log.ts';
 import type { ReadModelsService } from '../../projections/index.ts';
+import type { CommandSigner } from '../signing.ts';
 import type { ViewsWriter } from '../viewsWriter.ts';
 
 /** What the dispatcher works with. */
@@ -16,6 +17,8 @@ export type DispatchDeps = {
   jsm: JetStreamManager;
   nc: NatsConnection;
   pins: KV;
+  /** Signs every command for the subject it goes to: agents run nothing else. */
+  signer: CommandSigner;
   log: Logger;
   now: () => Date;
 };
@@ -25,16 +28,19 @@ const handleExec = commandHandlerFor(execDecider);
 const PUBLISH_WINDOW = 256;
 
 /**
- * Publishes one command to each subject, its message id derived from the request id and the subject,
- * so a publish repeated after a crash is dropped by JetStream's duplicate window.
+ * Publishes one command to each subject, signed for that subject, its message id derived from the
+ * request id and the subject, so a publish repeated after a crash is dropped by JetStream's duplicate window.
  */
 export const publishCommand = async (deps: DispatchDeps, command: ExecCommand, subjects: readonly string[]) => {
   const body = JSON.stringify(command);
   for (let i = 0; i < subjects.length; i += PUBLISH_WINDOW) {
     await Promise.all(
-      subjects
-        .slice(i, i + PUBLISH_WINDOW)
-        .map((subject) => deps.js.publish(subject, body, { msgID: `${command.request_id}:${subject}` })),
+      subjects.slice(i, i + PUBLISH_WINDOW).map((subject) =>
+        deps.js.publish(subject, body, {
+          msgID: `${command.request_id}:${subject}`,
+          headers: deps.signer.sign(subject, body),
+        }),
+      ),
     );
   }
 };

@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScheduleManifest, scheduleDecider, scheduleStreamName } from '../../domain/schedules/index.ts';
 import { commandHandlerFor, type JetStreamEventStore, jetStreamEventStore } from '../../infra/eventStore/index.ts';
@@ -34,7 +34,7 @@ const fireFrom = (scheduler: string, slot: string) =>
 
 beforeAll(async () => {
   nats = await startTestNats();
-  nc = await connect({ servers: nats.url });
+  nc = await nats.connect();
   const jsm = await jetstreamManager(nc);
   await ensureStream(jsm, eventsStreamConfig(), createLogger('test', 'error'));
   store = jetStreamEventStore(jetstream(nc), jsm);

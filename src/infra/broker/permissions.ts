@@ -1,0 +1,71 @@
+import type { Permissions } from '@nats-io/jwt';
+import { encodeToken } from '../eventStore/subjects.ts';
+import { COMMANDS_STREAM, HALT_KEY, TRUST_KEY, VIEWS } from '../nats/fleet.ts';
+import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX } from '../nats/streams.ts';
+import {
+  agentCommandFilters,
+  agentInboxPrefix,
+  ENROLL_INBOX_PREFIX,
+  ENROLL_SUBJECT,
+  groupsKey,
+  heartbeatSubject,
+  OUTPUT_PREFIX,
+  pingSubject,
+} from '../nats/subjects.ts';
+
+// A direct get of the last message on `subject`: the subject is part of the API subject, so a
+// permission can name it (a body-form get could ask for any message of the stream).
+const directGet = (stream: string, subject: string) => `$JS.API.DIRECT.GET.${stream}.${subject}`;
+const kvSubject = (bucket: string, key: string) => `$KV.${bucket}.${key}`;
+const kvStream = (bucket: string) => `KV_${bucket}`;
+
+/**
+ * What one agent's broker credential may do, and nothing more: publish its own heartbeats, run
+ * events and output, and its enrollment (credential refresh) requests; answer pings; read — never
+ * write — the commands for all, its groups and itself, and the KV views its gates need. No other
+ * JetStream API: no consumers, no stream or KV changes, no purge, no other PC's commands or runs.
+ * Group membership is part of the credential: when it changes the agent fetches a new one.
+ */
+export const agentPermissions = (pcId: string, groups: readonly string[]): Permissions => {
+  const pc = encodeToken(pcId);
+  const commandFilters = agentCommandFilters(pcId, groups);
+  return {
+    pub: {
+      allow: [
+        heartbeatSubject(pcId),
+        `${EVENTS_SUBJECT_PREFIX}.run.${pc}.>`,
+        `${OUTPUT_PREFIX}.${pc}.>`,
+        ENROLL_SUBJECT,
+        '$JS.API.INFO',
+        `$JS.API.STREAM.INFO.${COMMANDS_STREAM}`,
+        ...commandFilters.map((filter) => directGet(COMMANDS_STREAM, filter)),
+        directGet(EVENTS_STREAM, `${EVENTS_SUBJECT_PREFIX}.run.${pc}.>`),
+        ...[VIEWS.jobStatus, VIEWS.pins, VIEWS.kills, VIEWS.fleet].map((bucket) =>
+          directGet(kvStream(bucket), kvSubject(bucket, '>')),
+        ),
+        directGet(kvStream(VIEWS.groups), kvSubject(VIEWS.groups, groupsKey(pcId))),
+      ],
+      deny: [],
+    },
+    sub: {
+      allow: [
+        `${agentInboxPrefix(pcId)}.>`,
+        ...commandFilters,
+        'kanade.kill.>',
+        pingSubject(pcId),
+        kvSubject(VIEWS.fleet, HALT_KEY),
+        kvSubject(VIEWS.fleet, TRUST_KEY),
+        kvSubject(VIEWS.groups, groupsKey(pcId)),
+      ],
+      deny: [],
+    },
+    // Replies to the pings it receives (the requester's reply subject), one per request.
+    resp: { max: 1, ttl: 0 },
+  };
+};
+
+/** The shared bootstrap credential an agent installs with: it may send enrollment requests, nothing else. */
+export const bootstrapPermissions = (): Permissions => ({
+  pub: { allow: [ENROLL_SUBJECT], deny: [] },
+  sub: { allow: [`${ENROLL_INBOX_PREFIX}.>`], deny: [] },
+});
