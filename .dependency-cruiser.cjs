@@ -23,13 +23,20 @@ module.exports = {
       name: 'infra-knows-no-application',
       severity: 'error',
       from: { path: layer('infra'), pathNot: notTests },
-      to: { path: '^src/(manifests|projections|api|cli|server|agent|web)/' },
+      to: { path: '^src/(manifests|projections|api|app|cli|server|agent|web)/' },
     },
     {
       name: 'projections-serve-the-edges',
       severity: 'error',
       from: { path: layer('projections'), pathNot: notTests },
       to: { path: '^src/(manifests|api|cli|server|agent|web)/' },
+    },
+    {
+      name: 'use-cases-serve-the-edges',
+      comment: 'src/app holds use cases the API and the server roles share: it knows neither of them',
+      severity: 'error',
+      from: { path: layer('app'), pathNot: notTests },
+      to: { path: '^src/(api|cli|server|agent|web)/' },
     },
     {
       name: 'api-is-not-the-cli',
@@ -42,7 +49,7 @@ module.exports = {
       comment: 'the dashboard talks to the HTTP API only (in process), like any other client',
       severity: 'error',
       from: { path: layer('web'), pathNot: notTests },
-      to: { path: '^src/(api|server|projections|infra|agent|cli|manifests)/', pathNot: contract },
+      to: { path: '^src/(api|app|server|projections|infra|agent|cli|manifests)/', pathNot: contract },
     },
     {
       name: 'the-api-contract-is-types-only',

@@ -1,5 +1,6 @@
 import { agentCommand } from './commands/agent.ts';
 import { agentCommands } from './commands/agents.ts';
+import { enrollmentCommands } from './commands/enrollment.ts';
 import { eventCommands } from './commands/events.ts';
 import { execCommands } from './commands/exec.ts';
 import { fleetCommands } from './commands/fleet.ts';
@@ -26,6 +27,7 @@ process.exitCode = await runCli(
     ...scheduleCommands,
     ...execCommands,
     ...agentCommands,
+    ...enrollmentCommands,
     ...fleetCommands,
     ...eventCommands,
     ...projectionCommands,

@@ -8,6 +8,7 @@ import type { Logger } from '../infra/log.ts';
 import { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 import { createPositionSignal } from './positionSignal.ts';
 import type { Projection } from './projection.ts';
+import { watchForStall } from './stallWatch.ts';
 
 /** Where a runner reads from and writes to. */
 export type RunnerOptions = {
@@ -100,9 +101,15 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
   const abort = new AbortController();
   let running: Promise<void> | undefined;
 
+  let applying = false;
   const applied = async (events: RecordedEvent[], lastSeq: number) => {
-    if (enrich !== undefined) await enrich(events);
-    writer.apply(events, lastSeq);
+    applying = true;
+    try {
+      if (enrich !== undefined) await enrich(events);
+      writer.apply(events, lastSeq);
+    } finally {
+      applying = false;
+    }
     position = lastSeq;
     state = { seq: position, state: 'running' };
     signal.notify(position);
@@ -123,9 +130,22 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     abort.signal.addEventListener('abort', onAbort, { once: true });
     // stop() may have been called while the consumer was being created: the listener came too late.
     if (abort.signal.aborted) onAbort();
+    const unwatch = watchForStall({
+      position: () => position,
+      idle: () => !applying,
+      head: async () => (await jsm.streams.info(stream)).state.last_seq,
+      onStall: (at, head) => {
+        log.warn('the projection runner stopped receiving from the stream; starting again from its checkpoint', {
+          seq: at,
+          head,
+        });
+        void messages.close();
+      },
+    });
     try {
       await applyMessages(messages, stopAt);
     } finally {
+      unwatch();
       abort.signal.removeEventListener('abort', onAbort);
       await messages.close();
     }

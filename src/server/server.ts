@@ -103,7 +103,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     sources: [eventLogSource(createOutputEnricher({ js, objects: outputStore })), heartbeatSource],
   });
   const starting = readModels.start().catch((error: unknown) => log.error('read models failed to start', { error }));
-  const viewsWriter = startViewsWriter({ js, views, log: log.child('views') });
+  const viewsWriter = startViewsWriter({ js, jsm, views, log: log.child('views') });
   const now = () => new Date();
   const dispatcher = startDispatcher({
     readModels,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeliverPolicy, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { backoffDelay } from '../infra/backoff.ts';
 import type { RecordedEvent } from '../infra/eventStore/index.ts';
@@ -9,6 +9,7 @@ import { groupsKey } from '../infra/nats/subjects.ts';
 import { type ViewChange, viewChanges } from '../projections/agentViews/agentViews.ts';
 import { createPositionSignal } from '../projections/positionSignal.ts';
 import { decodeMessage } from '../projections/runner.ts';
+import { watchForStall } from '../projections/stallWatch.ts';
 
 type Views = { jobStatus: KV; groups: KV; kills: KV; fleet: KV; meta: KV };
 
@@ -36,7 +37,7 @@ export const applyViewChanges = (views: Omit<Views, 'meta'>, event: RecordedEven
  * folded per key while catching up and written once, so a replay (after a crash, or from sequence 1
  * when the buckets were wiped) never makes agents see old values again (kanade #830).
  */
-export const startViewsWriter = (deps: { js: JetStreamClient; views: Views; log: Logger }) => {
+export const startViewsWriter = (deps: { js: JetStreamClient; jsm: JetStreamManager; views: Views; log: Logger }) => {
   const abort = new AbortController();
   const advanced = createPositionSignal();
   let position = 0;
@@ -74,9 +75,21 @@ export const startViewsWriter = (deps: { js: JetStreamClient; views: Views; log:
     const stop = () => void messages.close();
     abort.signal.addEventListener('abort', stop, { once: true });
     if (abort.signal.aborted) stop();
+    const unwatch = watchForStall({
+      position: () => position,
+      head: async () => (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq,
+      onStall: (seq, head) => {
+        deps.log.warn('the views writer stopped receiving from the stream; starting again from its checkpoint', {
+          seq,
+          head,
+        });
+        stop();
+      },
+    });
     try {
       await fold(messages);
     } finally {
+      unwatch();
       abort.signal.removeEventListener('abort', stop);
       await messages.close();
     }

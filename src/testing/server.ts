@@ -19,13 +19,16 @@ export type TestServer = RunningServer & {
  * Starts a server for a test; reuse `dataDir` to restart over the same files. Every server of one
  * test broker signs commands with the same key (as every server of one fleet must).
  */
-export const startTestServer = async (nats: TestNats, options: { dataDir?: string } = {}): Promise<TestServer> => {
+export const startTestServer = async (
+  nats: TestNats,
+  options: { dataDir?: string; signing?: { keyFile: string; previousKeyFile?: string } } = {},
+): Promise<TestServer> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kanade-server-'));
   const token = 'test-token';
   const server = await startServer({
     nats: { url: nats.url, auth: nats.serverAuth },
     brokerDir: nats.brokerDir,
-    signing: { keyFile: join(nats.brokerDir, 'command-signing.nk') },
+    signing: options.signing ?? { keyFile: testSigningKey(nats) },
     dataDir,
     host: '127.0.0.1',
     port: 0,
@@ -57,6 +60,9 @@ export const startTestServer = async (nats: TestNats, options: { dataDir?: strin
   };
 };
 
+/** The command-signing key every test server of a broker shares (unless a test rotates it). */
+export const testSigningKey = (nats: TestNats): string => join(nats.brokerDir, 'command-signing.nk');
+
 /** Creates an enrollment token through the API (auto-approve unless told otherwise) and returns its secret. */
 export const createEnrollToken = async (server: TestServer, autoApprove = true, name = 'tests'): Promise<string> => {
   const res = await server.api('POST', '/api/enrollment-tokens', { name, auto_approve: autoApprove });
@@ -72,7 +78,7 @@ export type Sandbox = {
   readonly enrollToken: string;
   /** Stops the server (NATS keeps running); `startServer` brings it back over the same data dir. */
   stopServer(): Promise<void>;
-  startServer(): Promise<void>;
+  startServer(options?: { signing?: { keyFile: string; previousKeyFile?: string } }): Promise<void>;
 };
 
 /** Registers a real nats-server and kanade server for the current test file; read them inside tests. */
@@ -81,8 +87,8 @@ export const useTestServer = (): Sandbox => {
     stopServer: async () => {
       await handles.server.close();
     },
-    startServer: async () => {
-      handles.server = await startTestServer(handles.nats, { dataDir: handles.server.dataDir });
+    startServer: async (options = {}) => {
+      handles.server = await startTestServer(handles.nats, { ...options, dataDir: handles.server.dataDir });
     },
   } as Sandbox & { nats: TestNats; server: TestServer; enrollToken: string };
   beforeAll(async () => {

@@ -5,7 +5,7 @@ import { ApiFailure, apiFor, type CallApi } from './apiClient.ts';
 import { at } from './components.ts';
 import { page } from './layout.ts';
 import { type LiveSource, liveUpdates } from './live.ts';
-import { agentPage, agentsPage, setGroups } from './pages/agents.ts';
+import { agentPage, agentsPage, approveAgent, setGroups } from './pages/agents.ts';
 import { auditPage, eventPage } from './pages/audit.ts';
 import { executionPage, executionsPage, resultPage } from './pages/executions.ts';
 import { jobPage, jobsPage, runJob } from './pages/jobs.ts';
@@ -128,6 +128,15 @@ export const createWebApp = (deps: WebDeps) => {
     .get('/agents', agentsPage)
     .get('/agents/:pc', (c) => agentPage(c))
     .post('/agents/:pc/groups', act(setGroups))
+    .post('/agents/:pc/approve', act(approveAgent))
+    .post(
+      '/agents/:pc/reject',
+      post((c) => `${at('/api/agents', param('pc')(c))}/reject`, 'reject', true),
+    )
+    .post(
+      '/agents/:pc/terminate',
+      post((c) => `${at('/api/agents', param('pc')(c))}/terminate`, 'terminate', true),
+    )
     .get('/jobs', jobsPage)
     .get('/jobs/:id', (c) => jobPage(c))
     .post('/jobs/:id/exec', act(runJob))

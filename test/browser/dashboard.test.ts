@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AgentProcess, startAgentProcess } from '../../src/testing/agentProcess.ts';
+import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
 import { agentsOnline, apiOf, shJob } from '../../src/testing/api.ts';
 import { launchChromium } from '../../src/testing/browser.ts';
-import { useTestServer } from '../../src/testing/server.ts';
+import { createEnrollToken, useTestServer } from '../../src/testing/server.ts';
 
 const sandbox = useTestServer();
 const api = apiOf(sandbox);
@@ -266,6 +266,33 @@ describe('the dashboard', () => {
     expect(same.status()).toBe(303);
     expect(same.headers().location).toBe('/');
     await context.close();
+  });
+
+  it('approves an agent that waits for enrollment from its page, and terminates it', async () => {
+    const token = await createEnrollToken(sandbox.server, false, 'browser');
+    const waiting = startAgentProcess({
+      id: 'pc-new',
+      sandbox: { nats: sandbox.nats, enrollToken: token },
+      dataDir: join(dir, 'pc-new'),
+    });
+    agents.push(waiting);
+    await eventually(
+      async () => (await api<{ total: number }>('GET', '/api/agents?enrollment=pending')).total === 1,
+      20_000,
+      'pc-new to wait for approval',
+    );
+    await go('/agents?enrollment=pending');
+    await expect(page.locator('#agents tbody tr').count()).resolves.toBe(1);
+    await page.click('#agents a[href="/agents/pc-new"]');
+    await expect(page.locator('#enrollment-title').textContent()).resolves.toBe('Enrollment request');
+    await shot('agent-enrollment');
+    await page.click('form[action="/agents/pc-new/approve"] button');
+    await expect(page.locator('[role=status]').textContent()).resolves.toContain('approve pc-new: updated');
+    await waiting.ready();
+    await page.fill('form[action="/agents/pc-new/terminate"] input[name=reason]', 'returned to stock');
+    await page.click('form[action="/agents/pc-new/terminate"] button');
+    await expect(page.locator('[role=status]').textContent()).resolves.toContain('terminate: updated');
+    await eventually(async () => waiting.process.exitCode !== null, 60_000, 'the terminated agent to be cut off');
   });
 
   it('stops the server promptly while a page follows live updates', async () => {

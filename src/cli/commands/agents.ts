@@ -1,4 +1,4 @@
-import type { AgentDetail, AgentPage, ResultList } from '../../api/contract.ts';
+import type { AgentDecision, AgentDetail, AgentPage, ResultList } from '../../api/contract.ts';
 import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
 import { ApiProblem, UsageError } from '../errors.ts';
 import { line, table, writeJson } from '../output.ts';
@@ -7,10 +7,12 @@ import { line, table, writeJson } from '../output.ts';
 export const agentCommands: CommandSpec[] = [
   {
     path: ['agents', 'list'],
-    usage: 'kanade agents list [--status online|offline] [--group G] [--q TEXT] [--limit N] [--offset N] [--json]',
-    summary: 'The fleet: who is online, versions, groups',
+    usage:
+      'kanade agents list [--status online|offline] [--enrollment pending|approved|rejected|terminated] [--group G] [--q TEXT] [--limit N] [--offset N] [--json]',
+    summary: 'The fleet: who is online, waiting for approval, versions, groups',
     options: {
       status: { type: 'string' },
+      enrollment: { type: 'string' },
       group: { type: 'string' },
       q: { type: 'string' },
       limit: { type: 'string' },
@@ -20,6 +22,7 @@ export const agentCommands: CommandSpec[] = [
     run: async (args, ctx) => {
       const page = await ctx.client().get<AgentPage>('/api/agents', {
         status: stringFlag(args, 'status'),
+        enrollment: stringFlag(args, 'enrollment'),
         group: stringFlag(args, 'group'),
         q: stringFlag(args, 'q'),
         limit: stringFlag(args, 'limit'),
@@ -30,10 +33,11 @@ export const agentCommands: CommandSpec[] = [
         line(
           ctx.io.out,
           table(
-            ['PC', 'STATUS', 'VERSION', 'OS', 'GROUPS', 'LAST SEEN'],
+            ['PC', 'STATUS', 'ENROLLMENT', 'VERSION', 'OS', 'GROUPS', 'LAST SEEN'],
             page.agents.map((a) => [
               a.pc_id,
               a.online ? 'online' : 'offline',
+              a.pending_key !== null && a.enrollment === 'approved' ? 'approved (new key pending)' : a.enrollment,
               a.agent_version,
               a.os,
               a.groups.join(','),
@@ -60,8 +64,11 @@ export const agentCommands: CommandSpec[] = [
       else {
         line(
           ctx.io.out,
-          `${agent.pc_id}  ${agent.online ? 'online' : 'offline'}  ${agent.agent_version}  ${agent.os}  groups: ${agent.groups.join(', ') || '-'}`,
+          `${agent.pc_id}  ${agent.online ? 'online' : 'offline'}  ${agent.enrollment}  ${agent.agent_version}  ${agent.os}  groups: ${agent.groups.join(', ') || '-'}`,
         );
+        if (agent.public_key !== null) line(ctx.io.out, `key: ${agent.public_key}`);
+        if (agent.pending_key !== null)
+          line(ctx.io.out, `waiting for approval: key ${agent.pending_key} (token ${agent.enrollment_token ?? '-'})`);
         line(
           ctx.io.out,
           table(
@@ -73,6 +80,7 @@ export const agentCommands: CommandSpec[] = [
       return 0;
     },
   },
+  ...decisionCommands(),
   {
     path: ['agents', 'groups', 'set'],
     usage: 'kanade agents groups set <pc> <group…>',
@@ -155,3 +163,74 @@ export const agentCommands: CommandSpec[] = [
     },
   },
 ];
+
+// approve / reject / terminate: one command each, answered with where the agent stands afterwards.
+function decisionCommands(): CommandSpec[] {
+  const decide = (
+    verb: 'approve' | 'reject' | 'terminate',
+    summary: string,
+    usage: string,
+    options: CommandSpec['options'],
+    body: (args: Parameters<CommandSpec['run']>[0]) => Record<string, unknown>,
+  ): CommandSpec => ({
+    path: ['agents', verb],
+    usage,
+    summary,
+    options: { ...options, json: { type: 'boolean' } },
+    run: async (args, ctx) => {
+      const [pc] = args.positionals;
+      if (pc === undefined) throw new UsageError('name a pc');
+      const res = await ctx
+        .client()
+        .send<AgentDecision>('POST', `/api/agents/${encodeURIComponent(pc)}/${verb}`, body(args));
+      if (boolFlag(args, 'json')) writeJson(ctx.io, res);
+      else
+        line(
+          ctx.io.out,
+          `${res.status} ${pc}: ${res.enrollment}, groups ${res.groups.join(', ') || '-'} (seq ${res.seq})`,
+        );
+      return 0;
+    },
+  });
+  const reason = (args: Parameters<CommandSpec['run']>[0]) => {
+    const r = stringFlag(args, 'reason');
+    return r === undefined ? {} : { reason: r };
+  };
+  return [
+    decide(
+      'approve',
+      'Approve the enrollment request waiting for a PC: it gets a credential of its own and starts taking work',
+      'kanade agents approve <pc> [--groups a,b] [--key PUBLIC_KEY] [--json]',
+      { groups: { type: 'string' }, key: { type: 'string' } },
+      (args) => {
+        const groups = stringFlag(args, 'groups');
+        const key = stringFlag(args, 'key');
+        return {
+          ...(groups === undefined
+            ? {}
+            : {
+                groups: groups
+                  .split(',')
+                  .map((g) => g.trim())
+                  .filter(Boolean),
+              }),
+          ...(key === undefined ? {} : { public_key: key }),
+        };
+      },
+    ),
+    decide(
+      'reject',
+      'Reject the enrollment request waiting for a PC: it gets nothing',
+      'kanade agents reject <pc> [--reason TEXT] [--json]',
+      { reason: { type: 'string' } },
+      reason,
+    ),
+    decide(
+      'terminate',
+      'Decommission a PC: its credential is revoked at the broker, it leaves every target',
+      'kanade agents terminate <pc> [--reason TEXT] [--json]',
+      { reason: { type: 'string' } },
+      reason,
+    ),
+  ];
+}

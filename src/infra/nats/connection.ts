@@ -72,6 +72,7 @@ export const connectNats = async (options: NatsOptions): Promise<NatsConnection>
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
     pingInterval: 20_000,
+    timeout: failFast ? 5_000 : 20_000,
     ...(authenticator === undefined ? {} : { authenticator }),
     ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
     ...tlsOptions(where, auth),
@@ -85,12 +86,24 @@ export const connectNats = async (options: NatsOptions): Promise<NatsConnection>
     } catch (error) {
       const refusal = refusalOf(error);
       if (refusal !== undefined) throw new BrokerRefused(where, refusal);
-      if (failFast && attempt >= 2) throw error;
-      if (attempt === 0) log.warn('NATS is not reachable yet; waiting for it', { url: where, error });
+      // A broker that refuses a client certificate closes the connection after the handshake: the
+      // client only sees silence. Say what it probably means.
+      const hint = base.tls !== undefined && isTimeout(error) ? TLS_SILENCE : undefined;
+      if (failFast && attempt >= 1) throw hint === undefined ? error : new BrokerRefused(where, hint);
+      if (attempt === 0)
+        log.warn('NATS is not reachable yet; waiting for it', {
+          url: where,
+          error,
+          ...(hint === undefined ? {} : { hint }),
+        });
       await sleep(backoffDelay(attempt, { minMs: 500, maxMs: 5_000 }));
     }
   }
 };
+
+const TLS_SILENCE =
+  'no answer after the TLS handshake: the broker probably refused the client certificate (--nats-cert, --nats-key)';
+const isTimeout = (error: unknown) => (error as { name?: string } | undefined)?.name === 'TimeoutError';
 
 /** A URL for logs: user information removed (`nats://user:pass@host` → `nats://host`). */
 export const redactUrl = (url: string): string => url.replace(/([a-z]+:\/\/)[^@/,\s]*@/gi, '$1');

@@ -21,10 +21,14 @@ export const executionsProjection: Projection = {
   version: 4,
   apply: (event, rows) => {
     if (event.stream.startsWith('exec-')) return applyExecEvent(event as RecordedEvent & ExecEvent, rows);
-    if (event.stream.startsWith('run-')) return applyRunEvent(event as RecordedEvent & RunEvent, rows);
+    if (event.stream.startsWith('run-') && RUN_EVENTS.has(event.type))
+      return applyRunEvent(event as RecordedEvent & RunEvent, rows);
     return [];
   },
 };
+
+// What a run stream may hold (anything else there — a `$Refused` marker, say — is none of ours).
+const RUN_EVENTS = new Set(['RunStarted', 'RunFinished', 'RunReaped']);
 
 type StatusInput = Pick<
   Exec,

@@ -12,7 +12,7 @@ const PAGE = 50;
 export const agentsPage = async (c: Context<WebEnv>) => {
   const q = c.req.query();
   const offset = Math.max(0, Number.parseInt(q.offset ?? '0', 10) || 0);
-  const filter = { q: q.q, status: q.status, group: q.group, version: q.version };
+  const filter = { q: q.q, status: q.status, enrollment: q.enrollment, group: q.group, version: q.version };
   const [page, { groups }] = await Promise.all([
     c.var.api.get<AgentPage>('/api/agents', { ...filter, limit: PAGE, offset }),
     c.var.api.get<GroupList>('/api/groups'),
@@ -26,6 +26,10 @@ export const agentsPage = async (c: Context<WebEnv>) => {
         <option value="online" ${selected(q.status, 'online')}>online</option>
         <option value="offline" ${selected(q.status, 'offline')}>offline</option>
       </select></label>
+      <label>Enrollment <select name="enrollment">
+        <option value="">any</option>
+        ${['pending', 'approved', 'rejected', 'terminated'].map((e) => html`<option value="${e}" ${selected(q.enrollment, e)}>${e}</option>`)}
+      </select></label>
       <label>Group <select name="group">
         <option value="">any</option>
         ${groups.map((g) => html`<option value="${g.group}" ${selected(q.group, g.group)}>${g.group} (${g.online}/${g.agents})</option>`)}
@@ -36,11 +40,11 @@ export const agentsPage = async (c: Context<WebEnv>) => {
     <section id="agents" data-live aria-label="agents">
       ${pager({ base: new URL(c.req.url), offset, limit: PAGE, total: page.total })}
       <div class="scroll"><table>
-        <thead><tr><th scope="col">PC</th><th scope="col">Host</th><th scope="col">Status</th><th scope="col">Version</th><th scope="col">OS</th><th scope="col">Groups</th><th scope="col">Last seen</th><th scope="col">Running</th></tr></thead>
+        <thead><tr><th scope="col">PC</th><th scope="col">Host</th><th scope="col">Status</th><th scope="col">Enrollment</th><th scope="col">Version</th><th scope="col">OS</th><th scope="col">Groups</th><th scope="col">Last seen</th><th scope="col">Running</th></tr></thead>
         <tbody>${page.agents.map(
           (a) => html`<tr>
             <td><a href="${at('/agents', a.pc_id)}">${a.pc_id}</a></td><td>${a.hostname}</td>
-            <td>${badge(a.online ? 'online' : 'offline')}</td><td>${a.agent_version}</td><td>${a.os}/${a.arch}</td>
+            <td>${badge(a.online ? 'online' : 'offline')}</td><td>${badge(a.enrollment)}${a.pending_key !== null && a.enrollment === 'approved' ? ' new key waiting' : ''}</td><td>${a.agent_version}</td><td>${a.os}/${a.arch}</td>
             <td>${a.groups.join(', ')}</td><td>${time(a.last_heartbeat)}</td><td>${a.running}</td></tr>`,
         )}</tbody></table></div>
     </section>`;
@@ -61,7 +65,10 @@ export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
         <dt>Agent version</dt><dd>${agent.agent_version}</dd>
         <dt>Enrolled</dt><dd>${time(agent.enrolled_at)}</dd>
         <dt>Running now</dt><dd>${agent.running}</dd>
+        <dt>Enrollment</dt><dd>${badge(agent.enrollment)}</dd>
+        <dt>Key</dt><dd>${agent.public_key === null ? html`<span class="muted">—</span>` : html`<code>${agent.public_key}</code>`}</dd>
       </dl>
+      ${enrollmentDecision(c.var.csrf, agent)}
       <h2>Recent results</h2>
       ${
         agent.recent_results.length === 0
@@ -84,7 +91,8 @@ export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
         <input id="groups" name="groups" value="${agent.groups.join(', ')}" />
         <button type="submit">Save groups</button>
       </form>
-    </section>`;
+    </section>
+    ${terminateForm(c.var.csrf, agent)}`;
   return render(c, {
     title: `Agent ${agent.pc_id}`,
     section: 'agents',
@@ -92,6 +100,49 @@ export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
     url: at('/agents', agent.pc_id),
     ...(failure ? { status: 422 } : {}),
   });
+};
+
+// Approve or reject a waiting request (showing the key to compare with what the agent printed), or terminate.
+const enrollmentDecision = (csrf: string, agent: AgentDetail) => {
+  const action = (verb: string) => `${at('/agents', agent.pc_id)}/${verb}`;
+  const waiting =
+    agent.pending_key === null
+      ? ''
+      : html`<section class="notice" aria-labelledby="enrollment-title">
+          <h2 id="enrollment-title">Enrollment request</h2>
+          <p>${agent.pc_id} asks to ${agent.enrollment === 'approved' ? 'replace its key with' : 'enroll with'} key
+            <code>${agent.pending_key}</code> (token ${agent.enrollment_token ?? '—'}). Approve only a key you expect:
+            the agent prints it when it starts.</p>
+          <div class="actions">
+            <form method="post" action="${action('approve')}">${csrfField(csrf)}
+              <input type="hidden" name="public_key" value="${agent.pending_key}" />
+              <button type="submit" class="primary">Approve</button></form>
+            <form method="post" action="${action('reject')}" class="row">${csrfField(csrf)}
+              <label>Reason <input name="reason" /></label><button type="submit" class="danger">Reject</button></form>
+          </div>
+        </section>`;
+  return waiting;
+};
+
+// Decommissioning is the last thing on the page, apart from the rest.
+const terminateForm = (csrf: string, agent: AgentDetail) =>
+  agent.enrollment === 'terminated'
+    ? ''
+    : html`<section class="danger-zone" aria-labelledby="terminate-title">
+        <h2 id="terminate-title">Decommission</h2>
+        <form method="post" action="${at('/agents', agent.pc_id)}/terminate">${csrfField(csrf)}
+          <label>Reason <input name="reason" /></label>
+          <button type="submit" class="danger">Terminate (revoke its credential)</button></form>
+      </section>`;
+
+/** `POST /agents/:pc/approve`: approves the key the page showed (a key that changed since is refused). */
+export const approveAgent = async (c: Context<WebEnv>) => {
+  const pc = c.req.param('pc') ?? '';
+  const key = c.var.form.public_key;
+  const res = await c.var.api.send<{ status: string }>('POST', `${at('/api/agents', pc)}/approve`, {
+    ...(typeof key === 'string' && key !== '' ? { public_key: key } : {}),
+  });
+  return { done: `approve ${pc}: ${res.status}`, to: at('/agents', pc) };
 };
 
 /** `POST /agents/:pc/groups`. */
