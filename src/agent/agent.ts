@@ -29,6 +29,8 @@ import type { Trust } from './trust.ts';
 import { createViewsReader } from './views.ts';
 
 const RECONNECT_SPREAD_MS = 3_000;
+// How long a stopping agent waits for killed runs to end and results to reach the broker.
+const STOP_FLUSH_MS = 4_000;
 
 /** What a broker credential lets the agent read, and how it gets one for new groups (see brokerSession). */
 export type AgentCredentials = {
@@ -61,8 +63,12 @@ export type RunningAgent = {
   pcId: string;
   groups(): string[];
   running(): number;
-  /** Stops taking commands, kills what runs, flushes results (up to a few seconds), and stops. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking commands, kills what runs (reported as killed), flushes results for up to a few
+   * seconds, and stops. Says how many runs it killed and how many results it could not send yet
+   * (they stay in the outbox for the next start).
+   */
+  stop(): Promise<{ killed: number; unsent: number }>;
 };
 
 const allGroups: AgentCredentials = { coveredGroups: (g) => [...g], refreshCredentials: async () => {} };
@@ -157,11 +163,14 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
       quitting.abort();
       intake.stop();
       heartbeat.stop();
+      const killed = handler.running();
       handler.killAll('the agent is stopping');
-      await until(() => handler.running() === 0 && outbox.pending().length === 0, 5_000);
+      await until(() => handler.running() === 0 && outbox.pending().length === 0, STOP_FLUSH_MS);
+      const unsent = outbox.pending().length;
       stopping.abort();
       await Promise.allSettled([draining, following, halting, trusting]);
       dedup.close();
+      return { killed, unsent };
     },
   };
 };

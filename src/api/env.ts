@@ -5,6 +5,15 @@ import type { JetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import type { ReadModelsService } from '../projections/index.ts';
 
+/** How a background loop of the server is doing (dispatcher, views writer, …), as /health shows it. */
+export type BackgroundStatus = {
+  loop: string;
+  state: 'ok' | 'failing';
+  since?: string;
+  error?: string;
+  stuck: { item: string; error: string; since: string }[];
+};
+
 /** API tokens by the name recorded as the actor of every event the token causes. */
 export type TokenTable = ReadonlyMap<string, string>;
 
@@ -19,6 +28,8 @@ export type ApiDeps = {
   readModels: ReadModelsService;
   /** Secrets kept out of the event stream (enrollment token hashes). */
   secrets: KV;
+  /** The server's background loops, for /health (absent when the API runs on its own, in tests). */
+  background?: () => BackgroundStatus[];
   auth: AuthMode;
   log: Logger;
   /** The clock at the edge: command times come from here, never from inside a decider or projection. */

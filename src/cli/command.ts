@@ -15,22 +15,71 @@ export type CliContext = {
   untilInterrupted(): Promise<void>;
 };
 
+/**
+ * One flag: what it is for (a line in `--help`, never empty: a test walks every command) and, when it
+ * has one, its default as the user would write it.
+ */
+export type FlagSpec = {
+  type: 'string' | 'boolean';
+  description: string;
+  default?: string;
+  /** The word shown for its value in `--help` (`--timeout <duration>`). */
+  value?: string;
+  multiple?: boolean;
+  short?: string;
+};
+
+/** The flags of a command, by name. */
+export type Flags = Record<string, FlagSpec>;
+
 /** One `kanade <noun> <verb>` command. */
 export type CommandSpec = {
   path: readonly string[];
   usage: string;
   summary: string;
-  options?: ParseArgsOptionsConfig;
+  options?: Flags;
+  /** Left out of the command list (an alias). */
+  hidden?: boolean;
   /** Returns the exit code. */
   run(args: Args, ctx: CliContext): Promise<number>;
 };
 
+/** A string flag. */
+export const str = (description: string, extra: Omit<FlagSpec, 'type' | 'description'> = {}): FlagSpec => ({
+  type: 'string',
+  description,
+  ...extra,
+});
+
+/** A boolean flag (absent means no). */
+export const bool = (description: string, extra: Pick<FlagSpec, 'short'> = {}): FlagSpec => ({
+  type: 'boolean',
+  description,
+  ...extra,
+});
+
+/** `--json`, on every command that reads. */
+export const JSON_FLAG: Flags = { json: bool('print JSON (the API’s answer) instead of text') };
+
 /** Options every command accepts. */
-export const GLOBAL_OPTIONS: ParseArgsOptionsConfig = {
-  help: { type: 'boolean', short: 'h' },
-  'api-url': { type: 'string' },
-  token: { type: 'string' },
+export const GLOBAL_OPTIONS: Flags = {
+  help: bool('show this help', { short: 'h' }),
+  'api-url': str('the kanade API to talk to', { default: '$KANADE_API_URL or http://127.0.0.1:8080', value: 'url' }),
+  token: str('the API token', { default: '$KANADE_TOKEN, else <data-dir>/token', value: 'token' }),
 };
+
+/** The flags as node:util parseArgs takes them. */
+export const parseArgsConfig = (flags: Flags): ParseArgsOptionsConfig =>
+  Object.fromEntries(
+    Object.entries(flags).map(([name, f]) => [
+      name,
+      {
+        type: f.type,
+        ...(f.multiple === true ? { multiple: true } : {}),
+        ...(f.short === undefined ? {} : { short: f.short }),
+      },
+    ]),
+  );
 
 /** A string flag's value, or undefined. */
 export const stringFlag = (args: Args, name: string): string | undefined => {

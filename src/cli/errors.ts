@@ -1,5 +1,14 @@
 import type { Issue } from '../domain/shared/index.ts';
 
+/**
+ * The exit codes, one rule for every command: 0 only when everything asked for was done (with
+ * `--wait`: every targeted PC succeeded); 1 when work failed (a PC failed, was skipped, killed, timed
+ * out or lost; the API or broker failed or could not be reached); 2 for usage errors and input the
+ * server rejected as invalid; 3 when the server refused in its current state (the fleet is halted, a
+ * conflict, no permission, a bad token).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
+
 /** Wrong usage or invalid input: exit code 2. */
 export class UsageError extends Error {
   readonly issues: readonly Issue[];
@@ -24,8 +33,19 @@ export class ApiProblem extends Error {
     this.issues = Array.isArray(body.issues) ? (body.issues as Issue[]) : [];
     this.body = body;
   }
-  /** Rejections of what the user sent count as invalid input (exit 2); the rest are failures (exit 1). */
-  get isInvalidInput(): boolean {
-    return [400, 409, 413, 415, 422].includes(this.status);
-  }
 }
+
+// Conflicts that are the input's fault (fix the manifest) or the moment's (try again), not a refusal.
+const INVALID_CONFLICTS = ['/problems/version-not-bumped'];
+const FAILED_CONFLICTS = ['/problems/partially-applied', '/problems/concurrent-change'];
+
+/** The exit code an error means (see `EXIT`). */
+export const exitCodeOf = (error: unknown): number => {
+  if (error instanceof UsageError) return EXIT.usage;
+  if (!(error instanceof ApiProblem)) return EXIT.failed;
+  if (INVALID_CONFLICTS.includes(error.type)) return EXIT.usage;
+  if (FAILED_CONFLICTS.includes(error.type)) return EXIT.failed;
+  if ([401, 403, 409].includes(error.status)) return EXIT.refused;
+  if ([400, 404, 413, 415, 422].includes(error.status)) return EXIT.usage;
+  return EXIT.failed;
+};

@@ -1,5 +1,5 @@
 import type { CommandSpec } from './command.ts';
-import { boolFlag } from './command.ts';
+import { bool, boolFlag, JSON_FLAG } from './command.ts';
 import { UsageError } from './errors.ts';
 import { expandManifestPaths, type ManifestFile } from './manifestFiles.ts';
 import { type Io, line, writeJson } from './output.ts';
@@ -42,7 +42,11 @@ export const manifestFileCommands = <T>(kind: ManifestKindSpec<T>): CommandSpec[
       path: [kind.noun, 'apply'],
       usage: `kanade ${kind.noun} apply <files|dirs|globs…> [--dry-run] [--prune] [--json]`,
       summary: `Create or update ${kind.noun} manifests; prints what was created, updated, unchanged or deleted`,
-      options: { 'dry-run': { type: 'boolean' }, prune: { type: 'boolean' }, json: { type: 'boolean' } },
+      options: {
+        'dry-run': bool('show what would change, change nothing'),
+        prune: bool(`also delete catalog ${kind.plural} that are not in the given files`),
+        ...JSON_FLAG,
+      },
       run: async (args, ctx) => {
         const { manifests } = await load(args.positionals);
         const dryRun = boolFlag(args, 'dry-run');

@@ -2,21 +2,30 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { brokerFiles } from '../infra/broker/init.ts';
 import type { NatsAuth } from '../infra/nats/connection.ts';
-import { type Args, stringFlag } from './command.ts';
+import { type Args, type Flags, str, stringFlag } from './command.ts';
 import type { CliConfig } from './config.ts';
 
 /** The flags of every command that talks to NATS itself (each also has a KANADE_NATS_* variable). */
 export const NATS_FLAGS = {
-  'nats-url': { type: 'string' },
-  'nats-creds': { type: 'string' },
-  'nats-nkey': { type: 'string' },
-  'nats-user': { type: 'string' },
-  'nats-password': { type: 'string' },
-  'nats-token': { type: 'string' },
-  'nats-ca': { type: 'string' },
-  'nats-cert': { type: 'string' },
-  'nats-key': { type: 'string' },
-} as const;
+  'nats-url': str('the NATS broker; tls:// for TLS, comma-separated for a cluster', {
+    default: '$KANADE_NATS_URL or nats://127.0.0.1:4222',
+    value: 'url',
+  }),
+  'nats-creds': str('a NATS credentials file', {
+    default: '$KANADE_NATS_CREDS, else the broker directory’s server.creds (agents: enroll.creds)',
+    value: 'file',
+  }),
+  'nats-nkey': str('a file holding an nkey seed', { default: '$KANADE_NATS_NKEY', value: 'file' }),
+  'nats-user': str('NATS user name', { default: '$KANADE_NATS_USER', value: 'name' }),
+  'nats-password': str('NATS password (prefer $KANADE_NATS_PASSWORD: flags show in ps)', { value: 'password' }),
+  'nats-token': str('a NATS token (prefer $KANADE_NATS_TOKEN)', { value: 'token' }),
+  'nats-ca': str('CA bundle the broker’s certificate must chain to (turns TLS on)', {
+    default: '$KANADE_NATS_CA, else the system CAs',
+    value: 'file',
+  }),
+  'nats-cert': str('TLS client certificate (mTLS)', { default: '$KANADE_NATS_CERT', value: 'file' }),
+  'nats-key': str('TLS client key (mTLS)', { default: '$KANADE_NATS_KEY', value: 'file' }),
+} satisfies Flags;
 
 const FIELDS: [keyof typeof NATS_FLAGS, keyof NatsAuth][] = [
   ['nats-creds', 'credsFile'],

@@ -99,6 +99,69 @@ const waitForReady = (child: ChildProcess, timeoutMs: number): Promise<number> =
     child.stderr?.on('data', onData);
   });
 
+/** A nats-server kept running: restarted (same port, store and configuration) when it dies. */
+export type SupervisedNatsServer = {
+  readonly url: string;
+  /** Settles when it could not be brought back: the sandbox cannot go on. */
+  fatal: Promise<Error>;
+  stop(): Promise<void>;
+};
+
+const RESTARTS_IN_A_ROW = 3;
+
+/**
+ * Starts nats-server and watches it: when it exits on its own, `onEvent` says so at once and it is
+ * started again on the same port; when that fails three times in a row, `fatal` settles. The child
+ * is killed when this process exits, however it exits (a forced exit must not leave it running).
+ */
+export const superviseNatsServer = async (
+  options: StartNatsOptions,
+  onEvent: (event: { kind: 'died' | 'restarted' | 'gave-up'; detail: string }) => void,
+): Promise<SupervisedNatsServer> => {
+  let current = await startNatsServer(options);
+  let stopping = false;
+  let giveUp: (error: Error) => void = () => {};
+  const fatal = new Promise<Error>((resolve) => {
+    giveUp = resolve;
+  });
+  const killOnExit = () => current.process.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const watch = (server: NatsServerProcess) =>
+    server.process.once('exit', (code, signal) => {
+      if (stopping) return;
+      onEvent({ kind: 'died', detail: `nats-server exited (${signal ?? `code ${code}`}); restarting it` });
+      void restart(0);
+    });
+  const restart = async (failures: number): Promise<void> => {
+    try {
+      current = await startNatsServer({ ...options, port: current.port });
+      watch(current);
+      onEvent({ kind: 'restarted', detail: `nats-server is back on ${current.url}` });
+    } catch (error) {
+      if (failures + 1 >= RESTARTS_IN_A_ROW) {
+        const reason = new Error(`nats-server could not be restarted: ${(error as Error).message.split('\n')[0]}`);
+        onEvent({ kind: 'gave-up', detail: reason.message });
+        giveUp(reason);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 500 * (failures + 1)));
+      return restart(failures + 1);
+    }
+  };
+  watch(current);
+  return {
+    get url() {
+      return current.url;
+    },
+    fatal,
+    stop: async () => {
+      stopping = true;
+      process.off('exit', killOnExit);
+      await current.stop();
+    },
+  };
+};
+
 const stopProcess = (child: ChildProcess): Promise<void> =>
   new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -2,7 +2,9 @@ import type { ExecCommand } from '../domain/execs/index.ts';
 import { runDecider, runStreamName } from '../domain/runs/index.ts';
 import { commandHandlerFor, type JetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
+import { isBrokerUnavailable } from '../infra/nats/errors.ts';
 import type { ReadModelsService } from '../projections/index.ts';
+import type { LoopReporter } from './loopHealth.ts';
 
 const handleRun = commandHandlerFor(runDecider);
 const EVERY_MS = 30_000;
@@ -18,6 +20,7 @@ export const startReaper = (deps: {
   store: JetStreamEventStore;
   log: Logger;
   now: () => Date;
+  health: LoopReporter;
 }) => {
   const sweep = async () => {
     const rows = await deps.readModels
@@ -51,23 +54,34 @@ export const startReaper = (deps: {
         version: r.version,
         pc_id: r.pc_id,
       };
-      await handleRun(
-        deps.store,
-        runStreamName(r.pc_id, r.result_id),
-        { type: 'ReapRun', data: { ...identity, reason } },
-        {
-          id: `reap:${r.result_id}`,
-          actor: 'reaper',
-          at: deps.now().toISOString(),
-          via: 'server',
-          correlationId: r.exec_id,
-        },
-      );
+      try {
+        await handleRun(
+          deps.store,
+          runStreamName(r.pc_id, r.result_id),
+          { type: 'ReapRun', data: { ...identity, reason } },
+          {
+            id: `reap:${r.result_id}`,
+            actor: 'reaper',
+            at: deps.now().toISOString(),
+            via: 'server',
+            correlationId: r.exec_id,
+          },
+        );
+        deps.health.unstuck(`run ${r.result_id}`);
+      } catch (error) {
+        if (isBrokerUnavailable(error)) throw error;
+        deps.health.stuck(`run ${r.result_id}`, error);
+        continue;
+      }
       deps.log.warn('reaped a run with no result', { result_id: r.result_id, pc_id: r.pc_id });
     }
   };
   const timer = setInterval(
-    () => void sweep().catch((error: unknown) => deps.log.warn('reaper sweep failed', { error })),
+    () =>
+      void sweep().then(
+        () => deps.health.ok(),
+        (error: unknown) => deps.health.failed(error),
+      ),
     EVERY_MS,
   );
   return { sweep, stop: () => clearInterval(timer) };

@@ -21,6 +21,7 @@ import { createWebApp } from '../web/app.ts';
 import { startDispatcher } from './dispatch/dispatcher.ts';
 import { startEnrollmentResponder } from './enrollment/responder.ts';
 import { startRevocationSync } from './enrollment/revocations.ts';
+import { createLoopHealth, type LoopHealth } from './loopHealth.ts';
 import { startReaper } from './reaper.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { loadCommandSigner, publishTrust } from './signing.ts';
@@ -52,16 +53,60 @@ export type ServerConfig = {
 export type RunningServer = {
   url: string;
   readModels: ReturnType<typeof createReadModels>;
+  /** Settles when the server cannot go on (its broker credential was refused for good). */
+  fatal: Promise<Error>;
   close(): Promise<void>;
 };
 
+type Handler = (request: Request) => Response | Promise<Response>;
+
 /**
- * Starts the server roles: connects to NATS (waiting for it if it is not up yet), creates or updates
- * the streams, KV views and object store, builds and follows the read models, keeps the agents' views
- * current, dispatches execs, fires schedules (when it holds the scheduler lease), and serves the HTTP API
- * and the dashboard.
+ * Starts the server: takes its HTTP port first (a port in use fails at once, before anything else
+ * starts), then connects to NATS (waiting for it if it is not up yet), creates or updates the streams,
+ * KV views and stores, builds and follows the read models, keeps the agents' views current, dispatches
+ * execs, fires schedules (when it holds the scheduler lease), answers enrollment requests, and serves
+ * the HTTP API and the dashboard.
  */
 export const startServer = async (config: ServerConfig): Promise<RunningServer> => {
+  const { log } = config;
+  let handler: Handler = () =>
+    new Response(JSON.stringify({ status: 'starting' }), {
+      status: 503,
+      headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
+    });
+  const http = await listen((request) => handler(request), config.host, config.port);
+  const address = http.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const closeHttp = () =>
+    new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      if (!('closeIdleConnections' in http)) return;
+      http.closeIdleConnections();
+      // Requests in flight get a moment to finish; kept-alive connections after that are cut.
+      setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref();
+    });
+  let roles: Awaited<ReturnType<typeof startRoles>>;
+  try {
+    roles = await startRoles(config);
+  } catch (error) {
+    await closeHttp();
+    throw error;
+  }
+  handler = roles.fetch;
+  log.info('API listening', { url });
+  return {
+    url,
+    readModels: roles.readModels,
+    fatal: roles.fatal,
+    close: async () => {
+      roles.web.close(); // live-update streams would hold the HTTP server open
+      await closeHttp();
+      await roles.close();
+    },
+  };
+};
+
+const startRoles = async (config: ServerConfig) => {
   const { log } = config;
   log.info('connecting to NATS', { url: redactUrl(config.nats.url) });
   const authority = config.brokerDir === undefined ? undefined : loadBrokerAuthority(config.brokerDir);
@@ -72,7 +117,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
       ? given
       : { ...given, credsFile: brokerFiles(authority.dir).serverCreds };
   const nc = await connectNats({ url: config.nats.url, name: 'kanade-server', log: log.child('nats'), auth: natsAuth });
-  watchClosed(nc, log);
+  const fatal = closedForGood(nc, log);
   if (authority === undefined)
     log.warn(
       'no broker directory (--broker-dir): agents get no credentials of their own, and the broker must be secured by other means',
@@ -95,6 +140,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
   const secrets = await retryForever('open the secret store', () => openEnrollmentSecrets(nc), log);
   const outputStore = once(() => openOutputStore(nc));
   const store = jetStreamEventStore(js, jsm);
+  const loops = createLoopHealth(log);
   const readModels = createReadModels({
     dir: join(config.dataDir, 'readmodels'),
     js,
@@ -103,7 +149,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     sources: [eventLogSource(createOutputEnricher({ js, objects: outputStore })), heartbeatSource],
   });
   const starting = readModels.start().catch((error: unknown) => log.error('read models failed to start', { error }));
-  const viewsWriter = startViewsWriter({ js, jsm, views, log: log.child('views') });
+  const viewsWriter = startViewsWriter({ js, jsm, views, log: log.child('views'), health: loops.loop('views') });
   const now = () => new Date();
   const dispatcher = startDispatcher({
     readModels,
@@ -114,10 +160,11 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     nc,
     pins: views.pins,
     signer,
+    health: loops.loop('dispatcher'),
     log: log.child('dispatcher'),
     now,
   });
-  const reaper = startReaper({ readModels, store, log: log.child('reaper'), now });
+  const reaper = startReaper({ readModels, store, log: log.child('reaper'), now, health: loops.loop('reaper') });
   const schedulerState = await retryForever('open the scheduler state', () => openSchedulerState(nc), log);
   const scheduler = startScheduler({
     jsm,
@@ -127,6 +174,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     newId: ulid,
     state: schedulerState,
     log: log.child('scheduler'),
+    health: loops.loop('scheduler'),
   });
   const responder = startEnrollmentResponder({
     nc,
@@ -138,13 +186,14 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     log: log.child('enrollment'),
   });
   const revocations =
-    authority === undefined ? undefined : await startRevocations(authority, readModels, config.nats, log);
+    authority === undefined ? undefined : await startRevocations(authority, readModels, config.nats, log, loops);
   const app = createApp({
     nc,
     jsm,
     store,
     secrets,
     readModels,
+    background: loops.status,
     auth: config.auth,
     log: log.child('api'),
     now,
@@ -158,28 +207,18 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
     log: log.child('web'),
   });
   // /api and /health are the API; everything else is the dashboard (a client of the API, in process).
-  const fetch = (request: Request) => {
+  const fetch: Handler = (request) => {
     const { pathname } = new URL(request.url);
     return pathname.startsWith('/api/') || pathname === '/api' || pathname === '/health'
       ? app.fetch(request)
       : web.app.fetch(request);
   };
-  const http = await listen(fetch, config.host, config.port);
-  const address = http.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  log.info('API listening', { url });
   return {
-    url,
+    fetch,
+    web,
     readModels,
+    fatal,
     close: async () => {
-      web.close(); // live-update streams would hold the HTTP server open
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        if (!('closeIdleConnections' in http)) return;
-        http.closeIdleConnections();
-        // Requests in flight get a moment to finish; kept-alive connections after that are cut.
-        setTimeout(() => http.closeAllConnections(), CLOSE_GRACE_MS).unref();
-      });
       await responder.stop();
       await revocations?.stop();
       await scheduler.stop();
@@ -197,9 +236,13 @@ const authenticates = (auth: NatsAuth) =>
   [auth.credsFile, auth.nkeySeedFile, auth.user, auth.token].some((v) => v !== undefined);
 
 // A credential the broker stops accepting (revoked, expired) closes the connection for good: say so.
-const watchClosed = (nc: NatsConnection, log: Logger) =>
-  void nc.closed().then((error) => {
-    if (error !== undefined) log.error('the NATS connection closed for good', { error });
+const closedForGood = (nc: NatsConnection, log: Logger): Promise<Error> =>
+  new Promise((resolve) => {
+    void nc.closed().then((error) => {
+      if (error === undefined) return; // a clean close (the server stopping)
+      log.error('the NATS connection closed for good; the server cannot go on', { error });
+      resolve(error);
+    });
   });
 
 const once = <T>(make: () => Promise<T>) => {
@@ -213,6 +256,7 @@ const startRevocations = async (
   readModels: ReturnType<typeof createReadModels>,
   nats: ServerConfig['nats'],
   log: Logger,
+  loops: LoopHealth,
 ) => {
   const { tlsCaFile, tlsCertFile, tlsKeyFile } = nats.auth ?? {};
   const tls = Object.fromEntries(
@@ -224,7 +268,13 @@ const startRevocations = async (
     log: log.child('broker'),
     auth: { ...tls, credsFile: brokerFiles(authority.dir).systemCreds },
   });
-  const sync = startRevocationSync({ readModels, authority, system, log: log.child('broker') });
+  const sync = startRevocationSync({
+    readModels,
+    authority,
+    system,
+    log: log.child('broker'),
+    health: loops.loop('revocations'),
+  });
   return {
     stop: async () => {
       await sync.stop();
@@ -233,7 +283,7 @@ const startRevocations = async (
   };
 };
 
-const listen = (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number) =>
+const listen = (fetch: Handler, hostname: string, port: number) =>
   new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const server = serve({ fetch, hostname, port }, () => resolve(server));
     server.once('error', reject);

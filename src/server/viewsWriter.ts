@@ -4,27 +4,48 @@ import type { KV } from '@nats-io/kv';
 import { backoffDelay } from '../infra/backoff.ts';
 import type { RecordedEvent } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
+import { isBrokerUnavailable } from '../infra/nats/errors.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
 import { type ViewChange, viewChanges } from '../projections/agentViews/agentViews.ts';
 import { createPositionSignal } from '../projections/positionSignal.ts';
 import { decodeMessage } from '../projections/runner.ts';
 import { watchForStall } from '../projections/stallWatch.ts';
+import type { LoopReporter } from './loopHealth.ts';
 
 type Views = { jobStatus: KV; groups: KV; kills: KV; fleet: KV; meta: KV };
 
 const CHECKPOINT = 'checkpoint';
 const FOLD_LIMIT = 5_000;
 
-/** Writes view changes, skipping values KV already holds (watchers then see only real changes). */
-const writeChanges = async (views: Omit<Views, 'meta'>, changes: Iterable<ViewChange>): Promise<void> => {
+const writeChange = async (views: Omit<Views, 'meta'>, change: ViewChange): Promise<void> => {
+  const kv = views[change.bucket];
+  const current = await kv.get(change.key);
+  const value = current === null || current.operation !== 'PUT' ? null : current.string();
+  if (value === change.value) return;
+  if (change.value === null) await kv.delete(change.key);
+  else await kv.put(change.key, change.value);
+};
+
+/**
+ * Writes view changes, skipping values KV already holds (watchers then see only real changes). With
+ * a reporter, a change that fails on its own (a key KV refuses, say) is reported and the others are
+ * still written; a broker outage fails the whole batch (it is written again from the checkpoint).
+ */
+const writeChanges = async (
+  views: Omit<Views, 'meta'>,
+  changes: Iterable<ViewChange>,
+  health?: LoopReporter,
+): Promise<void> => {
   for (const change of changes) {
-    const kv = views[change.bucket];
-    const current = await kv.get(change.key);
-    const value = current === null || current.operation !== 'PUT' ? null : current.string();
-    if (value === change.value) continue;
-    if (change.value === null) await kv.delete(change.key);
-    else await kv.put(change.key, change.value);
+    const item = `${change.bucket}/${change.key}`;
+    try {
+      await writeChange(views, change);
+      health?.unstuck(item);
+    } catch (error) {
+      if (health === undefined || isBrokerUnavailable(error)) throw error;
+      health.stuck(item, error);
+    }
   }
 };
 
@@ -37,13 +58,20 @@ export const applyViewChanges = (views: Omit<Views, 'meta'>, event: RecordedEven
  * folded per key while catching up and written once, so a replay (after a crash, or from sequence 1
  * when the buckets were wiped) never makes agents see old values again (kanade #830).
  */
-export const startViewsWriter = (deps: { js: JetStreamClient; jsm: JetStreamManager; views: Views; log: Logger }) => {
+export const startViewsWriter = (deps: {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  views: Views;
+  log: Logger;
+  health: LoopReporter;
+}) => {
   const abort = new AbortController();
   const advanced = createPositionSignal();
   let position = 0;
 
   const flush = async (folded: Map<string, ViewChange>, seq: number) => {
-    await writeChanges(deps.views, folded.values());
+    await writeChanges(deps.views, folded.values(), deps.health);
+    deps.health.ok();
     folded.clear();
     await deps.views.meta.put(CHECKPOINT, String(seq));
     position = seq;
@@ -102,7 +130,7 @@ export const startViewsWriter = (deps: { js: JetStreamClient; jsm: JetStreamMana
         attempt = -1;
       } catch (error) {
         if (abort.signal.aborted) return;
-        (attempt === 0 ? deps.log.warn : deps.log.debug)('agent views writer failed; retrying', { error });
+        deps.health.failed(error);
         await sleep(backoffDelay(attempt), undefined, { signal: abort.signal }).catch(() => {});
       }
     }

@@ -33,7 +33,7 @@ describe('kanade job', () => {
     expect(again.out).toContain('0 created, 0 updated, 3 unchanged, 0 deleted');
     const refused = await kanade(['job', 'delete', 'cleanup-tmp']);
     expect(refused).toMatchObject({
-      code: 2,
+      code: 3,
       err: expect.stringMatching(/schedule nightly-cleanup runs job cleanup-tmp/),
     });
     for (const id of ['nightly-cleanup', 'daily-inventory', 'mirror-sync'])
@@ -89,16 +89,17 @@ describe('kanade job', () => {
     expect(res).toMatchObject({ code: 0, out: 'ok: 4 job(s) in 4 file(s)\n' });
   });
 
-  it('fails with 1 and a hint when the token is wrong', async () => {
+  it('exits 3 (refused) with a hint when the token is wrong', async () => {
     const res = await kanade(['job', 'list'], { KANADE_TOKEN: 'wrong' });
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(3);
     expect(res.err).toMatch(/HTTP 401/);
   });
 
-  it('exits 2 on an unknown option', async () => {
-    const res = await kanade(['job', 'list', '--colour']);
+  it('exits 2 on an unknown flag, suggesting the nearest one', async () => {
+    const res = await kanade(['job', 'list', '--tga', 'x']);
     expect(res.code).toBe(2);
-    expect(res.err).toMatch(/Unknown option '--colour'/);
+    expect(res.err).toMatch(/unknown flag --tga \(did you mean --tag\?\)/);
+    expect((await kanade(['job', 'list', '--colour'])).err).toMatch(/unknown flag --colour\n/);
   });
 });
 

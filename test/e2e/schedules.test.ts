@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetStreamEventStore } from '../../src/infra/eventStore/index.ts';
 import { createLogger } from '../../src/infra/log.ts';
 import { connectNats } from '../../src/infra/nats/connection.ts';
+import { createLoopHealth } from '../../src/server/loopHealth.ts';
 import { startScheduler } from '../../src/server/scheduler/scheduler.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
 import { agentsOnline, apiOf, shJob } from '../../src/testing/api.ts';
@@ -181,6 +182,7 @@ describe('schedules', () => {
       newId: ulid,
       state: await new Kvm(nc).create('kanade_scheduler_split_brain', { history: 1 }),
       log: quiet,
+      health: createLoopHealth(quiet).loop('rogue scheduler'),
     });
     try {
       await apply(schedule('split', '* * * * * *', 'target: { pcs: [pc-a] }\n').replace('target: { all: true }\n', ''));
@@ -272,7 +274,7 @@ describe('schedules', () => {
     const preview = await runKanade(['schedule', 'preview', 'weekly', '--count', '2'], env);
     expect(preview.out.trim().split('\n')).toHaveLength(2);
     expect((await runKanade(['schedule', 'delete', 'weekly'], env)).code).toBe(0);
-    expect((await runKanade(['schedule', 'get', 'weekly'], env)).code).toBe(1);
+    expect((await runKanade(['schedule', 'get', 'weekly'], env)).code).toBe(2);
   }, 30_000);
 
   it('rebuild schedules and their fires to identical tables', async () => {

@@ -18,7 +18,12 @@ export const healthRoutes = (deps: ApiDeps) =>
       const last = heads.get(p.stream);
       return { ...p, lag: last === undefined ? null : Math.max(0, last - p.seq) };
     });
-    const healthy = nats.connected && models.state === 'live' && projections.every((p) => p.state !== 'failed');
+    const background = deps.background?.() ?? [];
+    const healthy =
+      nats.connected &&
+      models.state === 'live' &&
+      projections.every((p) => p.state !== 'failed') &&
+      background.every((b) => b.state === 'ok');
     const body = {
       status: healthy ? 'ok' : 'degraded',
       nats,
@@ -29,6 +34,8 @@ export const healthRoutes = (deps: ApiDeps) =>
         ...(models.rebuild === undefined ? {} : { rebuild: models.rebuild }),
       },
       projections,
+      // Loops that fail as a whole turn health red; items they skipped (and go on past) are listed.
+      background,
     };
     return c.json(body, healthy ? 200 : 503);
   });

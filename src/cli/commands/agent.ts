@@ -4,10 +4,11 @@ import type { AgentBrokerOptions } from '../../agent/brokerSession.ts';
 import { detectShells } from '../../agent/shells.ts';
 import { encodeId, isGroupName, parseDuration, pcIdProblem } from '../../domain/shared/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../../infra/log.ts';
-import { type Args, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import { type Args, type CliContext, type CommandSpec, str, stringFlag } from '../command.ts';
 import type { CliConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
+import { line } from '../output.ts';
 import { kanadeVersion } from '../version.ts';
 
 /** Settings of one agent, from flags and the environment. */
@@ -105,10 +106,24 @@ export const runAgent = async (settings: AgentSettings, config: CliConfig, log: 
     agent,
     fatal,
     stop: async () => {
-      await agent.stop();
+      const stopped = await agent.stop();
       await session.nc.drain().catch(() => {});
+      return stopped;
     },
   };
+};
+
+/** What stopping agents did, in one or two lines. */
+export const stoppedAgents = (agents: { pcId: string; killed: number; unsent: number; dataDir: string }[]): string => {
+  const killed = agents.reduce((n, a) => n + a.killed, 0);
+  const unsent = agents.filter((a) => a.unsent > 0);
+  return [
+    `stopped ${agents.length === 1 ? `agent ${agents[0]?.pcId}` : `${agents.length} agents`}${killed === 0 ? '' : `: ${killed} running job(s) killed and reported as killed`}`,
+    ...unsent.map(
+      (a) =>
+        `  ${a.pcId}: ${a.unsent} result(s) not sent yet (the broker was gone); they wait in ${join(a.dataDir, 'outbox')} for the next start`,
+    ),
+  ].join('\n');
 };
 
 /** `kanade agent`. */
@@ -118,11 +133,17 @@ export const agentCommand: CommandSpec = {
     'kanade agent [--id PC] [--groups a,b] [--data-dir DIR] [--nats-url URL] [--nats-creds FILE] [--enroll-token T] [--heartbeat 30s]',
   summary: 'Run an agent: enrolls (once approved, takes commands for this PC, its groups and all) and reports results',
   options: {
-    id: { type: 'string' },
-    groups: { type: 'string' },
-    'data-dir': { type: 'string' },
-    heartbeat: { type: 'string' },
-    'enroll-token': { type: 'string' },
+    id: str('this PC’s id', { default: 'the host name', value: 'pc' }),
+    groups: str('groups to ask for when enrolling (operators decide afterwards)', { value: 'a,b' }),
+    'data-dir': str('where the agent keeps its key, credential, journal and outbox', {
+      default: '$KANADE_DATA_DIR/agent-<pc>',
+      value: 'dir',
+    }),
+    heartbeat: str('how often to send a heartbeat', { default: '30s', value: 'duration' }),
+    'enroll-token': str('the enrollment token to present when asking to enroll', {
+      default: '$KANADE_ENROLL_TOKEN',
+      value: 'token',
+    }),
     ...NATS_FLAGS,
   },
   run: async (args: Args, ctx: CliContext) => {
@@ -140,7 +161,8 @@ export const agentCommand: CommandSpec = {
     const log = createLogger(`agent:${settings.pcId}`, ctx.config.logLevel as LogLevel);
     const running = await runAgent(settings, ctx.config, log);
     const fatal = await Promise.race([ctx.untilInterrupted().then(() => undefined), running.fatal]);
-    await running.stop();
+    const { killed, unsent } = await running.stop();
+    line(ctx.io.err, stoppedAgents([{ pcId: settings.pcId, killed, unsent, dataDir: settings.dataDir }]));
     return fatal === undefined ? 0 : 1;
   },
 };

@@ -1,7 +1,54 @@
-import type { AgentDecision, AgentDetail, AgentPage, ResultList } from '../../api/contract.ts';
-import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
+import type { AgentDecision, AgentDetail, AgentPage, Result, ResultList } from '../../api/contract.ts';
+import { boolFlag, type CommandSpec, JSON_FLAG, str, stringFlag } from '../command.ts';
 import { ApiProblem, UsageError } from '../errors.ts';
 import { line, table, writeJson } from '../output.ts';
+
+const RESULT_LIST: Omit<CommandSpec, 'path'> = {
+  usage:
+    'kanade results list [--pc P] [--job J] [--exec E] [--status succeeded|failed|skipped|killed|timed_out|lost|running] [--since TIME] [--limit N] [--json]',
+  summary: 'Results, newest first (the output itself: kanade results get <result_id>)',
+  options: {
+    pc: str('results of this PC only', { value: 'pc' }),
+    job: str('results of this job only', { value: 'job' }),
+    exec: str('results of this exec only', { value: 'exec_id' }),
+    status: str('succeeded, failed, skipped, killed, timed_out, lost or running (as the table prints them)', {
+      value: 'outcome',
+    }),
+    since: str('finished at or after this time', { value: 'RFC 3339 time' }),
+    limit: str('how many to show', { default: '50', value: 'n' }),
+    ...JSON_FLAG,
+  },
+  run: async (args, ctx) => {
+    if (args.positionals.length > 0)
+      throw new UsageError(`unexpected ${args.positionals.join(' ')}: for one result, kanade results get <result_id>`);
+    const { results } = await ctx.client().get<ResultList>('/api/results', {
+      pc_id: stringFlag(args, 'pc'),
+      job_id: stringFlag(args, 'job'),
+      exec_id: stringFlag(args, 'exec'),
+      status: stringFlag(args, 'status'),
+      since: stringFlag(args, 'since'),
+      limit: stringFlag(args, 'limit'),
+    });
+    if (boolFlag(args, 'json')) writeJson(ctx.io, { results });
+    else
+      line(
+        ctx.io.out,
+        table(
+          ['RESULT', 'PC', 'JOB', 'OUTCOME', 'EXIT', 'FINISHED', 'REASON'],
+          results.map((r) => [
+            r.result_id,
+            r.pc_id,
+            r.job_id,
+            r.outcome ?? 'running',
+            r.exit_code,
+            r.finished_at,
+            r.reason ?? '',
+          ]),
+        ),
+      );
+    return 0;
+  },
+};
 
 /** `kanade agents …` and `kanade ping`. */
 export const agentCommands: CommandSpec[] = [
@@ -11,13 +58,13 @@ export const agentCommands: CommandSpec[] = [
       'kanade agents list [--status online|offline] [--enrollment pending|approved|rejected|terminated] [--group G] [--q TEXT] [--limit N] [--offset N] [--json]',
     summary: 'The fleet: who is online, waiting for approval, versions, groups',
     options: {
-      status: { type: 'string' },
-      enrollment: { type: 'string' },
-      group: { type: 'string' },
-      q: { type: 'string' },
-      limit: { type: 'string' },
-      offset: { type: 'string' },
-      json: { type: 'boolean' },
+      status: str('online or offline', { value: 'status' }),
+      enrollment: str('pending, approved, rejected or terminated', { value: 'standing' }),
+      group: str('members of this group only', { value: 'group' }),
+      q: str('pc id or host name containing this text', { value: 'text' }),
+      limit: str('how many to show', { default: '100', value: 'n' }),
+      offset: str('how many to skip (paging)', { default: '0', value: 'n' }),
+      ...JSON_FLAG,
     },
     run: async (args, ctx) => {
       const page = await ctx.client().get<AgentPage>('/api/agents', {
@@ -55,7 +102,7 @@ export const agentCommands: CommandSpec[] = [
     path: ['agents', 'get'],
     usage: 'kanade agents get <pc> [--json]',
     summary: 'One agent and its recent results',
-    options: { json: { type: 'boolean' } },
+    options: JSON_FLAG,
     run: async (args, ctx) => {
       const [pc] = args.positionals;
       if (pc === undefined) throw new UsageError('name a pc');
@@ -127,42 +174,43 @@ export const agentCommands: CommandSpec[] = [
       }
     },
   },
-  {
-    path: ['results'],
-    usage:
-      'kanade results [--pc P] [--job J] [--exec E] [--status success|failure|skipped|running] [--since TIME] [--limit N] [--json]',
-    summary: 'Results, newest first',
-    options: {
-      pc: { type: 'string' },
-      job: { type: 'string' },
-      exec: { type: 'string' },
-      status: { type: 'string' },
-      since: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    run: async (args, ctx) => {
-      const { results } = await ctx.client().get<ResultList>('/api/results', {
-        pc_id: stringFlag(args, 'pc'),
-        job_id: stringFlag(args, 'job'),
-        exec_id: stringFlag(args, 'exec'),
-        status: stringFlag(args, 'status'),
-        since: stringFlag(args, 'since'),
-        limit: stringFlag(args, 'limit'),
-      });
-      if (boolFlag(args, 'json')) writeJson(ctx.io, { results });
-      else
+  ...resultCommands(),
+];
+
+// `kanade results` lists (as `results list` does); `results get` shows one with its output.
+function resultCommands(): CommandSpec[] {
+  return [
+    { path: ['results'], ...RESULT_LIST, hidden: true },
+    { path: ['results', 'list'], ...RESULT_LIST },
+    {
+      path: ['results', 'get'],
+      usage: 'kanade results get <result_id> [--json]',
+      summary: 'One result: outcome, exit code, timing, why a gate skipped it, and its stdout and stderr',
+      options: JSON_FLAG,
+      run: async (args, ctx) => {
+        const [id, ...extra] = args.positionals;
+        if (id === undefined || extra.length > 0)
+          throw new UsageError('name exactly one result id (kanade results list)');
+        const r = await ctx.client().get<Result>(`/api/results/${encodeURIComponent(id)}`);
+        if (boolFlag(args, 'json')) {
+          writeJson(ctx.io, r);
+          return 0;
+        }
+        line(ctx.io.out, `result ${r.result_id}: ${r.job_id} ${r.version} on ${r.pc_id} (exec ${r.exec_id})`);
         line(
           ctx.io.out,
-          table(
-            ['PC', 'JOB', 'OUTCOME', 'EXIT', 'FINISHED', 'REASON'],
-            results.map((r) => [r.pc_id, r.job_id, r.outcome ?? 'running', r.exit_code, r.finished_at, r.reason ?? '']),
-          ),
+          `outcome ${r.outcome ?? 'running'}, exit ${r.exit_code ?? '-'}${r.reason === null ? '' : `: ${r.reason}`}`,
         );
-      return 0;
+        line(ctx.io.out, `started ${r.started_at ?? '-'}, finished ${r.finished_at ?? '-'}`);
+        line(ctx.io.out, '--- stdout');
+        ctx.io.out.write(r.stdout.endsWith('\n') || r.stdout === '' ? r.stdout : `${r.stdout}\n`);
+        line(ctx.io.out, '--- stderr');
+        ctx.io.out.write(r.stderr.endsWith('\n') || r.stderr === '' ? r.stderr : `${r.stderr}\n`);
+        return 0;
+      },
     },
-  },
-];
+  ];
+}
 
 // approve / reject / terminate: one command each, answered with where the agent stands afterwards.
 function decisionCommands(): CommandSpec[] {
@@ -176,7 +224,7 @@ function decisionCommands(): CommandSpec[] {
     path: ['agents', verb],
     usage,
     summary,
-    options: { ...options, json: { type: 'boolean' } },
+    options: { ...options, ...JSON_FLAG },
     run: async (args, ctx) => {
       const [pc] = args.positionals;
       if (pc === undefined) throw new UsageError('name a pc');
@@ -201,7 +249,10 @@ function decisionCommands(): CommandSpec[] {
       'approve',
       'Approve the enrollment request waiting for a PC: it gets a credential of its own and starts taking work',
       'kanade agents approve <pc> [--groups a,b] [--key PUBLIC_KEY] [--json]',
-      { groups: { type: 'string' }, key: { type: 'string' } },
+      {
+        groups: str('the groups to give it', { default: 'the groups it asked for (or had)', value: 'a,b' }),
+        key: str('approve only if this is the key waiting (as the agent printed it)', { value: 'public-key' }),
+      },
       (args) => {
         const groups = stringFlag(args, 'groups');
         const key = stringFlag(args, 'key');
@@ -222,14 +273,14 @@ function decisionCommands(): CommandSpec[] {
       'reject',
       'Reject the enrollment request waiting for a PC: it gets nothing',
       'kanade agents reject <pc> [--reason TEXT] [--json]',
-      { reason: { type: 'string' } },
+      { reason: str('why, for the audit trail', { value: 'text' }) },
       reason,
     ),
     decide(
       'terminate',
       'Decommission a PC: its credential is revoked at the broker, it leaves every target',
       'kanade agents terminate <pc> [--reason TEXT] [--json]',
-      { reason: { type: 'string' } },
+      { reason: str('why, for the audit trail', { value: 'text' }) },
       reason,
     ),
   ];

@@ -1,5 +1,5 @@
 import type { CreatedEnrollmentToken, EnrollmentTokenList } from '../../api/contract.ts';
-import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
+import { bool, boolFlag, type CommandSpec, JSON_FLAG, str, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { line, table, writeJson } from '../output.ts';
 
@@ -10,10 +10,10 @@ export const enrollmentCommands: CommandSpec[] = [
     usage: 'kanade enrollment-tokens create --name NAME [--auto-approve] [--expires 30d] [--json]',
     summary: 'Make a token agents enroll with; printed once (auto-approve: new PCs are approved at once)',
     options: {
-      name: { type: 'string' },
-      'auto-approve': { type: 'boolean' },
-      expires: { type: 'string' },
-      json: { type: 'boolean' },
+      name: str('what the token is for (shown in requests and the audit trail)', { value: 'name' }),
+      'auto-approve': bool('approve new PC ids at once (imaging pipelines); known ones always wait'),
+      expires: str('refuse the token after this long', { default: 'never', value: 'duration' }),
+      ...JSON_FLAG,
     },
     run: async (args, ctx) => {
       const name = stringFlag(args, 'name');
@@ -39,7 +39,7 @@ export const enrollmentCommands: CommandSpec[] = [
     path: ['enrollment-tokens', 'list'],
     usage: 'kanade enrollment-tokens list [--json]',
     summary: 'Enrollment tokens (never their secrets): name, auto-approve, expiry, revoked',
-    options: { json: { type: 'boolean' } },
+    options: JSON_FLAG,
     run: async (args, ctx) => {
       const list = await ctx.client().get<EnrollmentTokenList>('/api/enrollment-tokens');
       if (boolFlag(args, 'json')) writeJson(ctx.io, list);

@@ -1,5 +1,5 @@
 import type { EventPage, LoggedEvent } from '../../api/contract.ts';
-import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
+import { bool, boolFlag, type CommandSpec, JSON_FLAG, str, stringFlag } from '../command.ts';
 import { ApiProblem, UsageError } from '../errors.ts';
 import { type Io, line, writeJson } from '../output.ts';
 
@@ -27,11 +27,11 @@ export const eventCommands: CommandSpec[] = [
     usage: 'kanade events tail [--follow] [--limit N] [--type T] [--actor A] [--json]',
     summary: 'Print the newest events (newest last); --follow keeps printing new ones',
     options: {
-      follow: { type: 'boolean', short: 'f' },
-      limit: { type: 'string' },
-      type: { type: 'string' },
-      actor: { type: 'string' },
-      json: { type: 'boolean' },
+      follow: bool('keep printing events as they come', { short: 'f' }),
+      limit: str('how many of the newest to show first', { default: '20', value: 'n' }),
+      type: str('events of this type only (JobRevoked, AgentApproved, …)', { value: 'type' }),
+      actor: str('events caused by this actor only (a token name, agent:<pc>, scheduler, …)', { value: 'actor' }),
+      ...JSON_FLAG,
     },
     run: async (args, ctx) => {
       const client = ctx.client();
@@ -70,7 +70,7 @@ export const eventCommands: CommandSpec[] = [
     path: ['events', 'show'],
     usage: 'kanade events show <seq> [--json]',
     summary: 'Print one commit in full, as stored in the stream (always JSON)',
-    options: { json: { type: 'boolean' } },
+    options: JSON_FLAG,
     run: async (args, ctx) => {
       const [seq] = args.positionals;
       if (args.positionals.length !== 1 || !/^\d+$/.test(seq ?? ''))

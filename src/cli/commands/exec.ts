@@ -2,7 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionDetail as Execution, ExecutionList, Result } from '../../api/contract.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import type { ApiClient } from '../client.ts';
-import { type Args, boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import {
+  type Args,
+  bool,
+  boolFlag,
+  type CliContext,
+  type CommandSpec,
+  JSON_FLAG,
+  str,
+  stringFlag,
+} from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
 
@@ -99,7 +108,7 @@ const execAction = (path: string[], verb: 'kill' | 'resume' | 'abort', summary: 
   path,
   usage: `kanade ${path.join(' ')} <exec_id>${verb === 'resume' ? '' : ' [--reason TEXT]'}`,
   summary,
-  options: verb === 'resume' ? {} : { reason: { type: 'string' } },
+  options: verb === 'resume' ? {} : { reason: str('why, for the audit trail', { value: 'text' }) },
   run: async (args, ctx) => {
     const [execId] = args.positionals;
     if (execId === undefined || args.positionals.length !== 1) throw new UsageError('name exactly one exec id');
@@ -125,16 +134,23 @@ export const execCommands: CommandSpec[] = [
     summary:
       'Run a catalog job on a target, or in waves (each --wave a group and its delay from now, gated by the previous wave); --wait follows it to the end (exit 1 if any PC failed or the rollout halted)',
     options: {
-      wave: { type: 'string', multiple: true },
-      'max-failure-ratio': { type: 'string' },
-      'min-success': { type: 'string' },
-      all: { type: 'boolean' },
-      groups: { type: 'string' },
-      pcs: { type: 'string' },
-      jitter: { type: 'string' },
-      'starting-deadline': { type: 'string' },
-      wait: { type: 'boolean' },
-      json: { type: 'boolean' },
+      wave: str('a wave: a group and its delay from now (repeat, in order)', { multiple: true, value: 'group:delay' }),
+      'max-failure-ratio': str(
+        'halt before the next wave when failed/(succeeded+failed) of the last one is above this',
+        {
+          value: '0..1',
+        },
+      ),
+      'min-success': str('halt before the next wave unless the last one had this many successes', { value: 'n' }),
+      all: bool('every approved agent that is online'),
+      groups: str('the online members of these groups', { value: 'a,b' }),
+      pcs: str('these PCs (online or not)', { value: 'x,y' }),
+      jitter: str('each agent waits a random time up to this before it starts', { default: '0s', value: 'duration' }),
+      'starting-deadline': str('agents skip the command (125) when it reaches them later than this', {
+        value: 'duration',
+      }),
+      wait: bool('follow it to the end; exit 0 only when every PC succeeded'),
+      ...JSON_FLAG,
     },
     run: async (args, ctx) => {
       const [job, ...extra] = args.positionals;
@@ -179,7 +195,11 @@ export const execCommands: CommandSpec[] = [
     path: ['run'],
     usage: 'kanade run <pc> [--shell sh] [--timeout 60s] -- <script…>',
     summary: 'Run an ad-hoc script on one PC (recorded like any exec); prints its output and exits with its exit code',
-    options: { shell: { type: 'string' }, timeout: { type: 'string' }, cwd: { type: 'string' } },
+    options: {
+      shell: str('sh, bash, pwsh, powershell or cmd', { default: 'sh', value: 'shell' }),
+      timeout: str('kill it after this long', { default: '60s', value: 'duration' }),
+      cwd: str('working directory on the PC', { value: 'dir' }),
+    },
     run: async (args, ctx) =>
       runAdhoc(
         args.positionals,
@@ -207,10 +227,10 @@ export const execCommands: CommandSpec[] = [
     usage: 'kanade executions list [--job J] [--status S] [--limit N] [--json]',
     summary: 'Recent executions with their progress, newest first',
     options: {
-      job: { type: 'string' },
-      status: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
+      job: str('executions of this job only', { value: 'job' }),
+      status: str('pending, running, completed, halted, aborted or killed', { value: 'status' }),
+      limit: str('how many to show', { default: '50', value: 'n' }),
+      ...JSON_FLAG,
     },
     run: async (args, ctx) => {
       const { executions } = await ctx.client().get<ExecutionList>('/api/executions', {
@@ -243,7 +263,7 @@ export const execCommands: CommandSpec[] = [
     path: ['executions', 'get'],
     usage: 'kanade executions get <exec_id> [--json]',
     summary: 'One execution with every agent’s result',
-    options: { json: { type: 'boolean' } },
+    options: JSON_FLAG,
     run: async (args, ctx) => {
       const [execId] = args.positionals;
       if (execId === undefined) throw new UsageError('name an exec id');

@@ -1,6 +1,15 @@
 import type { Fleet } from '../../api/contract.ts';
 import { createLogger } from '../../infra/log.ts';
-import { type Args, boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import {
+  type Args,
+  bool,
+  boolFlag,
+  type CliContext,
+  type CommandSpec,
+  JSON_FLAG,
+  str,
+  stringFlag,
+} from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
 import { line, writeJson } from '../output.ts';
@@ -16,6 +25,8 @@ const direct = async (
   return fleetDirect({ nats: natsSettings(args, ctx.config), command, log: createLogger('kanade', 'warn') });
 };
 
+const DIRECT = bool('go through NATS, not the API (when the server is down); needs the server’s credential');
+
 /** `kanade fleet …`: the emergency stop. */
 export const fleetCommands: CommandSpec[] = [
   {
@@ -24,9 +35,9 @@ export const fleetCommands: CommandSpec[] = [
     summary:
       'Emergency stop: agents refuse new work (exit 121); --kill-running kills what runs. --direct goes through NATS when the server is down',
     options: {
-      reason: { type: 'string' },
-      'kill-running': { type: 'boolean' },
-      direct: { type: 'boolean' },
+      reason: str('why the fleet stops (required; every agent reports it)', { value: 'text' }),
+      'kill-running': bool('also kill what runs now (with its process tree)'),
+      direct: DIRECT,
       ...NATS_FLAGS,
     },
     run: async (args, ctx) => {
@@ -51,7 +62,7 @@ export const fleetCommands: CommandSpec[] = [
     path: ['fleet', 'resume'],
     usage: 'kanade fleet resume [--reason TEXT] [--direct]',
     summary: 'Lift the emergency stop',
-    options: { reason: { type: 'string' }, direct: { type: 'boolean' }, ...NATS_FLAGS },
+    options: { reason: str('why, for the audit trail', { value: 'text' }), direct: DIRECT, ...NATS_FLAGS },
     run: async (args, ctx) => {
       const reason = stringFlag(args, 'reason');
       const data = reason === undefined ? {} : { reason };
@@ -69,7 +80,7 @@ export const fleetCommands: CommandSpec[] = [
     path: ['fleet', 'status'],
     usage: 'kanade fleet status [--json]',
     summary: 'Is the fleet halted, by whom and why',
-    options: { json: { type: 'boolean' } },
+    options: JSON_FLAG,
     run: async (args, ctx) => {
       const fleet = await ctx.client().get<Fleet>('/api/fleet');
       if (boolFlag(args, 'json')) writeJson(ctx.io, fleet);

@@ -1,6 +1,6 @@
 import type { JobList } from '../../api/contract.ts';
 import type { CommandSpec } from '../command.ts';
-import { boolFlag, stringFlag } from '../command.ts';
+import { bool, boolFlag, JSON_FLAG, str, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { manifestFileCommands } from '../manifestCommands.ts';
 import { readJobFiles } from '../manifestFiles.ts';
@@ -8,7 +8,7 @@ import { line, table, writeJson } from '../output.ts';
 
 type Entry = { id: string; version: string; status: string; seq: number; changed?: string[] };
 
-const json = { json: { type: 'boolean' } } as const;
+const json = JSON_FLAG;
 
 const single = (positionals: string[], what: string): string => {
   if (positionals.length !== 1) throw new UsageError(`name exactly one ${what}`);
@@ -22,7 +22,7 @@ export const jobCommands: CommandSpec[] = [
     path: ['job', 'list'],
     usage: 'kanade job list [--tag T] [--revoked] [--json]',
     summary: 'List the catalog',
-    options: { tag: { type: 'string' }, revoked: { type: 'boolean' }, ...json },
+    options: { tag: str('jobs with this tag only', { value: 'tag' }), revoked: bool('revoked jobs only'), ...json },
     run: async (args, ctx) => {
       const { jobs } = await ctx.client().get<JobList>('/api/jobs', {
         tag: stringFlag(args, 'tag'),
@@ -64,7 +64,10 @@ export const jobCommands: CommandSpec[] = [
         revoke: 'Stop agents from running a job',
         unrevoke: 'Let agents run a revoked job again',
       }[verb],
-      options: { ...json, ...(verb === 'revoke' ? { reason: { type: 'string' } } : {}) },
+      options: {
+        ...json,
+        ...(verb === 'revoke' ? { reason: str('why, for the audit trail', { value: 'text' }) } : {}),
+      },
       run: async (args, ctx) => {
         const id = encodeURIComponent(single(args.positionals, 'job id'));
         const reason = stringFlag(args, 'reason');

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReadModelsStatus as Status } from '../../api/contract.ts';
 import { createLogger } from '../../infra/log.ts';
-import { boolFlag, type CommandSpec, stringFlag } from '../command.ts';
+import { bool, boolFlag, type CommandSpec, JSON_FLAG, str, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
@@ -23,9 +23,12 @@ export const projectionCommands: CommandSpec[] = [
     summary:
       'Replay the event stream into a new SQLite file (as of --until-seq), without a server; prints table checksums',
     options: {
-      out: { type: 'string' },
-      'until-seq': { type: 'string' },
-      json: { type: 'boolean' },
+      out: str('the new SQLite file to write', { value: 'file' }),
+      'until-seq': str('replay up to this stream sequence (the read models as of then)', {
+        default: 'the head',
+        value: 'seq',
+      }),
+      ...JSON_FLAG,
       ...NATS_FLAGS,
     },
     run: async (args, ctx) => {
@@ -54,7 +57,7 @@ export const projectionCommands: CommandSpec[] = [
     path: ['projections', 'status'],
     usage: 'kanade projections status [--json]',
     summary: 'Show each projection: version, last applied sequence, state',
-    options: { json: { type: 'boolean' } },
+    options: JSON_FLAG,
     run: async (args, ctx) => {
       const status = await ctx.client().get<Status>('/api/projections');
       if (boolFlag(args, 'json')) writeJson(ctx.io, status);
@@ -66,7 +69,7 @@ export const projectionCommands: CommandSpec[] = [
     path: ['projections', 'rebuild'],
     usage: 'kanade projections rebuild [--wait]',
     summary: 'Rebuild every read model from the stream into a new file, then swap (blue/green)',
-    options: { wait: { type: 'boolean' } },
+    options: { wait: bool('wait until the new read models are live, then print their status') },
     run: async (args, ctx) => {
       const client = ctx.client();
       let status = await client.send<Status>('POST', '/api/projections/rebuild');

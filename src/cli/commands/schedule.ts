@@ -1,12 +1,12 @@
 import type { ScheduleFire as Fire, ScheduleDetail, ScheduleList } from '../../api/contract.ts';
 import type { CommandSpec } from '../command.ts';
-import { boolFlag, stringFlag } from '../command.ts';
+import { bool, boolFlag, JSON_FLAG, str, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { manifestFileCommands, type PlanEntry } from '../manifestCommands.ts';
 import { readScheduleFiles } from '../manifestFiles.ts';
 import { line, table, writeJson } from '../output.ts';
 
-const json = { json: { type: 'boolean' } } as const;
+const json = JSON_FLAG;
 
 const single = (positionals: string[]): string => {
   if (positionals.length !== 1) throw new UsageError('name exactly one schedule id');
@@ -33,7 +33,12 @@ export const scheduleCommands: CommandSpec[] = [
     path: ['schedule', 'list'],
     usage: 'kanade schedule list [--enabled | --disabled] [--job J] [--json]',
     summary: 'Every schedule with its next fire time and last fire',
-    options: { enabled: { type: 'boolean' }, disabled: { type: 'boolean' }, job: { type: 'string' }, ...json },
+    options: {
+      enabled: bool('enabled schedules only'),
+      disabled: bool('disabled schedules only'),
+      job: str('schedules of this job only', { value: 'job' }),
+      ...json,
+    },
     run: async (args, ctx) => {
       const enabled = boolFlag(args, 'enabled') ? 'true' : boolFlag(args, 'disabled') ? 'false' : undefined;
       const { schedules } = await ctx
@@ -78,7 +83,7 @@ export const scheduleCommands: CommandSpec[] = [
     path: ['schedule', 'preview'],
     usage: 'kanade schedule preview <id> [--count N] [--json]',
     summary: 'The next fire times of a schedule, then its recent slots and their outcomes',
-    options: { count: { type: 'string' }, ...json },
+    options: { count: str('how many fire times to show', { default: '5', value: 'n' }), ...json },
     run: async (args, ctx) => {
       const id = single(args.positionals);
       const s = await ctx.client().get<ScheduleDetail>(`/api/schedules/${id}`, {

@@ -5,24 +5,42 @@ import type { AuthMode } from '../../api/env.ts';
 import { brokerFiles, initBroker } from '../../infra/broker/init.ts';
 import { createLogger, type Logger, type LogLevel } from '../../infra/log.ts';
 import type { NatsAuth } from '../../infra/nats/connection.ts';
-import { findNatsServer, type NatsServerProcess, startNatsServer } from '../../infra/natsServer.ts';
+import { findNatsServer, type SupervisedNatsServer, superviseNatsServer } from '../../infra/natsServer.ts';
 import { loadOrCreateToken, tokenFile } from '../../server/token.ts';
-import { type Args, boolFlag, type CliContext, type CommandSpec, stringFlag } from '../command.ts';
+import { type Args, bool, boolFlag, type CliContext, type CommandSpec, str, stringFlag } from '../command.ts';
 import type { CliConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { parseListen } from '../listen.ts';
 import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
 import { line } from '../output.ts';
+import { stoppedAgents } from './agent.ts';
 
+const DATA_DIR = str('read models, the API token, the signing key', {
+  default: '$KANADE_DATA_DIR or ./.kanade',
+  value: 'dir',
+});
+const LISTEN = str('HTTP address of the API and the dashboard', {
+  default: '$KANADE_LISTEN or 127.0.0.1:8080',
+  value: 'host:port',
+});
 const serverOptions = {
-  'data-dir': { type: 'string' },
-  listen: { type: 'string' },
-  insecure: { type: 'boolean' },
-  'broker-dir': { type: 'string' },
-  'signing-key': { type: 'string' },
-  'previous-signing-key': { type: 'string' },
+  'data-dir': DATA_DIR,
+  listen: LISTEN,
+  insecure: bool('accept API requests without a token (throwaway sandboxes only; never the default)'),
+  'broker-dir': str('a broker directory (kanade broker init): issue and revoke agent credentials', {
+    default: '$KANADE_BROKER_DIR',
+    value: 'dir',
+  }),
+  'signing-key': str('the command-signing key (nkey seed file; every server of a fleet needs the same)', {
+    default: '$KANADE_SIGNING_KEY or <data-dir>/signing.nk',
+    value: 'file',
+  }),
+  'previous-signing-key': str('during a key rotation: the key agents trust now', {
+    default: '$KANADE_PREVIOUS_SIGNING_KEY',
+    value: 'file',
+  }),
   ...NATS_FLAGS,
-} as const;
+};
 
 /** The admin token (KANADE_TOKEN or generated into the data dir) plus any named tokens from KANADE_TOKENS. */
 const authFor = (
@@ -108,9 +126,10 @@ export const serverCommands: CommandSpec[] = [
         previousSigningKey: pathFlag(args, 'previous-signing-key') ?? ctx.config.previousSigningKeyFile,
       });
       if (created) line(ctx.io.err, `generated an API token in ${tokenFile(dataDir)}`);
-      await ctx.untilInterrupted();
+      const fatal = await Promise.race([ctx.untilInterrupted().then(() => undefined), server.fatal]);
       await server.close();
-      return 0;
+      line(ctx.io.err, 'stopped the server');
+      return fatal === undefined ? 0 : 1;
     },
   },
   {
@@ -118,13 +137,24 @@ export const serverCommands: CommandSpec[] = [
     usage: 'kanade dev [--agents N] [--data-dir DIR] [--listen host:port]',
     summary:
       'A sandbox: spawns an authenticated nats-server (unless KANADE_NATS_URL is set), runs the server and N local agents',
-    options: { agents: { type: 'string' }, 'data-dir': { type: 'string' }, listen: { type: 'string' } },
+    options: {
+      agents: str('how many local agents to run (0-200)', { default: '0', value: 'n' }),
+      'data-dir': str('everything the sandbox keeps: broker keys, NATS store, read models, agents', {
+        default: '$KANADE_DATA_DIR or ./.kanade',
+        value: 'dir',
+      }),
+      listen: LISTEN,
+    },
     run: async (args, ctx) => {
       const dataDir = resolve(stringFlag(args, 'data-dir') ?? ctx.config.dataDir);
       const agentCount = devAgentCount(stringFlag(args, 'agents'));
       const external = ctx.config.natsUrlFromEnv;
       const brokerDir = external ? ctx.config.brokerDir : await ensureBrokerDir(join(dataDir, 'broker'));
-      const nats = external ? undefined : await spawnNats(ctx.config, join(dataDir, 'nats'), brokerDir as string);
+      const nats = external
+        ? undefined
+        : await spawnNats(ctx.config, join(dataDir, 'nats'), brokerDir as string, (event) =>
+            line(ctx.io.err, `kanade dev: ${event.detail}`),
+          );
       try {
         const natsUrl = nats?.url ?? ctx.config.natsUrl;
         const { server, token, log } = await runServer(ctx, {
@@ -162,10 +192,20 @@ export const serverCommands: CommandSpec[] = [
             agents: agents.map((a) => a.agent.pcId),
           }),
         );
-        await ctx.untilInterrupted();
-        line(ctx.io.err, 'stopping…');
-        await Promise.all(agents.map((a) => a.stop()));
+        const fatal = await Promise.race([
+          ctx.untilInterrupted().then(() => undefined),
+          server.fatal,
+          ...(nats === undefined ? [] : [nats.fatal]),
+          ...agents.map((a) => a.fatal.then((e) => e ?? new Promise<never>(() => {}))),
+        ]);
+        if (fatal !== undefined) line(ctx.io.err, `kanade dev: stopping: ${fatal.message}`);
+        const stopped = await Promise.all(
+          agents.map(async (a) => ({ pcId: a.agent.pcId, dataDir: a.dataDir, ...(await a.stop()) })),
+        );
+        if (stopped.length > 0) line(ctx.io.err, stoppedAgents(stopped));
         await server.close();
+        line(ctx.io.err, `stopped the server${nats === undefined ? '' : ' and nats-server'}`);
+        return fatal === undefined ? 0 : 1;
       } finally {
         await nats?.stop();
       }
@@ -177,7 +217,7 @@ export const serverCommands: CommandSpec[] = [
     usage: 'kanade broker init --out DIR',
     summary:
       'Write an operator, system and kanade account, the server, system and bootstrap credentials, and a nats-server config to include',
-    options: { out: { type: 'string' } },
+    options: { out: str('the directory to write (must be empty or new)', { value: 'dir' }) },
     run: async (args, ctx) => {
       const out = stringFlag(args, 'out');
       if (out === undefined) throw new UsageError('--out DIR is required');
@@ -249,7 +289,7 @@ const startDevAgents = async (
 ) => {
   const { runAgent } = await import('./agent.ts');
   return Promise.all(
-    Array.from({ length: o.count }, (_, i) => {
+    Array.from({ length: o.count }, async (_, i) => {
       const pcId = `dev-pc-${i + 1}`;
       const settings = {
         pcId,
@@ -258,7 +298,7 @@ const startDevAgents = async (
         broker: o.broker,
         heartbeatMs: 30_000,
       };
-      return runAgent(settings, config, o.log.child(pcId));
+      return { ...(await runAgent(settings, config, o.log.child(pcId))), dataDir: settings.dataDir };
     }),
   );
 };
@@ -290,8 +330,13 @@ const sandboxBanner = (s: {
     'Ctrl-C stops everything.',
   ].join('\n');
 
-// The sandbox prefers the usual port 4222 and falls back to any free one.
-const spawnNats = async (config: CliConfig, storeDir: string, brokerDir: string): Promise<NatsServerProcess> => {
+// The sandbox prefers the usual port 4222 and falls back to any free one; it restarts a broker that dies.
+const spawnNats = async (
+  config: CliConfig,
+  storeDir: string,
+  brokerDir: string,
+  onEvent: Parameters<typeof superviseNatsServer>[1],
+): Promise<SupervisedNatsServer> => {
   const bin = findNatsServer(config.natsServerBin, config.path);
   if (bin === undefined) {
     throw new Error(
@@ -301,8 +346,8 @@ const spawnNats = async (config: CliConfig, storeDir: string, brokerDir: string)
   }
   const configFile = brokerFiles(brokerDir).serverConfig;
   try {
-    return await startNatsServer({ bin, storeDir, port: 4222, configFile });
+    return await superviseNatsServer({ bin, storeDir, port: 4222, configFile }, onEvent);
   } catch {
-    return startNatsServer({ bin, storeDir, configFile });
+    return superviseNatsServer({ bin, storeDir, configFile }, onEvent);
   }
 };

@@ -10,4 +10,5 @@ export type { Issue, Parsed } from './issues.ts';
 export { formatIssue } from './issues.ts';
 export type { DomainCommand, DomainEvent } from './messages.ts';
 export { isPcId, PC_ID_MAX_CHARS, PC_ID_MAX_ENCODED, pcIdProblem } from './pcId.ts';
+export { closest } from './suggest.ts';
 export { unreachable } from './unreachable.ts';

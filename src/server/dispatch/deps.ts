@@ -5,6 +5,7 @@ import { type ExecAggregateCommand, type ExecCommand, execDecider, execStreamNam
 import { commandHandlerFor, type JetStreamEventStore } from '../../infra/eventStore/index.ts';
 import type { Logger } from '../../infra/log.ts';
 import type { ReadModelsService } from '../../projections/index.ts';
+import type { LoopReporter } from '../loopHealth.ts';
 import type { CommandSigner } from '../signing.ts';
 import type { ViewsWriter } from '../viewsWriter.ts';
 
@@ -19,6 +20,8 @@ export type DispatchDeps = {
   pins: KV;
   /** Signs every command for the subject it goes to: agents run nothing else. */
   signer: CommandSigner;
+  /** Where the dispatcher reports failing ticks and execs it had to skip. */
+  health: LoopReporter;
   log: Logger;
   now: () => Date;
 };

@@ -1,10 +1,14 @@
 import { addressesOf, type ExecCommand, type Target } from '../../domain/execs/index.ts';
+import { isBrokerUnavailable } from '../../infra/nats/errors.ts';
 import { commandSubject, commandToken, killSubject } from '../../infra/nats/subjects.ts';
-import { getFleet } from '../../projections/index.ts';
+import { getFleet, ReadModelsNotReady } from '../../projections/index.ts';
+import { NotYet } from '../loopHealth.ts';
 import { type DispatchDeps, execState, publishCommand, recordOnExec } from './deps.ts';
 import { dispatchDueWaves, nextDueAt } from './waves.ts';
 
 const TICK_MS = 2_000;
+// An exec that failed to dispatch is tried again after this long; the others do not wait for it.
+const STUCK_RETRY_MS = 30_000;
 const BATCH = 100;
 // Kill messages are repeated this long after the kill request (core messages are best effort).
 const KILL_ANNOUNCE_MS = 10 * 60_000;
@@ -33,13 +37,33 @@ export const startDispatcher = (deps: DispatchDeps) => {
   let stopped = false;
   let wake: NodeJS.Timeout | undefined;
   const done = new Set<string>(); // dispatched by this process, until the read model shows it too
+  const stuckUntil = new Map<string, number>(); // execs that failed on their own, and when to try again
+  const health = deps.health;
+
+  // One exec (or wave) failing on its own is recorded and skipped for a while; a broker outage is the
+  // whole tick's failure (every item would fail the same way).
+  const isolated = async (item: string, work: () => Promise<void>) => {
+    const until = stuckUntil.get(item);
+    if (until !== undefined && until > deps.now().getTime()) return;
+    try {
+      await work();
+      if (until !== undefined) {
+        stuckUntil.delete(item);
+        health.unstuck(item);
+      }
+    } catch (error) {
+      if (isBrokerUnavailable(error) || error instanceof NotYet || error instanceof ReadModelsNotReady) throw error;
+      stuckUntil.set(item, deps.now().getTime() + STUCK_RETRY_MS);
+      health.stuck(item, error);
+    }
+  };
 
   const tick = async () => {
     // The emergency stop holds every dispatch (agents would refuse it anyway) until the fleet resumes.
     const halted = (await getFleet(deps.readModels.db())).halted;
     if (!halted) {
       await dispatchPending();
-      await dispatchDueWaves(deps, () => stopped);
+      await dispatchDueWaves(deps, () => stopped, isolated);
     }
     await announceKills();
     if (!halted) await armWake();
@@ -61,12 +85,14 @@ export const startDispatcher = (deps: DispatchDeps) => {
     for (const id of done) if (!stillPending.has(id)) done.delete(id); // the read model caught up
     for (const exec of pending) {
       if (stopped || done.has(exec.exec_id)) continue;
-      await dispatch({
-        ...exec,
-        target: JSON.parse(exec.target) as Target,
-        command: JSON.parse(exec.command) as ExecCommand,
+      await isolated(`exec ${exec.exec_id}`, async () => {
+        await dispatch({
+          ...exec,
+          target: JSON.parse(exec.target) as Target,
+          command: JSON.parse(exec.command) as ExecCommand,
+        });
+        done.add(exec.exec_id);
       });
-      done.add(exec.exec_id);
     }
   };
 
@@ -115,7 +141,8 @@ export const startDispatcher = (deps: DispatchDeps) => {
       return;
     }
     busy = tick()
-      .catch((error: unknown) => deps.log.warn('dispatch failed; will retry', { error }))
+      .then(() => health.ok())
+      .catch((error: unknown) => health.failed(error))
       .finally(() => {
         busy = undefined;
         if (again) {
@@ -127,9 +154,18 @@ export const startDispatcher = (deps: DispatchDeps) => {
 
   const unsubscribe = [deps.readModels.onApplied(schedule), deps.views.onAdvanced(schedule)];
   const timer = setInterval(schedule, TICK_MS);
-  void reconcilePins(deps).then(schedule, (error: unknown) =>
-    deps.log.warn('could not reconcile version pins', { error }),
-  );
+  // Pins are reconciled once the read models are there (they are being built at a first start).
+  let reconciled = false;
+  const reconcileOnce = () => {
+    if (reconciled) return;
+    reconciled = true;
+    void reconcilePins(deps).then(schedule, (error: unknown) => {
+      reconciled = false;
+      health.failed(error);
+    });
+  };
+  unsubscribe.push(deps.readModels.onApplied(reconcileOnce));
+  reconcileOnce();
   return {
     stop: async () => {
       stopped = true;

@@ -3,6 +3,7 @@ import { type ExecCommand, judgeGate, nextWave, type WaveGate } from '../../doma
 import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { commandSubject, commandToken } from '../../infra/nats/subjects.ts';
 import type { ReadModels } from '../../projections/index.ts';
+import { NotYet } from '../loopHealth.ts';
 import { type DispatchDeps, execState, publishCommand, recordOnExec } from './deps.ts';
 
 const BATCH = 100;
@@ -44,11 +45,15 @@ const nextWaves = (db: Kysely<ReadModels>) =>
  * published and WaveDispatched recorded. Everything comes from events (WaveScheduled carries the due
  * time), so a restarted server picks up where it stopped, on time.
  */
-export const dispatchDueWaves = async (deps: DispatchDeps, isStopped: () => boolean) => {
+export const dispatchDueWaves = async (
+  deps: DispatchDeps,
+  isStopped: () => boolean,
+  isolated: (item: string, work: () => Promise<void>) => Promise<void> = (_item, work) => work(),
+) => {
   const due = await dueWaves(deps.readModels.db(), deps.now(), deps.views.position());
   for (const wave of due) {
     if (isStopped()) return;
-    await dispatchWave(deps, wave);
+    await isolated(`exec ${wave.exec_id} wave ${wave.wave}`, () => dispatchWave(deps, wave));
   }
 };
 
@@ -121,7 +126,7 @@ const dispatchWave = async (deps: DispatchDeps, due: DueWave) => {
 const judge = async (deps: DispatchDeps, due: DueWave, gate: WaveGate): Promise<string | undefined> => {
   const head = (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
   if (!(await deps.readModels.waitFor(head, GATE_CATCH_UP_MS)))
-    throw new Error('read models are behind the event stream; the gate waits for them');
+    throw new NotYet('read models are behind the event stream; the gate waits for them');
   const previous = await deps.readModels
     .db()
     .selectFrom('exec_waves')

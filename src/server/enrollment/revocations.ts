@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type BrokerAuthority, lookupAccountClaims, pushAccountJwt } from '../../infra/broker/authority.ts';
 import type { Logger } from '../../infra/log.ts';
 import type { ReadModelsService } from '../../projections/index.ts';
+import type { LoopReporter } from '../loopHealth.ts';
 
 const EVERY_MS = 30_000;
 // The broker revokes JWTs issued at or before the revocation time. A credential issued in a race
@@ -21,6 +22,7 @@ export const startRevocationSync = (deps: {
   authority: BrokerAuthority;
   system: NatsConnection;
   log: Logger;
+  health: LoopReporter;
 }) => {
   let busy: Promise<void> | undefined;
   let again = false;
@@ -50,7 +52,8 @@ export const startRevocationSync = (deps: {
       return;
     }
     busy = sync()
-      .catch((error: unknown) => deps.log.warn('could not sync agent revocations to the broker; will retry', { error }))
+      .then(() => deps.health.ok())
+      .catch((error: unknown) => deps.health.failed(error))
       .finally(() => {
         busy = undefined;
         if (again) {

@@ -14,9 +14,11 @@ import {
 import { DomainError, parseDuration } from '../../domain/shared/index.ts';
 import { type CommitContext, commandHandlerFor } from '../../infra/eventStore/index.ts';
 import type { Logger } from '../../infra/log.ts';
+import { isBrokerUnavailable } from '../../infra/nats/errors.ts';
 import { startLease } from '../../infra/nats/lease.ts';
 import { dueSlots, MAX_COUNTED_SLOTS } from '../../manifests/index.ts';
 import { getFleet, listSchedules, type ScheduleView } from '../../projections/index.ts';
+import type { LoopReporter } from '../loopHealth.ts';
 import { slotExecId } from './slotExecId.ts';
 import { scheduledJob, slotRequest } from './slotRequest.ts';
 
@@ -28,7 +30,7 @@ const LEADER_KEY = 'leader';
 const HOLD_FLUSH_SECS = 60;
 const progressKey = (scheduleId: string) => `progress.${scheduleId}`;
 
-type Deps = ExecDeps & { state: KV; log: Logger };
+type Deps = ExecDeps & { state: KV; log: Logger; health: LoopReporter };
 /** Why a schedule's due slots are held back; `retry` when it is a refused request rather than a condition. */
 type Held = { reason: string; retry: boolean };
 
@@ -44,7 +46,6 @@ export const startScheduler = (deps: Deps) => {
   const progress = new Map<string, string>(); // slots evaluated without firing (also in KV), and fired ones not yet in the read model
   const loaded = new Set<string>();
   const held = new Map<string, Held>(); // schedules whose due slots are held back, and why
-  const failing = new Map<string, string>(); // the last evaluation error of each schedule
   let leaderSince: string | undefined; // slots due since then fell due while this scheduler ran: never "missed"
   let busy: Promise<void> | undefined;
   let stopped = false;
@@ -188,15 +189,13 @@ export const startScheduler = (deps: Deps) => {
     const halted = (await getFleet(db)).halted;
     for (const s of await listSchedules(db, { enabled: true })) {
       if (stopped || !lease.isLeader()) return;
+      // One schedule failing is recorded (once) and the others go on; it is tried again every tick.
       try {
         await evaluate(s, halted);
-        failing.delete(s.schedule_id);
+        deps.health.unstuck(`schedule ${s.schedule_id}`);
       } catch (error) {
-        // Said once per schedule and error, not every second.
-        const message = error instanceof Error ? error.message : String(error);
-        if (failing.get(s.schedule_id) !== message)
-          deps.log.warn('schedule evaluation failed; will retry', { schedule_id: s.schedule_id, error });
-        failing.set(s.schedule_id, message);
+        if (isBrokerUnavailable(error)) throw error;
+        deps.health.stuck(`schedule ${s.schedule_id}`, error);
       }
     }
   };
@@ -204,7 +203,8 @@ export const startScheduler = (deps: Deps) => {
   const timer = setInterval(() => {
     if (busy !== undefined || stopped) return;
     busy = tick()
-      .catch((error: unknown) => deps.log.warn('scheduler tick failed', { error }))
+      .then(() => deps.health.ok())
+      .catch((error: unknown) => deps.health.failed(error))
       .finally(() => {
         busy = undefined;
       });
