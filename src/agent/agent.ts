@@ -26,7 +26,7 @@ import { type Executor, killProcessGroup, runProcess } from './processRunner.ts'
 import { createSlots } from './slots.ts';
 import { onStatus } from './status.ts';
 import type { Trust } from './trust.ts';
-import { createViewsReader } from './views.ts';
+import { createViewsReader, verifiedView } from './views.ts';
 
 const RECONNECT_SPREAD_MS = 3_000;
 // How long a stopping agent waits for killed runs to end and results to reach the broker.
@@ -93,7 +93,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   const views = await (options.views ?? retryForever('bind the agent views', () => bindViews(nc), log, { signal }));
   const draining = drainOutbox({ outbox, js, jsm, log: log.child('outbox'), signal });
 
-  let groups = await knownGroups(views.groups, facts.pc_id, options.initialGroups, log);
+  let groups = await knownGroups(views.groups, facts.pc_id, options.initialGroups, options.trust, log);
   const connection = trackConnection(nc, now, signal);
   const handler = createCommandHandler({
     pcId: facts.pc_id,
@@ -102,7 +102,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     outbox,
     journal,
     executor: options.executor ?? runProcess,
-    views: createViewsReader(() => views),
+    views: createViewsReader(() => views, options.trust.keys),
     trust: options.trust,
     stalenessSecs: connection.stalenessSecs,
     alreadyRecorded: async (identity) =>
@@ -127,6 +127,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   const following = followMembership({
     nc,
     kv: views.groups,
+    trusted: options.trust.keys,
     pcId: facts.pc_id,
     log,
     signal,
@@ -136,7 +137,14 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
       await membership.apply(next);
     },
   });
-  const halting = followHalt({ nc, kv: views.fleet, signal, log, onKill: (reason) => handler.killAll(reason) });
+  const halting = followHalt({
+    nc,
+    kv: views.fleet,
+    trusted: options.trust.keys,
+    signal,
+    log,
+    onKill: (reason) => handler.killAll(reason),
+  });
   const trusting = followTrust({ nc, kv: views.fleet, trust: options.trust, log, signal });
   const heartbeat = startHeartbeat({
     nc,
@@ -233,11 +241,18 @@ const knownGroups = async (
   kv: Awaited<ReturnType<typeof bindViews>>['groups'],
   pcId: string,
   seed: readonly string[],
+  trust: Trust,
   log: Logger,
 ) => {
   try {
     const entry = await kv.get(groupsKey(pcId));
-    const groups = entry?.operation === 'PUT' ? parseGroups(entry.string()) : undefined;
+    const view = verifiedView(
+      trust.keys,
+      VIEWS.groups,
+      groupsKey(pcId),
+      entry?.operation === 'PUT' ? entry.string() : undefined,
+    );
+    const groups = view.kind === 'signed' ? parseGroups(view.value) : undefined;
     return groups ?? normalizeGroups(seed);
   } catch (error) {
     log.warn('could not read the group membership; starting with --groups', { error });

@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { ExecCommand } from '../domain/execs/index.ts';
 import { EXIT, type GateDecision, gate, type Outcome, outcomeOf, type RunIdentity } from '../domain/runs/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { killSubject } from '../infra/nats/subjects.ts';
+import { refusedResultIdOf } from '../infra/runIds.ts';
 import type { CommandJournal } from './commandJournal.ts';
 import { parseCommand, parseIdentity } from './commandPayload.ts';
 import type { DedupJournal } from './dedupJournal.ts';
 import type { Outbox } from './outbox.ts';
 import type { Executor } from './processRunner.ts';
-import { finishedEntry, resultIdOf, runIdentity, startedEntry } from './results.ts';
+import { finishedEntry, runIdentity, startedEntry } from './results.ts';
 import type { Slots } from './slots.ts';
 import type { Trust } from './trust.ts';
 import type { ViewsReader } from './views.ts';
@@ -192,14 +192,13 @@ export const createCommandHandler = (deps: HandlerDeps) => {
   };
 
   // A command that is unsigned, altered, or signed for another subject never runs; it is answered with
-  // a skipped result (123) so an operator sees the attempt. Its result id is its own, derived from the
-  // bytes received: a forgery reusing a real request id cannot take the real command's result.
+  // a skipped result (123) so an operator sees the attempt. Its result id is its own (see
+  // refusedResultIdOf): a forgery reusing a real request id cannot take the real command's result.
   function refuseUnverified(message: CommandMessage, payload: string, reason: string, source: string) {
     const identity = parseIdentity(payload, deps.pcId);
     deps.log.warn('refused a command that failed its signature check', { source, subject: message.subject, reason });
     if (identity === undefined) return;
-    const digest = createHash('sha256').update(message.data).digest('hex').slice(0, 16);
-    const result_id = resultIdOf(`${identity.request_id}|unverified|${digest}`, deps.pcId);
+    const result_id = refusedResultIdOf(identity.request_id, deps.pcId);
     if (deps.dedup.has(`unverified:${result_id}`)) return;
     deps.dedup.add(`unverified:${result_id}`);
     const why = `refused: ${reason}`;

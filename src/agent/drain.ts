@@ -68,7 +68,7 @@ const drainOnce = async (deps: DrainDeps): Promise<'sent' | 'idle' | 'failed'> =
 };
 
 const publishEntry = async (deps: DrainDeps, entry: OutboxEntry): Promise<void> => {
-  const body = entry.kind === 'run-finished' ? await offloadOutput(deps, entry.body) : entry.body;
+  const body = entry.kind === 'run-finished' ? await offloadOutput(deps, entry.body, entry.msgId) : entry.body;
   switch (entry.kind) {
     case 'run-started':
       return publishOnce(deps, entry, body, 0);
@@ -103,7 +103,7 @@ const MAX_BODY_BYTES = 900 * 1024;
 // Moves stdout/stderr whose JSON form is over the inline limit to the output stream (the subject is
 // fixed per result and stream, so a retry writes the same chunks again). Sizes are measured as JSON:
 // control characters grow sixfold when escaped. If the body is still too large, the output is replaced by a note.
-const offloadOutput = async (deps: DrainDeps, body: string): Promise<string> => {
+const offloadOutput = async (deps: DrainDeps, body: string, nonce: string): Promise<string> => {
   if (Buffer.byteLength(body) <= INLINE_OUTPUT_BYTES) return body;
   const commit = JSON.parse(body) as { events: { data: Record<string, unknown> }[] };
   const data = commit.events[0]?.data;
@@ -112,7 +112,7 @@ const offloadOutput = async (deps: DrainDeps, body: string): Promise<string> => 
     const text = data[stream];
     if (typeof text !== 'string' || Buffer.byteLength(JSON.stringify(text)) <= INLINE_OUTPUT_BYTES) continue;
     const run = { pc_id: String(data.pc_id), result_id: String(data.result_id) };
-    data[`${stream}_output`] = await publishOutput(deps.js, run, stream, text);
+    data[`${stream}_output`] = await publishOutput(deps.js, run, stream, text, nonce);
     data[stream] = '';
   }
   let out = JSON.stringify(commit);

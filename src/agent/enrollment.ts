@@ -38,6 +38,8 @@ export const enrollUntilApproved = async (deps: {
   log: Logger;
   signal: AbortSignal;
   now?: () => number;
+  /** Called when the server says the agent was terminated (it may throw to give up). */
+  onTerminated?: (reason: string) => void;
 }): Promise<EnrollmentReply & { status: 'approved' }> => {
   const { log, signal } = deps;
   let last: string | undefined;
@@ -53,6 +55,7 @@ export const enrollUntilApproved = async (deps: {
       continue;
     }
     if (reply.status === 'approved') return reply as EnrollmentReply & { status: 'approved' };
+    if (reply.status === 'terminated') deps.onTerminated?.(reply.reason ?? 'terminated');
     if (reply.status !== last) {
       const fields = { pc_id: deps.identity.pc_id, key: deps.key.getPublicKey(), reason: reply.reason };
       if (reply.status === 'pending')

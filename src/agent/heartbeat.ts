@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { heartbeatSubject, pingSubject } from '../infra/nats/subjects.ts';
+import { heartbeatSubject, pingSubject, pongPrefix } from '../infra/nats/subjects.ts';
 
 /** Facts an agent reports about itself. */
 export type AgentFacts = { pc_id: string; hostname: string; os: string; arch: string; agent_version: string };
@@ -22,9 +22,11 @@ export const startHeartbeat = (deps: {
   const publish = () => {
     if (!deps.nc.isClosed()) deps.nc.publish(heartbeatSubject(deps.facts.pc_id), JSON.stringify(beat()));
   };
+  const pong = `${pongPrefix(deps.facts.pc_id)}.`;
   const ping = deps.nc.subscribe(pingSubject(deps.facts.pc_id), {
     callback: (error, msg) => {
-      if (error === null) msg.respond(JSON.stringify(beat()));
+      // Answers only on its own pong subject (the only place its credential may publish an answer).
+      if (error === null && msg.reply?.startsWith(pong) === true) msg.respond(JSON.stringify(beat()));
     },
   });
   publish();

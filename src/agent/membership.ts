@@ -5,6 +5,7 @@ import type { Logger } from '../infra/log.ts';
 import { VIEWS } from '../infra/nats/fleet.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
 import { followKey } from './followKey.ts';
+import { verifiedView } from './views.ts';
 
 /** Parses a groups value (`{"groups":[…]}`), tolerating anything else as "unknown". */
 export const parseGroups = (value: string): string[] | undefined => {
@@ -25,6 +26,7 @@ export const parseGroups = (value: string): string[] | undefined => {
 export const followMembership = (deps: {
   nc: NatsConnection;
   kv: KV;
+  trusted: () => readonly string[];
   pcId: string;
   onChange: (groups: string[]) => Promise<void>;
   log: Logger;
@@ -36,7 +38,10 @@ export const followMembership = (deps: {
     bucket: VIEWS.groups,
     key: groupsKey(deps.pcId),
     onValue: async (value) => {
-      const groups = value === undefined ? undefined : parseGroups(value);
+      // Only a membership the server signed counts; anything else leaves the membership as it is.
+      const view = verifiedView(deps.trusted, VIEWS.groups, groupsKey(deps.pcId), value);
+      if (view.kind === 'unverified') deps.log.warn('ignored a group membership not signed by the server', {});
+      const groups = view.kind === 'signed' ? parseGroups(view.value) : undefined;
       if (groups === undefined || groups.join('\u0000') === current) return;
       current = groups.join('\u0000');
       await deps.onChange(groups);

@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
+import { monotonicFactory } from 'ulid';
 import type { ExecCommand } from '../domain/execs/index.ts';
 import { type RunFinished, type RunIdentity, type RunStarted, runStreamName } from '../domain/runs/index.ts';
 import { encodeCommit, subjectOf } from '../infra/eventStore/index.ts';
-import type { OutboxEntry } from './outbox.ts';
+import { resultIdOf } from '../infra/runIds.ts';
 
-/** One result per (command, pc), derived rather than random, so even a re-run could not record twice. */
-export const resultIdOf = (requestId: string, pcId: string): string =>
-  createHash('sha256').update(`${requestId}|${pcId}`).digest('hex').slice(0, 32);
+const nextNonce = monotonicFactory();
+
+import type { OutboxEntry } from './outbox.ts';
 
 /** The identity fields every run event carries. */
 export const runIdentity = (command: ExecCommand, pcId: string): RunIdentity => ({
@@ -18,9 +18,18 @@ export const runIdentity = (command: ExecCommand, pcId: string): RunIdentity => 
   pc_id: pcId,
 });
 
+// Message ids are random: JetStream deduplicates across the whole stream, so a predictable id (from
+// the result id) would let another agent claim it first and make this result look like a duplicate.
+// The commit id names the result; retries of one outbox entry reuse its message id.
 const entryFor = (event: RunStarted | RunFinished, kind: OutboxEntry['kind'], at: string): OutboxEntry => {
-  const msgId = `${kind}:${event.data.result_id}`;
-  const commit = { id: msgId, actor: `agent:${event.data.pc_id}`, at, via: 'agent', correlationId: event.data.exec_id };
+  const msgId = `${kind}:${nextNonce()}`;
+  const commit = {
+    id: `${kind}:${event.data.result_id}`,
+    actor: `agent:${event.data.pc_id}`,
+    at,
+    via: 'agent',
+    correlationId: event.data.exec_id,
+  };
   return {
     subject: subjectOf(runStreamName(event.data.pc_id, event.data.result_id)),
     msgId,

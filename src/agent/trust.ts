@@ -12,13 +12,16 @@ import { writeFileDurably } from './fsyncFile.ts';
 export const openTrust = (dataDir: string) => {
   const file = join(dataDir, 'trust.json');
   const stored = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as { keys?: string[]; broker_credential?: boolean })
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { keys?: string[]; broker_credential?: boolean; at?: string })
     : {};
   let keys = new Set<string>(stored.keys ?? []);
   let brokerCredential = stored.broker_credential === true;
+  // The time of the trust list applied last: an older one (replayed by someone who can write the key)
+  // never rolls the keys back.
+  let at = stored.at ?? '';
   const save = (next: readonly string[]) => {
     keys = new Set(next);
-    const content = { keys: [...keys], broker_credential: brokerCredential };
+    const content = { keys: [...keys], broker_credential: brokerCredential, at };
     mkdirSync(dataDir, { recursive: true });
     writeFileDurably(file, `${JSON.stringify(content, null, 2)}\n`);
   };
@@ -37,6 +40,9 @@ export const openTrust = (dataDir: string) => {
     update: (document: unknown): boolean => {
       const next = verifyTrust(keys, document);
       if (next === undefined) return false;
+      const documentAt = (document as { at: string }).at;
+      if (documentAt < at) return false;
+      at = documentAt;
       if (next.join('\n') !== [...keys].join('\n')) save(next);
       return true;
     },

@@ -45,6 +45,7 @@ export type CreatedEnrollmentToken = {
   name: string;
   auto_approve: boolean;
   expires_at: string | null;
+  groups: string[];
   token: string;
   seq: number;
 };

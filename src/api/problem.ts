@@ -28,6 +28,7 @@ const STATUS_OF: Record<DomainErrorCode, ContentfulStatusCode> = {
   'agent-not-pending': 409,
   'agent-terminated': 409,
   'enrollment-refused': 403,
+  'enrollment-busy': 409,
   'enrollment-token-not-found': 404,
   'exec-not-found': 404,
   'exec-not-halted': 409,

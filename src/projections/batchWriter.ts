@@ -4,6 +4,9 @@ import type { KeyOf, Projection, RowChange, RowOf, RowReader } from './projectio
 import { PRIMARY_KEYS, type ProjectedTable } from './schema.ts';
 
 type Row = Record<string, unknown>;
+
+/** The name errors of whole commits are recorded under in `projection_errors`. */
+export const RUNNER = 'runner';
 type TableStatements = {
   columns: readonly string[];
   select: Database.Statement;
@@ -57,10 +60,22 @@ export const createBatchWriter = (sqlite: Database.Database, projections: readon
     for (const p of projections) saveCheckpoint.run(p.name, p.version, lastSeq);
   });
 
+  const skipCommit = sqlite.transaction((events: readonly RecordedEvent[], seq: number, error: string) => {
+    for (const event of events) saveError.run(RUNNER, event.seq, event.index, event.type, error);
+    for (const p of projections) saveCheckpoint.run(p.name, p.version, seq);
+  });
+
   return {
     /** Applies `events` (possibly none) and moves every checkpoint to `lastSeq`. */
     apply: (events: readonly RecordedEvent[], lastSeq: number): void => {
       writeBatch.immediate(events, lastSeq);
+    },
+    /**
+     * Skips the events of one commit that could not be applied at all (their rows would not even
+     * write), recording each as an error of the runner, and moves every checkpoint past it.
+     */
+    skip: (events: readonly RecordedEvent[], seq: number, error: string): void => {
+      skipCommit.immediate(events, seq, error);
     },
   };
 };

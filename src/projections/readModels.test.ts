@@ -132,6 +132,39 @@ describe('read models under failure', () => {
     expect(status.projections.find((p) => p.name === 'event_log')?.errors).toBe(0);
   });
 
+  it('skip a commit whose rows cannot even be written, and apply the rest of its batch', async () => {
+    const nc = await nats.connect();
+    try {
+      // A version that is an object: the jobs projection takes it, SQLite cannot bind it.
+      const poison = {
+        id: 'x2',
+        actor: 'mallory',
+        at: '2026-11-22T00:00:00.000Z',
+        events: [
+          {
+            type: 'JobRegistered',
+            schema: 1,
+            data: { job_id: 'poison', version: { not: 'a string' }, manifest: { id: 'poison', execute: {} } },
+          },
+        ],
+      };
+      nc.publish('kanade.ev.job.poison', JSON.stringify(poison));
+      await nc.flush();
+    } finally {
+      await nc.drain();
+    }
+    const res = await server.api('POST', '/api/jobs', job('after-poison', '1'));
+    const { seq } = (await res.json()) as { seq: number };
+    const jobs = (await (await server.api('GET', `/api/jobs?min_seq=${seq}`)).json()) as { jobs: { id: string }[] };
+    expect(jobs.jobs.map((j) => j.id)).toContain('after-poison');
+    expect(jobs.jobs.map((j) => j.id)).not.toContain('poison');
+    const status = server.readModels.status();
+    expect(status.skipped_events).toBe(1);
+    expect(status.projections.every((p) => p.state === 'running')).toBe(true);
+    const health = (await (await fetch(`${server.url}/health`)).json()) as { read_models: { skipped_events: number } };
+    expect(health.read_models.skipped_events).toBe(1);
+  });
+
   it('survive a broker restart and follow what comes after', async () => {
     await nats.restart();
     let res: Response | undefined;

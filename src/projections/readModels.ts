@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import { ulid } from 'ulid';
 import { backoffDelay } from '../infra/backoff.ts';
-import { countErrors, readCheckpoints } from './batchWriter.ts';
+import { countErrors, RUNNER, readCheckpoints } from './batchWriter.ts';
 import { closeReadModelDatabase } from './database.ts';
 import {
   bulkCatchUp,
@@ -29,6 +29,8 @@ export type ReadModelsStatus = {
   state: 'starting' | 'building' | 'live' | 'stopped';
   file: string | undefined;
   seq: number;
+  /** Events of commits no projection could write at all, skipped and kept in `projection_errors`. */
+  skipped_events: number;
   projections: {
     name: string;
     version: number;
@@ -207,6 +209,7 @@ const statusOf = (
     state: stopped ? 'stopped' : live === undefined ? (building === undefined ? 'starting' : 'building') : 'live',
     file: live?.gen.database.file,
     seq: live?.gen.runner.status().seq ?? 0,
+    skipped_events: errors.get(RUNNER) ?? 0,
     projections: projections.map((p) => {
       const part = partOf(p.name);
       const runner = part?.runner.status();

@@ -5,9 +5,11 @@ import { misplacedEvent } from '../domain/boundary.ts';
 import { backoffDelay } from '../infra/backoff.ts';
 import { decodeCommit, type RecordedEvent, streamNameOf, subjectParts } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
+import { isBrokerUnavailable } from '../infra/nats/errors.ts';
 import { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 import { createPositionSignal } from './positionSignal.ts';
 import type { Projection } from './projection.ts';
+import { runEventProblem } from './runEvents.ts';
 import { watchForStall } from './stallWatch.ts';
 
 /** Where a runner reads from and writes to. */
@@ -69,7 +71,10 @@ export const decodeMessage = (m: StreamMessage): RecordedEvent[] => {
   const parts = subjectParts(m.subject);
   return events.map((event) => {
     const misplaced =
-      parts === undefined ? 'not an event-log subject' : misplacedEvent(parts.category, parts.id, event);
+      parts === undefined
+        ? 'not an event-log subject'
+        : (misplacedEvent(parts.category, parts.id, event) ??
+          (parts.category === 'run' ? runEventProblem(event) : undefined));
     return misplaced === undefined
       ? event
       : {
@@ -89,6 +94,22 @@ const marker = (
   index: number,
 ): RecordedEvent => ({ type, schema: 1, data, seq: m.seq, index, stream, commitId: '', actor: 'unknown', at: '' });
 
+// The events of each commit, in order (a batch holds several commits; a commit's events share a seq).
+const commitsOf = (events: readonly RecordedEvent[]): RecordedEvent[][] => {
+  const commits: RecordedEvent[][] = [];
+  for (const event of events) {
+    const last = commits.at(-1);
+    if (last !== undefined && last[0]?.seq === event.seq) last.push(event);
+    else commits.push([event]);
+  }
+  return commits;
+};
+
+// Failures of the machine or the broker, not of one commit: retried from the checkpoint.
+const INFRASTRUCTURE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY|NOMEM|CORRUPT|NOTADB|PROTOCOL)/;
+const isInfrastructure = (error: unknown): boolean =>
+  isBrokerUnavailable(error) || INFRASTRUCTURE_CODES.test(String((error as { code?: unknown } | null)?.code ?? ''));
+
 /** Creates a runner over an open read-model database. */
 export const createRunner = (options: RunnerOptions): ProjectionRunner => {
   const { js, jsm, stream, sqlite, projections, log, batchSize = 10_000, decode = decodeMessage, enrich } = options;
@@ -102,11 +123,34 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
   let running: Promise<void> | undefined;
 
   let applying = false;
+  const applyAll = async (events: RecordedEvent[], lastSeq: number) => {
+    if (enrich !== undefined) await enrich(events);
+    writer.apply(events, lastSeq);
+  };
+  // A batch that fails for one bad commit is applied again commit by commit: the bad one is recorded
+  // and skipped, the others are applied. Infrastructure failures (the disk, the broker) fail the batch,
+  // which is retried from the checkpoint.
+  const applyOneByOne = async (events: RecordedEvent[], lastSeq: number) => {
+    for (const commit of commitsOf(events)) {
+      const seq = commit[0]?.seq as number;
+      try {
+        await applyAll(commit, seq);
+      } catch (error) {
+        if (isInfrastructure(error)) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        log.error('a commit cannot be applied; recorded and skipped', { seq, error: reason });
+        writer.skip(commit, seq, reason);
+      }
+    }
+    writer.apply([], lastSeq);
+  };
   const applied = async (events: RecordedEvent[], lastSeq: number) => {
     applying = true;
     try {
-      if (enrich !== undefined) await enrich(events);
-      writer.apply(events, lastSeq);
+      await applyAll(events, lastSeq);
+    } catch (error) {
+      if (isInfrastructure(error)) throw error;
+      await applyOneByOne(events, lastSeq);
     } finally {
       applying = false;
     }

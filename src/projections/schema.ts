@@ -84,6 +84,8 @@ export type EnrollmentTokensTable = {
   name: string;
   auto_approve: number;
   expires_at: string | null;
+  /** JSON list: the groups an auto-approved agent may get. */
+  groups: string;
   created_at: string;
   created_by: string;
   revoked_at: string | null;

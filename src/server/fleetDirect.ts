@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { ulid } from 'ulid';
@@ -6,6 +7,7 @@ import { commandHandlerFor, jetStreamEventStore } from '../infra/eventStore/inde
 import type { Logger } from '../infra/log.ts';
 import { connectNats, type NatsAuth } from '../infra/nats/connection.ts';
 import { openViews } from '../infra/nats/fleet.ts';
+import { loadCommandSigner } from './signing.ts';
 import { applyViewChanges } from './viewsWriter.ts';
 
 const handleFleet = commandHandlerFor(fleetDecider);
@@ -18,8 +20,14 @@ const handleFleet = commandHandlerFor(fleetDecider);
 export const fleetDirect = async (options: {
   nats: { url: string; auth: NatsAuth };
   command: FleetCommand;
+  /** The server's signing key, when this machine has it: agents believe only signed flags. */
+  signingKeyFile: string | undefined;
   log: Logger;
-}): Promise<{ changed: boolean; seq: number }> => {
+}): Promise<{ changed: boolean; seq: number; signed: boolean }> => {
+  const signer =
+    options.signingKeyFile !== undefined && existsSync(options.signingKeyFile)
+      ? loadCommandSigner({ keyFile: options.signingKeyFile, log: options.log })
+      : undefined;
   const nc = await connectNats({
     url: options.nats.url,
     auth: options.nats.auth,
@@ -38,19 +46,23 @@ export const fleetDirect = async (options: {
     const handled = await handleFleet(store, FLEET_STREAM, options.command, commit);
     const views = await openViews(nc);
     for (const [index, event] of handled.events.entries()) {
-      await applyViewChanges(views, {
-        ...event,
-        schema: 1,
-        seq: handled.seq,
-        index,
-        stream: FLEET_STREAM,
-        commitId: commit.id,
-        actor: commit.actor,
-        at: commit.at,
-        via: commit.via,
-      });
+      await applyViewChanges(
+        views,
+        {
+          ...event,
+          schema: 1,
+          seq: handled.seq,
+          index,
+          stream: FLEET_STREAM,
+          commitId: commit.id,
+          actor: commit.actor,
+          at: commit.at,
+          via: commit.via,
+        },
+        signer?.signView,
+      );
     }
-    return { changed: handled.events.length > 0, seq: handled.seq };
+    return { changed: handled.events.length > 0, seq: handled.seq, signed: signer !== undefined };
   } finally {
     await nc.drain();
   }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { ulid } from 'ulid';
 import { createApp } from '../api/app.ts';
 import type { AuthMode } from '../api/env.ts';
@@ -139,7 +139,7 @@ const startRoles = async (config: ServerConfig) => {
   );
   const secrets = await retryForever('open the secret store', () => openEnrollmentSecrets(nc), log);
   const outputStore = once(() => openOutputStore(nc));
-  const store = jetStreamEventStore(js, jsm);
+  const store = jetStreamEventStore(js, jsm, { msgIdKey: signer.msgIdKey });
   const loops = createLoopHealth(log);
   const readModels = createReadModels({
     dir: join(config.dataDir, 'readmodels'),
@@ -149,7 +149,15 @@ const startRoles = async (config: ServerConfig) => {
     sources: [eventLogSource(createOutputEnricher({ js, objects: outputStore })), heartbeatSource],
   });
   const starting = readModels.start().catch((error: unknown) => log.error('read models failed to start', { error }));
-  const viewsWriter = startViewsWriter({ js, jsm, views, log: log.child('views'), health: loops.loop('views') });
+  const viewsWriter = startViewsWriter({
+    js,
+    jsm,
+    views,
+    sign: signer.signView,
+    signedBy: signer.publicKey,
+    log: log.child('views'),
+    health: loops.loop('views'),
+  });
   const now = () => new Date();
   const dispatcher = startDispatcher({
     readModels,
@@ -176,8 +184,20 @@ const startRoles = async (config: ServerConfig) => {
     log: log.child('scheduler'),
     health: loops.loop('scheduler'),
   });
+  // The responder answers on reply subjects requesters choose: with broker authorization it has a
+  // connection of its own that may publish into the inboxes only.
+  const responderNc =
+    authority === undefined
+      ? nc
+      : await connectNats({
+          url: config.nats.url,
+          name: 'kanade-enrollment-responder',
+          log: log.child('enrollment'),
+          auth: tlsOf(config.nats.auth),
+          authenticator: credsAuthenticator(await authority.responderCreds()),
+        });
   const responder = startEnrollmentResponder({
-    nc,
+    nc: responderNc,
     store,
     secrets,
     authority,
@@ -220,6 +240,7 @@ const startRoles = async (config: ServerConfig) => {
     fatal,
     close: async () => {
       await responder.stop();
+      if (responderNc !== nc) await responderNc.drain().catch(() => {});
       await revocations?.stop();
       await scheduler.stop();
       await dispatcher.stop();
@@ -230,6 +251,14 @@ const startRoles = async (config: ServerConfig) => {
       await nc.drain().catch(() => {});
     },
   };
+};
+
+// The TLS part of the server's NATS settings (the other connections authenticate differently).
+const tlsOf = (auth: NatsAuth | undefined): NatsAuth => {
+  const { tlsCaFile, tlsCertFile, tlsKeyFile } = auth ?? {};
+  return Object.fromEntries(
+    Object.entries({ tlsCaFile, tlsCertFile, tlsKeyFile }).filter(([, v]) => v !== undefined),
+  ) as NatsAuth;
 };
 
 const authenticates = (auth: NatsAuth) =>
@@ -258,15 +287,11 @@ const startRevocations = async (
   log: Logger,
   loops: LoopHealth,
 ) => {
-  const { tlsCaFile, tlsCertFile, tlsKeyFile } = nats.auth ?? {};
-  const tls = Object.fromEntries(
-    Object.entries({ tlsCaFile, tlsCertFile, tlsKeyFile }).filter(([, v]) => v !== undefined),
-  );
   const system = await connectNats({
     url: nats.url,
     name: 'kanade-server-system',
     log: log.child('broker'),
-    auth: { ...tls, credsFile: brokerFiles(authority.dir).systemCreds },
+    auth: { ...tlsOf(nats.auth), credsFile: brokerFiles(authority.dir).systemCreds },
   });
   const sync = startRevocationSync({
     readModels,

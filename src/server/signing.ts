@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { KV } from '@nats-io/kv';
@@ -5,7 +6,8 @@ import { createServer, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Logger } from '../infra/log.ts';
 import { TRUST_KEY } from '../infra/nats/fleet.ts';
-import { signCommand, signTrust, type TrustDocument } from '../infra/signing/commandSignature.ts';
+import { signCommand, signTrust, type TrustDocument, verifyTrust } from '../infra/signing/commandSignature.ts';
+import { signView } from '../infra/signing/viewSignature.ts';
 
 /** Signs what the server publishes to agents, and names the keys agents are to trust. */
 export type CommandSigner = {
@@ -15,6 +17,10 @@ export type CommandSigner = {
   trustedKeys(): string[];
   /** Signature headers for one command body on one subject. */
   sign(subject: string, body: string): MsgHdrs;
+  /** The key commit ids are turned into message ids with (the same on every server of the fleet). */
+  msgIdKey: Uint8Array;
+  /** A KV view value, signed for its bucket and key. */
+  signView(bucket: string, key: string, value: string): string;
 };
 
 const readKey = (file: string): KeyPair => fromSeed(new TextEncoder().encode(readFileSync(file, 'utf8').trim()));
@@ -35,6 +41,8 @@ export const createCommandSigner = (current: KeyPair, previous?: KeyPair): Comma
     publicKey: current.getPublicKey(),
     trustedKeys: () => [...keys],
     sign: (subject, body) => signCommand(current, subject, body),
+    msgIdKey: createHash('sha256').update('kanade-msgid-v1\n').update(current.getSeed()).digest(),
+    signView: (bucket, key, value) => signView(current, bucket, key, value),
     // Agents that trust only the previous key accept a list signed by it.
     trustSigner: previous ?? current,
   };
@@ -46,6 +54,17 @@ export const loadCommandSigner = (o: { keyFile: string; previousKeyFile?: string
   if (created) o.log.info('generated a command-signing key', { file: o.keyFile, public_key: key.getPublicKey() });
   const previous = o.previousKeyFile === undefined ? undefined : readKey(o.previousKeyFile);
   return createCommandSigner(key, previous);
+};
+
+// A trust list as stored, when it is one (validly signed by the key it names); anything else — a value
+// someone wrote over it — counts as absent and is replaced.
+const parseTrust = (stored: string): TrustDocument | undefined => {
+  try {
+    const d = JSON.parse(stored) as TrustDocument;
+    return verifyTrust(new Set([d.signed_by]), d) === undefined ? undefined : d;
+  } catch {
+    return undefined;
+  }
 };
 
 /**
@@ -61,7 +80,7 @@ export const publishTrust = async (
 ): Promise<void> => {
   const wanted = signer.trustedKeys();
   const entry = await fleet.get(TRUST_KEY);
-  const existing = entry?.operation === 'PUT' ? (JSON.parse(entry.string()) as Partial<TrustDocument>) : undefined;
+  const existing = entry?.operation === 'PUT' ? parseTrust(entry.string()) : undefined;
   if (existing?.keys !== undefined && existing.keys.join('\n') === wanted.join('\n')) return;
   const vouched =
     existing === undefined ||

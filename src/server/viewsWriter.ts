@@ -5,6 +5,7 @@ import { backoffDelay } from '../infra/backoff.ts';
 import type { RecordedEvent } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import { isBrokerUnavailable } from '../infra/nats/errors.ts';
+import { VIEWS } from '../infra/nats/fleet.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
 import { type ViewChange, viewChanges } from '../projections/agentViews/agentViews.ts';
@@ -15,16 +16,33 @@ import type { LoopReporter } from './loopHealth.ts';
 
 type Views = { jobStatus: KV; groups: KV; kills: KV; fleet: KV; meta: KV };
 
-const CHECKPOINT = 'checkpoint';
-const FOLD_LIMIT = 5_000;
+/** Signs a view value for its bucket and key (agents believe nothing else). */
+export type ViewSigner = (bucket: string, key: string, value: string) => string;
 
-const writeChange = async (views: Omit<Views, 'meta'>, change: ViewChange): Promise<void> => {
+const CHECKPOINT = 'checkpoint';
+// How the values are written, and with which key: a writer finding another format (or a value signed
+// with another key, after a rotation) rewrites every view from sequence 1.
+const FORMAT = 'format';
+const FOLD_LIMIT = 5_000;
+const BUCKET_NAMES: Record<ViewChange['bucket'], string> = {
+  jobStatus: VIEWS.jobStatus,
+  groups: VIEWS.groups,
+  kills: VIEWS.kills,
+  fleet: VIEWS.fleet,
+};
+
+// Signatures are deterministic (Ed25519), so a value already there compares equal and is not rewritten.
+const writeChange = async (views: Omit<Views, 'meta'>, change: ViewChange, sign?: ViewSigner): Promise<void> => {
   const kv = views[change.bucket];
+  const wanted =
+    change.value === null || sign === undefined
+      ? change.value
+      : sign(BUCKET_NAMES[change.bucket], change.key, change.value);
   const current = await kv.get(change.key);
   const value = current === null || current.operation !== 'PUT' ? null : current.string();
-  if (value === change.value) return;
-  if (change.value === null) await kv.delete(change.key);
-  else await kv.put(change.key, change.value);
+  if (value === wanted) return;
+  if (wanted === null) await kv.delete(change.key);
+  else await kv.put(change.key, wanted);
 };
 
 /**
@@ -35,12 +53,13 @@ const writeChange = async (views: Omit<Views, 'meta'>, change: ViewChange): Prom
 const writeChanges = async (
   views: Omit<Views, 'meta'>,
   changes: Iterable<ViewChange>,
+  sign: ViewSigner | undefined,
   health?: LoopReporter,
 ): Promise<void> => {
   for (const change of changes) {
     const item = `${change.bucket}/${change.key}`;
     try {
-      await writeChange(views, change);
+      await writeChange(views, change, sign);
       health?.unstuck(item);
     } catch (error) {
       if (health === undefined || isBrokerUnavailable(error)) throw error;
@@ -49,9 +68,15 @@ const writeChanges = async (
   }
 };
 
-/** Applies what one event means for the agents' views (also used by the break-glass halt). */
-export const applyViewChanges = (views: Omit<Views, 'meta'>, event: RecordedEvent): Promise<void> =>
-  writeChanges(views, viewChanges(event, groupsKey));
+/**
+ * Applies what one event means for the agents' views (the break-glass halt). Without the signing key
+ * the values go unsigned: agents then count the halt flag as halted whatever it says.
+ */
+export const applyViewChanges = (
+  views: Omit<Views, 'meta'>,
+  event: RecordedEvent,
+  sign: ViewSigner | undefined,
+): Promise<void> => writeChanges(views, viewChanges(event, groupsKey), sign);
 
 /**
  * Keeps the agents' KV views in step with the event log, from a checkpoint kept in KV. Changes are
@@ -62,15 +87,19 @@ export const startViewsWriter = (deps: {
   js: JetStreamClient;
   jsm: JetStreamManager;
   views: Views;
+  sign: ViewSigner;
+  /** The public key the values are signed with. */
+  signedBy: string;
   log: Logger;
   health: LoopReporter;
 }) => {
+  const format = `signed-v1:${deps.signedBy}`;
   const abort = new AbortController();
   const advanced = createPositionSignal();
   let position = 0;
 
   const flush = async (folded: Map<string, ViewChange>, seq: number) => {
-    await writeChanges(deps.views, folded.values(), deps.health);
+    await writeChanges(deps.views, folded.values(), deps.sign, deps.health);
     deps.health.ok();
     folded.clear();
     await deps.views.meta.put(CHECKPOINT, String(seq));
@@ -88,9 +117,22 @@ export const startViewsWriter = (deps: {
     }
   };
 
+  // The checkpoint, unless the views were written in another format (then every view is rewritten)
+  // or it is not a sequence (someone wrote over it): 0 means a full, idempotent refold.
+  const checkpoint = async (): Promise<number> => {
+    const stored = await deps.views.meta.get(FORMAT);
+    if (stored === null || stored.operation !== 'PUT' || stored.string() !== format) {
+      await deps.views.meta.put(CHECKPOINT, '0');
+      await deps.views.meta.put(FORMAT, format);
+      return 0;
+    }
+    const saved = await deps.views.meta.get(CHECKPOINT);
+    const seq = saved === null || saved.operation !== 'PUT' ? 0 : Number(saved.string());
+    return Number.isSafeInteger(seq) && seq >= 0 ? seq : 0;
+  };
+
   const pass = async () => {
-    const stored = await deps.views.meta.get(CHECKPOINT);
-    position = stored === null || stored.operation !== 'PUT' ? 0 : Number(stored.string());
+    position = await checkpoint();
     advanced.notify(position);
     const from = position + 1;
     const consumer = await deps.js.consumers.get(

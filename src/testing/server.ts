@@ -63,9 +63,17 @@ export const startTestServer = async (
 /** The command-signing key every test server of a broker shares (unless a test rotates it). */
 export const testSigningKey = (nats: TestNats): string => join(nats.brokerDir, 'command-signing.nk');
 
+/** The groups the tests' agents ask for, which their auto-approve token grants. */
+export const TEST_GROUPS = ['canary', 'wave1', 'wave2', 'lab', 'kiosk'];
+
 /** Creates an enrollment token through the API (auto-approve unless told otherwise) and returns its secret. */
-export const createEnrollToken = async (server: TestServer, autoApprove = true, name = 'tests'): Promise<string> => {
-  const res = await server.api('POST', '/api/enrollment-tokens', { name, auto_approve: autoApprove });
+export const createEnrollToken = async (
+  server: TestServer,
+  autoApprove = true,
+  name = 'tests',
+  groups: readonly string[] = TEST_GROUPS,
+): Promise<string> => {
+  const res = await server.api('POST', '/api/enrollment-tokens', { name, auto_approve: autoApprove, groups });
   if (!res.ok) throw new Error(`could not create an enrollment token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
 };

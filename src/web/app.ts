@@ -5,7 +5,7 @@ import { ApiFailure, apiFor, type CallApi } from './apiClient.ts';
 import { at } from './components.ts';
 import { page } from './layout.ts';
 import { type LiveSource, liveUpdates } from './live.ts';
-import { agentPage, agentsPage, approveAgent, setGroups } from './pages/agents.ts';
+import { agentPage, agentsPage, approveAgent, rejectAgent, setGroups } from './pages/agents.ts';
 import { auditPage, eventPage } from './pages/audit.ts';
 import { executionPage, executionsPage, resultPage } from './pages/executions.ts';
 import { jobPage, jobsPage, runJob } from './pages/jobs.ts';
@@ -129,10 +129,7 @@ export const createWebApp = (deps: WebDeps) => {
     .get('/agents/:pc', (c) => agentPage(c))
     .post('/agents/:pc/groups', act(setGroups))
     .post('/agents/:pc/approve', act(approveAgent))
-    .post(
-      '/agents/:pc/reject',
-      post((c) => `${at('/api/agents', param('pc')(c))}/reject`, 'reject', true),
-    )
+    .post('/agents/:pc/reject', act(rejectAgent))
     .post(
       '/agents/:pc/terminate',
       post((c) => `${at('/api/agents', param('pc')(c))}/terminate`, 'terminate', true),

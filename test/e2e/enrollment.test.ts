@@ -113,6 +113,7 @@ describe('enrollment', () => {
     expect(Date.now() - cutAt).toBeLessThan(60_000);
     expect(pc.process.exitCode).toBe(1);
     expect(pc.output()).toMatch(/closed this agent's connection for good/);
+    expect(pc.output()).toMatch(/this agent was terminated by an operator/);
     await expect(
       connect({ servers: sandbox.nats.url, authenticator: credsAuthenticator(creds), maxReconnectAttempts: 0 }),
     ).rejects.toThrow(/Authorization Violation/);

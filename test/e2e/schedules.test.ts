@@ -11,11 +11,12 @@ import { createLogger } from '../../src/infra/log.ts';
 import { connectNats } from '../../src/infra/nats/connection.ts';
 import { createLoopHealth } from '../../src/server/loopHealth.ts';
 import { startScheduler } from '../../src/server/scheduler/scheduler.ts';
+import { createCommandSigner, loadOrCreateSigningKey } from '../../src/server/signing.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
 import { agentsOnline, apiOf, shJob } from '../../src/testing/api.ts';
 import { runKanade } from '../../src/testing/cli.ts';
 import { rebuildChecksums } from '../../src/testing/rebuild.ts';
-import { startTestServer, useTestServer } from '../../src/testing/server.ts';
+import { startTestServer, testSigningKey, useTestServer } from '../../src/testing/server.ts';
 
 const sandbox = useTestServer();
 const api = apiOf(sandbox);
@@ -176,7 +177,9 @@ describe('schedules', () => {
     const jsm = await jetstreamManager(nc);
     const rogue = startScheduler({
       jsm,
-      store: jetStreamEventStore(jetstream(nc), jsm),
+      store: jetStreamEventStore(jetstream(nc), jsm, {
+        msgIdKey: createCommandSigner(loadOrCreateSigningKey(testSigningKey(sandbox.nats)).key).msgIdKey,
+      }),
       readModels: sandbox.server.readModels,
       now: () => new Date(),
       newId: ulid,

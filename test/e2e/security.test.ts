@@ -267,3 +267,110 @@ describe('the read boundary', () => {
     expect(after.projections).not.toContainEqual(expect.objectContaining({ state: 'failed' }));
   });
 });
+
+describe('reply subjects (NATS does not check them against permissions)', () => {
+  const execOn = async (job: string) => {
+    const { exec_id } = await api<{ exec_id: string }>('POST', `/api/exec/${job}`, { target: { pcs: ['pc-a'] } });
+    return eventually(async () => {
+      const e = await api<{ status: string; results: Result[] }>('GET', `/api/executions/${exec_id}`);
+      return e.status === 'completed' ? (e.results[0] as Result) : false;
+    });
+  };
+
+  it('never makes the enrollment responder publish anywhere but an inbox', async () => {
+    const bootstrap = await connect({
+      servers: sandbox.nats.url,
+      authenticator: credsAuthenticator(readFileSync(sandbox.nats.bootstrapAuth.credsFile as string)),
+      inboxPrefix: '_INBOX_enroll',
+    });
+    const nc = await sandbox.nats.connect();
+    try {
+      const seen: string[] = [];
+      const keep = (_e: Error | null, m: { string(): string }) => {
+        seen.push(m.string());
+      };
+      const sub = nc.subscribe('$KV.kanade_fleet.halt', { callback: keep });
+      const stream = nc.subscribe('kanade.ev.fleet.global', { callback: keep });
+      await nc.flush();
+      for (const target of ['$KV.kanade_fleet.halt', 'kanade.ev.fleet.global', '$JS.API.STREAM.PURGE.KANADE_COMMANDS'])
+        bootstrap.publish('kanade.enroll', 'junk', { reply: target });
+      await bootstrap.flush();
+      await new Promise((r) => setTimeout(r, 1_000));
+      sub.unsubscribe();
+      stream.unsubscribe();
+      expect(seen).toEqual([]);
+    } finally {
+      await bootstrap.close();
+      await nc.drain();
+    }
+  });
+
+  it('can aim a JetStream acknowledgement at a view key, but agents believe only signed views: they fail closed', async () => {
+    await api('POST', '/api/jobs', shJob('ack-target', 'echo should-not-run'));
+    await api('POST', '/api/jobs/ack-target/revoke', { reason: 'testing tamper' });
+    expect((await execOn('ack-target')).exit_code).toBe(126);
+    // pc-a's own credential publishes its own run subject, with the status key of the job as the reply:
+    // JetStream stores its acknowledgement there.
+    asAgent.publish('kanade.ev.run.pc-a.0123456789abcdef0123456789abcdef', '{}', {
+      reply: '$KV.kanade_job_status.ack-target',
+    });
+    await asAgent.flush();
+    const nc = await sandbox.nats.connect();
+    try {
+      const status = await eventually(async () => {
+        const entry = await (await new (await import('@nats-io/kv')).Kvm(nc).open('kanade_job_status')).get(
+          'ack-target',
+        );
+        return entry?.string().includes('"stream"') === true ? entry.string() : false;
+      });
+      expect(status).toMatch(/"seq"/); // the view now holds an acknowledgement, not the signed status
+    } finally {
+      await nc.drain();
+    }
+    const result = await execOn('ack-target');
+    expect(result).toMatchObject({ outcome: 'skipped', exit_code: 126 });
+    expect(result.reason).toMatch(/not signed by the server/);
+  });
+});
+
+describe('results only an agent can report', () => {
+  it("refuses a result for another PC's command, or a second result for one command", async () => {
+    const { resultIdOf } = await import('../../src/infra/runIds.ts');
+    const nc = await sandbox.nats.connect();
+    const request = '01FORGEDRESULTS000000000';
+    const finished = (pc: string, resultId: string) =>
+      forgedCommit('RunFinished', {
+        result_id: resultId,
+        exec_id: request,
+        request_id: request,
+        job_id: 'hello',
+        version: '1',
+        pc_id: pc,
+        started_at: null,
+        finished_at: new Date().toISOString(),
+        exit_code: 0,
+        outcome: 'succeeded',
+        stdout: '',
+        stderr: '',
+      });
+    try {
+      // pc-a claims pc-b's result id on its own subject, and a result id it made up.
+      await jetstream(asAgent).publish(
+        `kanade.ev.run.pc-a.${resultIdOf(request, 'pc-b')}`,
+        finished('pc-a', resultIdOf(request, 'pc-b')),
+      );
+      await jetstream(asAgent).publish(
+        'kanade.ev.run.pc-a.ffffffffffffffffffffffffffffffff',
+        finished('pc-a', 'ffffffffffffffffffffffffffffffff'),
+      );
+    } finally {
+      await nc.drain();
+    }
+    await eventually(async () => {
+      const refused = await api<{ events: { summary: string }[] }>('GET', '/api/events?type=$Refused&limit=50');
+      return refused.events.filter((e) => e.summary.includes('is not the result of request')).length >= 2;
+    });
+    const { results } = await api<{ results: unknown[] }>('GET', `/api/results?exec_id=${request}`);
+    expect(results).toEqual([]);
+  });
+});

@@ -2,13 +2,13 @@ import { type Context, Hono } from 'hono';
 import { type AgentCommand, agentDecider, agentStreamName } from '../../domain/agents/index.ts';
 import { isPcId } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
-import { pingSubject } from '../../infra/nats/subjects.ts';
+import { pingAgent } from '../../infra/nats/ping.ts';
 import { getAgent, listAgents, listGroups, listResults } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
 import type { AgentDetail, AgentPage, GroupList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
-import { approveBodySchema, groupsBodySchema, reasonBodySchema } from '../execs/schemas.ts';
+import { approveBodySchema, groupsBodySchema, reasonBodySchema, rejectBodySchema } from '../execs/schemas.ts';
 import { integer } from '../query.ts';
 import { validBody } from '../validate.ts';
 
@@ -91,10 +91,13 @@ export const agentRoutes = (deps: ApiDeps) => {
     })
     .post('/:pcId/reject', async (c) => {
       const pc_id = pcParam(c.req.param('pcId'));
-      const { reason } = await validBody(c, reasonBodySchema);
-      return c.json(
-        await decide(c, { type: 'RejectAgent', data: { pc_id, ...(reason === undefined ? {} : { reason }) } }),
-      );
+      const { reason, public_key } = await validBody(c, rejectBodySchema);
+      const data = {
+        pc_id,
+        ...(reason === undefined ? {} : { reason }),
+        ...(public_key === undefined ? {} : { public_key }),
+      };
+      return c.json(await decide(c, { type: 'RejectAgent', data }));
     })
     .post('/:pcId/terminate', async (c) => {
       const pc_id = pcParam(c.req.param('pcId'));
@@ -106,15 +109,13 @@ export const agentRoutes = (deps: ApiDeps) => {
     .post('/:pcId/ping', async (c) => {
       const pc = pcParam(c.req.param('pcId'));
       const started = performance.now();
-      try {
-        const reply = await deps.nc.request(pingSubject(pc), '', { timeout: PING_TIMEOUT_MS });
-        return c.json({ pc_id: pc, rtt_ms: Math.round(performance.now() - started), heartbeat: reply.json() });
-      } catch {
+      const heartbeat = await pingAgent(deps.nc, pc, PING_TIMEOUT_MS);
+      if (heartbeat === undefined)
         throw new RequestRejected(
           504,
           'agent-unreachable',
           `agent ${pc} did not answer within ${PING_TIMEOUT_MS / 1000} s`,
         );
-      }
+      return c.json({ pc_id: pc, rtt_ms: Math.round(performance.now() - started), heartbeat });
     });
 };

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { createEnrollmentToken, revokeEnrollmentToken } from '../../app/enrollment/tokens.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
+import { groupNameSchema } from '../../manifests/index.ts';
 import { listEnrollmentTokens } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
 import type { EnrollmentTokenList } from '../contract.ts';
@@ -12,6 +13,7 @@ import { validBody } from '../validate.ts';
 const createBody = v.strictObject({
   name: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z, a-z, 0-9, _, . and -')),
   auto_approve: v.optional(v.boolean('must be true or false'), false),
+  groups: v.optional(v.pipe(v.array(groupNameSchema, 'must be a list of group names'), v.maxLength(100)), []),
   expires: v.optional(
     v.pipe(
       v.string(),
@@ -37,7 +39,7 @@ export const enrollmentTokenRoutes = (deps: ApiDeps) =>
           : new Date(deps.now().getTime() + (parseDuration(body.expires) ?? 0) * 1000).toISOString();
       const created = await createEnrollmentToken(
         { store: deps.store, secrets: deps.secrets, newId: deps.newId },
-        { name: body.name, autoApprove: body.auto_approve, expiresAt },
+        { name: body.name, autoApprove: body.auto_approve, expiresAt, groups: body.groups },
         commitFor(c, deps),
       );
       return c.json(created, 201);

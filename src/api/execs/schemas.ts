@@ -32,6 +32,14 @@ export const groupsBodySchema = v.strictObject({
   groups: v.pipe(v.array(groupNameSchema, 'must be a list of group names'), v.maxLength(100)),
 });
 
+/** `POST /api/agents/:pc/reject`: why, and (as the dashboard sends it) the key the operator saw. */
+export const rejectBodySchema = v.strictObject({
+  reason: v.optional(v.pipe(v.string(), v.maxLength(500))),
+  public_key: v.optional(
+    v.pipe(v.string(), v.regex(/^U[A-Z2-7]{55}$/, 'must be the agent public key the request showed')),
+  ),
+});
+
 /** `POST /api/agents/:pc/approve`: optionally the groups to give it (else those it asked for or had). */
 export const approveBodySchema = v.strictObject({
   groups: v.optional(v.pipe(v.array(groupNameSchema, 'must be a list of group names'), v.maxLength(100))),

@@ -31,6 +31,7 @@ export const healthRoutes = (deps: ApiDeps) =>
       read_models: {
         state: models.state,
         seq: models.seq,
+        skipped_events: models.skipped_events,
         ...(models.rebuild === undefined ? {} : { rebuild: models.rebuild }),
       },
       projections,

@@ -1,5 +1,11 @@
 import type { KV } from '@nats-io/kv';
-import { type AgentState, agentDecider, agentStreamName } from '../../domain/agents/index.ts';
+import {
+  type AgentState,
+  agentDecider,
+  agentStreamName,
+  EnrollmentBusy,
+  EnrollmentRefused,
+} from '../../domain/agents/index.ts';
 import { enrollmentTokenDecider, enrollmentTokenStreamName, tokenUnusable } from '../../domain/enrollment/index.ts';
 import { isGroupName, pcIdProblem } from '../../domain/shared/index.ts';
 import type { BrokerAuthority } from '../../infra/broker/authority.ts';
@@ -23,8 +29,9 @@ export type EnrollDeps = {
 /**
  * Answers one (signature-checked) enrollment request. A known key gets its standing (and, approved, a
  * fresh credential for its current groups); a new key — a new pc id, or a known one with another key
- * — needs a valid enrollment token and is recorded as a pending request. An auto-approve token
- * approves only pc ids never seen before: nobody takes over an existing identity without an operator.
+ * — needs a valid enrollment token and is recorded as a pending request (one at a time per pc id).
+ * An auto-approve token approves only pc ids never seen before, with the groups it allows: nobody
+ * takes over an existing identity, or joins a group the token does not grant, without an operator.
  */
 export const answerEnrollment = async (deps: EnrollDeps, request: EnrollmentRequest): Promise<EnrollmentReply> => {
   const invalid = invalidRequest(request);
@@ -36,40 +43,35 @@ export const answerEnrollment = async (deps: EnrollDeps, request: EnrollmentRequ
 
   const token = await usableToken(deps, request.token);
   if (!token.ok) return { status: 'refused', reason: token.reason };
-  const at = deps.now().toISOString();
   const { pc_id, hostname, os, arch, agent_version, groups, public_key } = request;
-  await handleAgent(
-    deps.store,
-    stream,
-    {
-      type: 'RequestEnrollment',
-      data: {
-        pc_id,
-        hostname,
-        os,
-        arch,
-        agent_version,
-        groups,
-        public_key,
-        token_id: token.id,
-        token_name: token.name,
+  const data = {
+    pc_id,
+    hostname,
+    os,
+    arch,
+    agent_version,
+    groups,
+    public_key,
+    token_id: token.id,
+    token_name: token.name,
+  };
+  let handled: Awaited<ReturnType<typeof handleAgent>>;
+  try {
+    handled = await handleAgent(
+      deps.store,
+      stream,
+      {
+        type: 'RequestEnrollment',
+        data: { ...data, ...(token.autoApprove ? { auto_approve: { groups: token.groups } } : {}) },
       },
-    },
-    { id: `enroll:${request.pc_id}:${request.public_key}`, actor: `agent:${request.pc_id}`, at, via: 'enrollment' },
-  );
-  if (!token.autoApprove || state.status !== 'unknown') return { status: 'pending' };
-  const approved = await handleAgent(
-    deps.store,
-    stream,
-    { type: 'ApproveAgent', data: { pc_id: request.pc_id, public_key: request.public_key, auto_approved: true } },
-    {
-      id: `approve:${request.pc_id}:${request.public_key}`,
-      actor: `enrollment-token:${token.name}`,
-      at,
-      via: 'enrollment',
-    },
-  );
-  return (await standingOf(deps, request, approved.state)) ?? { status: 'pending' };
+      { id: `enroll:${pc_id}:${public_key}`, actor: `agent:${pc_id}`, at: deps.now().toISOString(), via: 'enrollment' },
+    );
+  } catch (error) {
+    if (error instanceof EnrollmentBusy || error instanceof EnrollmentRefused)
+      return { status: 'refused', reason: error.message };
+    throw error;
+  }
+  return (await standingOf(deps, request, handled.state)) ?? { status: 'pending' };
 };
 
 const invalidRequest = (request: EnrollmentRequest): string | undefined => {
@@ -90,7 +92,7 @@ const standingOf = async (
     const jwt =
       deps.authority === undefined
         ? undefined
-        : await deps.authority.issueAgentJwt({ pcId: request.pc_id, publicKey: key, groups: state.groups });
+        : await deps.authority.issueAgentJwt({ pcId: request.pc_id, publicKey: key, groups: state.groups }, deps.now());
     return { status: 'approved', trusted_keys: deps.trustedKeys(), ...(jwt === undefined ? {} : { jwt }) };
   }
   if (state.pending?.key === key) return { status: 'pending' };
@@ -104,7 +106,9 @@ const standingOf = async (
   return undefined;
 };
 
-type Token = { ok: true; id: string; name: string; autoApprove: boolean } | { ok: false; reason: string };
+type Token =
+  | { ok: true; id: string; name: string; autoApprove: boolean; groups: string[] }
+  | { ok: false; reason: string };
 
 const usableToken = async (deps: EnrollDeps, presented: string | undefined): Promise<Token> => {
   if (presented === undefined || presented === '')
@@ -115,5 +119,5 @@ const usableToken = async (deps: EnrollDeps, presented: string | undefined): Pro
   const { state } = await deps.store.aggregateStream(enrollmentTokenStreamName(parsed.id), enrollmentTokenDecider);
   const unusable = tokenUnusable(state, deps.now().toISOString());
   if (unusable !== undefined || !state.exists) return { ok: false, reason: unusable ?? 'unknown enrollment token' };
-  return { ok: true, id: parsed.id, name: state.name, autoApprove: state.auto_approve };
+  return { ok: true, id: parsed.id, name: state.name, autoApprove: state.auto_approve, groups: state.groups };
 };

@@ -14,6 +14,7 @@ export type CreatedEnrollmentToken = {
   name: string;
   auto_approve: boolean;
   expires_at: string | null;
+  groups: string[];
   token: string;
   seq: number;
 };
@@ -24,13 +25,19 @@ export type CreatedEnrollmentToken = {
  */
 export const createEnrollmentToken = async (
   deps: EnrollmentTokenDeps,
-  request: { name: string; autoApprove: boolean; expiresAt: string | null },
+  request: { name: string; autoApprove: boolean; expiresAt: string | null; groups: string[] },
   commit: CommitContext,
 ): Promise<CreatedEnrollmentToken> => {
   const token_id = deps.newId();
   const { token, hash } = mintEnrollmentToken(token_id);
   await storeEnrollmentSecret(deps.secrets, token_id, hash);
-  const data = { token_id, name: request.name, auto_approve: request.autoApprove, expires_at: request.expiresAt };
+  const data = {
+    token_id,
+    name: request.name,
+    auto_approve: request.autoApprove,
+    expires_at: request.expiresAt,
+    groups: [...new Set(request.groups)].sort(),
+  };
   const handled = await handleToken(
     deps.store,
     enrollmentTokenStreamName(token_id),

@@ -58,15 +58,16 @@ export const agentSettings = (
 
 /**
  * Connects and starts one agent (used by `kanade agent` and `kanade dev --agents`): enrolls first when
- * its data dir holds no approval. `fatal` settles when the broker stops accepting the agent (its
- * credential was revoked): the agent cannot work any more and says so.
+ * its data dir holds no approval. When the broker closes its connection for good (the credential was
+ * revoked or expired), it stops, asks the server for a new credential and starts again; `fatal`
+ * settles only when that is refused for good (the agent was terminated).
  */
 export const runAgent = async (settings: AgentSettings, config: CliConfig, log: Logger) => {
-  const [{ startAgent }, { openAgentSession }] = await Promise.all([
+  const [{ startAgent }, { openAgentSession, AgentTerminated }] = await Promise.all([
     import('../../agent/agent.ts'),
     import('../../agent/brokerSession.ts'),
   ]);
-  const connecting = new AbortController();
+  const stopping = new AbortController();
   const facts = {
     pc_id: settings.pcId,
     hostname: hostname(),
@@ -74,41 +75,67 @@ export const runAgent = async (settings: AgentSettings, config: CliConfig, log: 
     arch: arch(),
     agent_version: kanadeVersion(),
   };
-  const session = await openAgentSession({
-    pcId: settings.pcId,
-    dataDir: settings.dataDir,
-    broker: settings.broker,
-    identity: { ...facts, groups: settings.groups },
-    log,
-    signal: connecting.signal,
-  });
-  const agent = await startAgent({
-    facts,
-    initialGroups: settings.groups,
-    dataDir: settings.dataDir,
-    nc: session.nc,
-    trust: session.trust,
-    credentials: session,
-    log,
-    shells: detectShells(config.path ?? '', platform()),
-    heartbeatIntervalMs: settings.heartbeatMs,
-  });
-  const fatal = session.nc.closed().then((error) => {
-    if (error !== undefined)
-      log.error(
-        "the broker closed this agent's connection for good (was the agent terminated, or its credential revoked?); " +
-          `to enroll again, remove ${join(settings.dataDir, 'agent.creds')}, agent.nk and trust.json`,
-        { error },
-      );
-    return error;
-  });
+  const start = async (renew: boolean) => {
+    const session = await openAgentSession({
+      pcId: settings.pcId,
+      dataDir: settings.dataDir,
+      broker: settings.broker,
+      identity: { ...facts, groups: settings.groups },
+      log,
+      signal: stopping.signal,
+      renew,
+    });
+    const agent = await startAgent({
+      facts,
+      initialGroups: settings.groups,
+      dataDir: settings.dataDir,
+      nc: session.nc,
+      trust: session.trust,
+      credentials: session,
+      log,
+      shells: detectShells(config.path ?? '', platform()),
+      heartbeatIntervalMs: settings.heartbeatMs,
+    });
+    return { session, agent };
+  };
+  let current = await start(false);
+  const stops = new WeakMap<object, Promise<{ killed: number; unsent: number }>>();
+  const stopCurrent = () => {
+    const running = current;
+    const known = stops.get(running);
+    if (known !== undefined) return known;
+    const stopped = (async () => {
+      running.session.close();
+      const result = await running.agent.stop();
+      await running.session.nc.drain().catch(() => {});
+      return result;
+    })();
+    stops.set(running, stopped);
+    return stopped;
+  };
+  const fatal = (async (): Promise<Error | undefined> => {
+    for (;;) {
+      const error = await current.session.nc.closed();
+      if (stopping.signal.aborted || error === undefined) return undefined;
+      log.warn("the broker closed this agent's connection for good; asking the server for a new credential", { error });
+      await stopCurrent();
+      try {
+        current = await start(true);
+      } catch (failure) {
+        if (stopping.signal.aborted) return undefined;
+        log.error(failure instanceof AgentTerminated ? failure.message : 'the agent cannot go on', { error: failure });
+        return failure instanceof Error ? failure : new Error(String(failure));
+      }
+    }
+  })();
   return {
-    agent,
+    get agent() {
+      return current.agent;
+    },
     fatal,
     stop: async () => {
-      const stopped = await agent.stop();
-      await session.nc.drain().catch(() => {});
-      return stopped;
+      stopping.abort();
+      return stopCurrent();
     },
   };
 };

@@ -272,9 +272,15 @@ function decisionCommands(): CommandSpec[] {
     decide(
       'reject',
       'Reject the enrollment request waiting for a PC: it gets nothing',
-      'kanade agents reject <pc> [--reason TEXT] [--json]',
-      { reason: str('why, for the audit trail', { value: 'text' }) },
-      reason,
+      'kanade agents reject <pc> [--key PUBLIC_KEY] [--reason TEXT] [--json]',
+      {
+        reason: str('why, for the audit trail', { value: 'text' }),
+        key: str('reject only if this is the key waiting', { value: 'public-key' }),
+      },
+      (args) => {
+        const key = stringFlag(args, 'key');
+        return { ...reason(args), ...(key === undefined ? {} : { public_key: key }) };
+      },
     ),
     decide(
       'terminate',

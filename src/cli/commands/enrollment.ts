@@ -7,11 +7,15 @@ import { line, table, writeJson } from '../output.ts';
 export const enrollmentCommands: CommandSpec[] = [
   {
     path: ['enrollment-tokens', 'create'],
-    usage: 'kanade enrollment-tokens create --name NAME [--auto-approve] [--expires 30d] [--json]',
+    usage: 'kanade enrollment-tokens create --name NAME [--auto-approve [--groups a,b]] [--expires 30d] [--json]',
     summary: 'Make a token agents enroll with; printed once (auto-approve: new PCs are approved at once)',
     options: {
       name: str('what the token is for (shown in requests and the audit trail)', { value: 'name' }),
       'auto-approve': bool('approve new PC ids at once (imaging pipelines); known ones always wait'),
+      groups: str('with --auto-approve: the groups an agent may join this way (of those it asks for)', {
+        default: 'none',
+        value: 'a,b',
+      }),
       expires: str('refuse the token after this long', { default: 'never', value: 'duration' }),
       ...JSON_FLAG,
     },
@@ -22,6 +26,10 @@ export const enrollmentCommands: CommandSpec[] = [
       const created = await ctx.client().send<CreatedEnrollmentToken>('POST', '/api/enrollment-tokens', {
         name,
         auto_approve: boolFlag(args, 'auto-approve'),
+        groups: (stringFlag(args, 'groups') ?? '')
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean),
         ...(expires === undefined ? {} : { expires }),
       });
       if (boolFlag(args, 'json')) writeJson(ctx.io, created);
@@ -29,7 +37,7 @@ export const enrollmentCommands: CommandSpec[] = [
         line(ctx.io.out, created.token);
         line(
           ctx.io.err,
-          `enrollment token ${created.name} (${created.token_id})${created.auto_approve ? ', auto-approve' : ''}${created.expires_at === null ? '' : `, expires ${created.expires_at}`}: shown this once; agents take it as --enroll-token or KANADE_ENROLL_TOKEN`,
+          `enrollment token ${created.name} (${created.token_id})${created.auto_approve ? `, auto-approve into groups [${created.groups.join(', ')}]` : ''}${created.expires_at === null ? '' : `, expires ${created.expires_at}`}: shown this once; agents take it as --enroll-token or KANADE_ENROLL_TOKEN`,
         );
       }
       return 0;

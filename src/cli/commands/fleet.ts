@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Fleet } from '../../api/contract.ts';
 import { createLogger } from '../../infra/log.ts';
 import {
@@ -22,7 +23,12 @@ const direct = async (
     | { type: 'ResumeFleet'; data: { reason?: string } },
 ) => {
   const { fleetDirect } = await import('../../server/fleetDirect.ts');
-  return fleetDirect({ nats: natsSettings(args, ctx.config), command, log: createLogger('kanade', 'warn') });
+  return fleetDirect({
+    nats: natsSettings(args, ctx.config),
+    command,
+    signingKeyFile: ctx.config.signingKeyFile ?? join(ctx.config.dataDir, 'signing.nk'),
+    log: createLogger('kanade', 'warn'),
+  });
 };
 
 const DIRECT = bool('go through NATS, not the API (when the server is down); needs the server’s credential');
@@ -70,9 +76,15 @@ export const fleetCommands: CommandSpec[] = [
         ? await direct(ctx, args, { type: 'ResumeFleet', data }).then((r) => ({
             status: r.changed ? 'resumed' : 'unchanged',
             seq: r.seq,
+            signed: r.signed,
           }))
-        : await ctx.client().send<{ status: string; seq: number }>('POST', '/api/fleet/resume', data);
+        : await ctx.client().send<{ status: string; seq: number; signed?: boolean }>('POST', '/api/fleet/resume', data);
       line(ctx.io.out, `${result.status}: the fleet may work (seq ${result.seq})`);
+      if (result.signed === false)
+        line(
+          ctx.io.err,
+          'this machine has no signing key (KANADE_SIGNING_KEY), so the flag agents read is unsigned: they stay halted until the server is back and rewrites it',
+        );
       return 0;
     },
   },

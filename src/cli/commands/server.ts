@@ -232,7 +232,8 @@ export const serverCommands: CommandSpec[] = [
           `  nats-server:  include ${JSON.stringify(files.serverConfig)} in its configuration (and enable JetStream)`,
           `  kanade server --broker-dir ${dir}   (it connects with server.creds, issues and revokes agent credentials)`,
           `  agents:       --nats-creds ${files.enrollCreds} --enroll-token <token from kanade enrollment-tokens create>`,
-          '  keep operator.nk offline; the directory holds secrets (mode 0600)',
+          `  move ${files.offlineDir} (the operator and account identity seeds) offline; nothing running needs it`,
+          '  the directory holds secrets: keep it readable by the kanade server only',
         ].join('\n'),
       );
       return 0;
@@ -253,6 +254,9 @@ const ensureBrokerDir = async (dir: string): Promise<string> => {
   return dir;
 };
 
+// The groups the sandbox's agents are in (and their auto-approve token grants).
+const DEV_GROUPS = ['canary', 'wave1'];
+
 // The sandbox's own agents enroll with an auto-approve token it keeps in the data dir (made once).
 const devEnrollmentToken = async (apiUrl: string, token: string | undefined, dataDir: string): Promise<string> => {
   const file = join(dataDir, 'enroll-token');
@@ -272,11 +276,17 @@ const devEnrollmentToken = async (apiUrl: string, token: string | undefined, dat
   if (existsSync(file)) {
     const kept = readFileSync(file, 'utf8').trim();
     const { tokens } = await api<EnrollmentTokenList>('GET', '/api/enrollment-tokens?min_seq=latest');
-    if (tokens.some((t) => kept.startsWith(`${t.token_id}.`) && t.revoked_at === null)) return kept;
+    const usable = (t: EnrollmentTokenList['tokens'][number]) =>
+      kept.startsWith(`${t.token_id}.`) &&
+      t.revoked_at === null &&
+      t.auto_approve &&
+      DEV_GROUPS.every((g) => t.groups.includes(g));
+    if (tokens.some(usable)) return kept;
   }
   const created = await api<CreatedEnrollmentToken>('POST', '/api/enrollment-tokens', {
     name: 'dev-sandbox',
     auto_approve: true,
+    groups: DEV_GROUPS,
   });
   writeFileSync(file, `${created.token}\n`, { mode: 0o600 });
   return created.token;

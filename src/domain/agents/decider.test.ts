@@ -1,6 +1,13 @@
 import { DeciderSpecification } from '@event-driven-io/emmett';
 import { describe, it } from 'vitest';
-import { AgentNotFound, agentDecider, EnrollmentRefused, NothingPending, PendingKeyChanged } from './decider.ts';
+import {
+  AgentNotFound,
+  agentDecider,
+  EnrollmentBusy,
+  EnrollmentRefused,
+  NothingPending,
+  PendingKeyChanged,
+} from './decider.ts';
 import type { AgentEvent } from './events.ts';
 
 const given = DeciderSpecification.for(agentDecider);
@@ -51,10 +58,44 @@ describe('agent decider', () => {
         .thenThrows((e) => e instanceof NothingPending);
     });
 
-    it('refuses an approval of a key other than the one waiting', () =>
-      given([requested(K1), requested(K2)])
+    it('refuses an approval or a rejection of a key other than the one waiting', () => {
+      given([requested(K2)])
         .when({ type: 'ApproveAgent', data: { pc_id: 'pc1', public_key: K1 } })
-        .thenThrows((e) => e instanceof PendingKeyChanged));
+        .thenThrows((e) => e instanceof PendingKeyChanged);
+      given([requested(K2)])
+        .when({ type: 'RejectAgent', data: { pc_id: 'pc1', public_key: K1 } })
+        .thenThrows((e) => e instanceof PendingKeyChanged);
+    });
+
+    it('lets one request wait at a time: a second key cannot push the first aside', () =>
+      given([requested(K1)])
+        .when(request(K2))
+        .thenThrows((e) => e instanceof EnrollmentBusy));
+
+    it('approves a never-seen pc id at once with an auto-approve token, in the groups the token allows', () => {
+      const auto = {
+        ...request(K1, ['canary', 'finance']),
+        data: { ...request(K1, ['canary', 'finance']).data, auto_approve: { groups: ['canary', 'wave1'] } },
+      };
+      given([])
+        .when(auto)
+        .then([
+          {
+            type: 'AgentEnrollmentRequested',
+            data: { ...facts, groups: ['canary', 'finance'], public_key: K1, ...token },
+          },
+          { type: 'AgentApproved', data: { pc_id: 'pc1', public_key: K1, groups: ['canary'], auto_approved: true } },
+        ]);
+      // A known pc id never: a new key waits for an operator.
+      given([requested(K1), approved(K1)])
+        .when({ ...auto, data: { ...auto.data, public_key: K2 } })
+        .then([
+          {
+            type: 'AgentEnrollmentRequested',
+            data: { ...facts, groups: ['canary', 'finance'], public_key: K2, ...token },
+          },
+        ]);
+    });
 
     it('needs approval again for a known pc id with a new key, and revokes the old key on approval', () => {
       given([requested(K1), approved(K1)])

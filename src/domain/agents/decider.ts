@@ -4,18 +4,28 @@ import type { DomainCommand } from '../shared/messages.ts';
 import { unreachable } from '../shared/unreachable.ts';
 import type { AgentEvent, AgentFacts } from './events.ts';
 
-/** An agent asks to enroll with a key of its own (through the enrollment responder, token checked). */
+/**
+ * An agent asks to enroll with a key of its own (through the enrollment responder, token checked).
+ * With `auto_approve` (an auto-approve token) a pc id never seen before is approved in the same
+ * commit, with the groups it asked for that the token allows.
+ */
 export type RequestEnrollment = DomainCommand<
   'RequestEnrollment',
-  AgentFacts & { groups: string[]; public_key: string; token_id: string; token_name: string }
+  AgentFacts & {
+    groups: string[];
+    public_key: string;
+    token_id: string;
+    token_name: string;
+    auto_approve?: { groups: string[] };
+  }
 >;
 /** Approve the pending key (with the groups to give the agent, or those it asked for / already had). */
 export type ApproveAgent = DomainCommand<
   'ApproveAgent',
   { pc_id: string; public_key?: string; groups?: string[]; auto_approved?: boolean }
 >;
-/** Reject the pending key. */
-export type RejectAgent = DomainCommand<'RejectAgent', { pc_id: string; reason?: string }>;
+/** Reject the pending key (refused when `public_key` names another key than the one waiting). */
+export type RejectAgent = DomainCommand<'RejectAgent', { pc_id: string; public_key?: string; reason?: string }>;
 /** Decommission an agent: its key is revoked and it leaves every target. */
 export type TerminateAgent = DomainCommand<'TerminateAgent', { pc_id: string; reason?: string }>;
 /** Replace an agent's groups. */
@@ -73,6 +83,15 @@ export class AgentIsTerminated extends DomainError {
   constructor(pcId: string) {
     super(`agent ${pcId} was terminated`);
     this.name = 'AgentIsTerminated';
+  }
+}
+
+/** A request with a new key while another key waits for a decision. */
+export class EnrollmentBusy extends DomainError {
+  readonly code = 'enrollment-busy';
+  constructor(pcId: string) {
+    super(`another enrollment request for ${pcId} waits for an operator; it must be approved or rejected first`);
+    this.name = 'EnrollmentBusy';
   }
 }
 
@@ -150,6 +169,8 @@ const decide = (command: AgentCommand, state: AgentState): AgentEvent[] => {
     case 'RejectAgent': {
       if (state.pending === undefined) throw new NothingPending(command.data.pc_id);
       const { pc_id, reason } = command.data;
+      if (command.data.public_key !== undefined && command.data.public_key !== state.pending.key)
+        throw new PendingKeyChanged(pc_id);
       return [
         {
           type: 'AgentRejected',
@@ -187,13 +208,26 @@ const decide = (command: AgentCommand, state: AgentState): AgentEvent[] => {
 };
 
 // Asking again with the key already approved or waiting changes nothing: agents ask until answered.
+// One request waits at a time: a second key for the same pc id cannot push the first one aside.
 const requestEnrollment = (command: RequestEnrollment, state: AgentState): AgentEvent[] => {
-  const { public_key, pc_id } = command.data;
+  const { auto_approve, ...data } = command.data;
+  const { public_key, pc_id } = data;
   if (state.refusedKeys.includes(public_key))
     throw new EnrollmentRefused(pc_id, state.status === 'terminated' ? 'terminated' : 'rejected');
   if (state.key === public_key || state.pending?.key === public_key) return [];
+  if (state.pending !== undefined) throw new EnrollmentBusy(pc_id);
+  const groups = normalizeGroups(data.groups);
+  const requested: AgentEvent = { type: 'AgentEnrollmentRequested', data: { ...data, groups } };
+  // Auto-approval is decided on the state the append is checked against: two first requests racing
+  // for a new pc id cannot both be approved (the second finds the first one's key).
+  if (auto_approve === undefined || state.status !== 'unknown') return [requested];
+  const allowed = new Set(auto_approve.groups);
   return [
-    { type: 'AgentEnrollmentRequested', data: { ...command.data, groups: normalizeGroups(command.data.groups) } },
+    requested,
+    {
+      type: 'AgentApproved',
+      data: { pc_id, public_key, groups: groups.filter((g) => allowed.has(g)), auto_approved: true },
+    },
   ];
 };
 

@@ -12,6 +12,7 @@ export {
   AgentIsTerminated,
   AgentNotFound,
   agentDecider,
+  EnrollmentBusy,
   EnrollmentRefused,
   NothingPending,
   PendingKeyChanged,

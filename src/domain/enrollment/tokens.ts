@@ -9,7 +9,7 @@ import { unreachable } from '../shared/unreachable.ts';
  */
 export type EnrollmentTokenCreated = DomainEvent<
   'EnrollmentTokenCreated',
-  { token_id: string; name: string; auto_approve: boolean; expires_at: string | null }
+  { token_id: string; name: string; auto_approve: boolean; expires_at: string | null; groups?: string[] }
 >;
 /** An enrollment token was revoked: requests presenting it are refused from now on. */
 export type EnrollmentTokenRevoked = DomainEvent<'EnrollmentTokenRevoked', { token_id: string }>;
@@ -31,7 +31,15 @@ export type EnrollmentTokenCommand = CreateEnrollmentToken | RevokeEnrollmentTok
 /** One token as its events leave it. */
 export type EnrollmentTokenState =
   | { exists: false }
-  | { exists: true; name: string; auto_approve: boolean; expires_at: string | null; revoked: boolean };
+  | {
+      exists: true;
+      name: string;
+      auto_approve: boolean;
+      expires_at: string | null;
+      /** The groups an auto-approved agent may get (of those it asks for); none when absent. */
+      groups: string[];
+      revoked: boolean;
+    };
 
 /** No such token. */
 export class EnrollmentTokenNotFound extends DomainError {
@@ -50,7 +58,7 @@ const initialState = (): EnrollmentTokenState => ({ exists: false });
 const evolve = (state: EnrollmentTokenState, event: EnrollmentTokenEvent): EnrollmentTokenState => {
   switch (event.type) {
     case 'EnrollmentTokenCreated':
-      return { exists: true, ...event.data, revoked: false };
+      return { exists: true, ...event.data, groups: event.data.groups ?? [], revoked: false };
     case 'EnrollmentTokenRevoked':
       return state.exists ? { ...state, revoked: true } : state;
     default:

@@ -12,6 +12,8 @@ export type GateInput = {
     revoked: boolean;
     pin: string | undefined;
     killed: boolean;
+    /** Views holding a value no trusted key signed: the gates that read them refuse (fail closed). */
+    unverified?: readonly ('status' | 'pin' | 'kill')[];
   };
   /** Seconds the agent has been cut off from the broker (0 while connected): kanade's staleness. */
   stalenessSecs: number;
@@ -46,7 +48,15 @@ export const gate = ({ command, now, views, stalenessSecs, platform, shells }: G
     );
   }
   if (staleness.mode !== 'unchecked') {
+    const unverified = views.unverified ?? [];
+    if (unverified.includes('status'))
+      return refuse(EXIT.revoked, `skipped: the status of job ${command.id} is not signed by the server (tampering?)`);
     if (views.revoked) return refuse(EXIT.revoked, `skipped: job ${command.id} is revoked`);
+    if (unverified.includes('pin'))
+      return refuse(
+        EXIT.versionPin,
+        `skipped: the version pin of job ${command.id} is not signed by the server (tampering?)`,
+      );
     if (views.pin !== undefined && views.pin !== command.version) {
       return refuse(
         EXIT.versionPin,

@@ -7,6 +7,7 @@ export type DomainErrorCode =
   | 'agent-not-pending'
   | 'agent-terminated'
   | 'enrollment-refused'
+  | 'enrollment-busy'
   | 'enrollment-token-not-found'
   | 'exec-not-found'
   | 'exec-not-halted'

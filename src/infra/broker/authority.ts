@@ -1,21 +1,37 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { type Account, type ClaimsData, decode, encodeAccount, encodeUser, fromSeed, type KeyPair } from '@nats-io/jwt';
+import {
+  type Account,
+  type ClaimsData,
+  decode,
+  encodeAccount,
+  encodeUser,
+  fmtCreds,
+  fromSeed,
+  type KeyPair,
+} from '@nats-io/jwt';
+import { createUser } from '@nats-io/nkeys';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type BrokerManifest, brokerFiles } from './init.ts';
-import { agentPermissions } from './permissions.ts';
+import { agentPermissions, responderPermissions } from './permissions.ts';
+
+/** How long an agent's credential is valid; agents renew it at half its life (and after a long absence). */
+export const AGENT_CREDENTIAL_LIFETIME_S = 12 * 3600;
 
 /**
  * The kanade server's part of broker authorization: it holds the account signing key (to issue each
- * approved agent a credential bound to its own key and scoped to its own subjects) and the operator
- * signing key (to re-sign the account with the keys of terminated agents revoked).
+ * approved agent a credential bound to its own key, scoped to its own subjects, valid for a limited
+ * time) and the operator signing key (to re-sign the account with the keys of terminated agents
+ * revoked).
  */
 export type BrokerAuthority = {
   dir: string;
   manifest: BrokerManifest;
   /** A user JWT for an agent's public key, with the permissions of its pc id and groups. */
-  issueAgentJwt(agent: { pcId: string; publicKey: string; groups: readonly string[] }): Promise<string>;
-  /** The kanade account's JWT with these revocations (public key → unix seconds). */
-  accountJwt(revocations: Readonly<Record<string, number>>): Promise<string>;
+  issueAgentJwt(agent: { pcId: string; publicKey: string; groups: readonly string[] }, now: Date): Promise<string>;
+  /** A credential for the enrollment responder: it may read `kanade.enroll` and answer into the inboxes. */
+  responderCreds(): Promise<Uint8Array>;
+  /** The kanade account as the broker holds it, re-signed with these revocations (public key → unix seconds). */
+  accountJwt(current: ClaimsData<Account>, revocations: Readonly<Record<string, number>>): Promise<string>;
 };
 
 const readSeed = (file: string): KeyPair => {
@@ -30,24 +46,35 @@ export const loadBrokerAuthority = (dir: string): BrokerAuthority => {
   const manifest = JSON.parse(readFileSync(files.manifest, 'utf8')) as BrokerManifest;
   const accountSigning = readSeed(files.accountSigningSeed);
   const operatorSigning = readSeed(files.operatorSigningSeed);
-  const template = decode<Account>(readFileSync(files.accountJwt, 'utf8').trim());
-  if (template.sub !== manifest.account) throw new Error(`${files.accountJwt} is not the account broker.json names`);
+  const issue = (name: string, publicKey: string, permissions: object, exp?: number) =>
+    encodeUser(
+      name,
+      publicKey,
+      manifest.account,
+      { ...permissions, subs: -1, data: -1, payload: -1 },
+      { signer: accountSigning, ...(exp === undefined ? {} : { exp }) },
+    );
   return {
     dir,
     manifest,
-    issueAgentJwt: ({ pcId, publicKey, groups }) =>
-      encodeUser(
+    issueAgentJwt: ({ pcId, publicKey, groups }, now) =>
+      issue(
         `agent:${pcId}`,
         publicKey,
-        manifest.account,
-        { ...agentPermissions(pcId, groups), subs: -1, data: -1, payload: -1 },
-        { signer: accountSigning },
+        agentPermissions(pcId, groups),
+        Math.floor(now.getTime() / 1000) + AGENT_CREDENTIAL_LIFETIME_S,
       ),
-    accountJwt: (revocations) =>
+    responderCreds: async () => {
+      const key = createUser();
+      return fmtCreds(await issue('kanade-enrollment-responder', key.getPublicKey(), responderPermissions()), key);
+    },
+    // The broker's current account claims are the template (an operator may have changed limits with
+    // nsc since `broker init`); only the revocations change.
+    accountJwt: (current, revocations) =>
       encodeAccount(
-        template.name,
+        current.name,
         manifest.account,
-        { ...template.nats, revocations: { ...revocations } },
+        { ...current.nats, revocations: { ...revocations } },
         {
           signer: operatorSigning,
         },

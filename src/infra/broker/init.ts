@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   createAccount,
@@ -17,12 +17,14 @@ import { bootstrapPermissions } from './permissions.ts';
 export const brokerFiles = (dir: string) => ({
   /** Operator JWT: nats-server trusts every account it signed. */
   operatorJwt: join(dir, 'operator.jwt'),
-  /** Operator identity seed: needed only to change the operator itself; keep it offline. */
-  operatorSeed: join(dir, 'operator.nk'),
+  /** Identity seeds nothing running needs: move this folder offline once the broker runs. */
+  offlineDir: join(dir, 'offline'),
+  /** Operator identity seed: needed only to change the operator itself. */
+  operatorSeed: join(dir, 'offline', 'operator.nk'),
   /** Operator signing seed: the kanade server re-signs its account with revocations. */
   operatorSigningSeed: join(dir, 'operator-signing.nk'),
   /** Account identity seed of the kanade account; needed only to replace its signing key. */
-  accountSeed: join(dir, 'account.nk'),
+  accountSeed: join(dir, 'offline', 'account.nk'),
   /** Account signing seed: the kanade server issues agent credentials with it. */
   accountSigningSeed: join(dir, 'account-signing.nk'),
   /** The kanade account's JWT as created (the server keeps its settings when it adds revocations). */
@@ -83,7 +85,9 @@ export const initBroker = async (out: string, now: Date = new Date()): Promise<B
   if (existsSync(dir) && readdirSync(dir).length > 0)
     throw new Error(`${dir} is not empty; a broker directory holds keys, so it is never overwritten`);
   mkdirSync(join(dir, 'jwt'), { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700); // it may have existed (empty) with looser permissions
   const files = brokerFiles(dir);
+  mkdirSync(files.offlineDir, { mode: 0o700 });
   const operator = createOperator();
   const operatorSigning = createOperator();
   const system = createAccount();

@@ -11,6 +11,7 @@ import {
   heartbeatSubject,
   OUTPUT_PREFIX,
   pingSubject,
+  pongPrefix,
 } from '../nats/subjects.ts';
 
 // A direct get of the last message on `subject`: the subject is part of the API subject, so a
@@ -35,6 +36,7 @@ export const agentPermissions = (pcId: string, groups: readonly string[]): Permi
         heartbeatSubject(pcId),
         `${EVENTS_SUBJECT_PREFIX}.run.${pc}.>`,
         `${OUTPUT_PREFIX}.${pc}.>`,
+        `${pongPrefix(pcId)}.>`,
         ENROLL_SUBJECT,
         '$JS.API.INFO',
         `$JS.API.STREAM.INFO.${COMMANDS_STREAM}`,
@@ -59,10 +61,21 @@ export const agentPermissions = (pcId: string, groups: readonly string[]): Permi
       ],
       deny: [],
     },
-    // Replies to the pings it receives (the requester's reply subject), one per request.
-    resp: { max: 1, ttl: 0 },
+    // No reply permission: a reply right would let it answer any message it receives that carries
+    // a reply subject (the server's JetStream acknowledgements among them). Pings are answered on
+    // its own pong subject instead.
   };
 };
+
+/**
+ * The enrollment responder's own credential: it reads requests and answers into the two inbox
+ * families, nothing else. A requester chooses the reply subject, so the responder must not be able
+ * to publish anywhere else (with the server's credential it could be aimed at a KV key or the API).
+ */
+export const responderPermissions = (): Permissions => ({
+  pub: { allow: [`${ENROLL_INBOX_PREFIX}.>`, '_INBOX_agent.>'], deny: [] },
+  sub: { allow: [ENROLL_SUBJECT], deny: [] },
+});
 
 /** The shared bootstrap credential an agent installs with: it may send enrollment requests, nothing else. */
 export const bootstrapPermissions = (): Permissions => ({

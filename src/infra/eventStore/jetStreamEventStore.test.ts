@@ -88,6 +88,21 @@ describe('JetStream event store', () => {
     expect((await store.readStream('count-dedup')).events).toHaveLength(1);
   });
 
+  it('keys message ids: a publisher who knows a commit id cannot claim it first', async () => {
+    const keyed = jetStreamEventStore(jetstream(nc), await jetstreamManager(nc), {
+      msgIdKey: new TextEncoder().encode('a key every server shares'),
+    });
+    // Someone who may publish into the stream (on another subject) uses the commit id as a message id…
+    await jetstream(nc).publish('kanade.ev.run.pc-x.x', '{}', { msgID: 'schedule:nightly:2026-11-22T00:00:00Z' });
+    // …yet the real commit is stored, not taken for a duplicate; and its own retry still is one.
+    const real = commit({ id: 'schedule:nightly:2026-11-22T00:00:00Z' });
+    const first = await keyed.appendToStream('count-keyed', [{ type: 'Counted', data: { n: 1 } }], { commit: real });
+    const retry = await keyed.appendToStream('count-keyed', [{ type: 'Counted', data: { n: 1 } }], { commit: real });
+    expect(first.duplicate).toBe(false);
+    expect(retry).toMatchObject({ duplicate: true, nextExpectedStreamVersion: first.nextExpectedStreamVersion });
+    expect((await keyed.readStream('count-keyed')).events).toHaveLength(1);
+  });
+
   it('encodes ids that are not subject-safe, such as host names', async () => {
     await store.appendToStream('agent-pc1.corp.example', [{ type: 'Seen', data: {} }], { commit: commit() });
     const read = await store.readStream('agent-pc1.corp.example');

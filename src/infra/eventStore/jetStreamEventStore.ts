@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   type AggregateStreamOptions,
   type AggregateStreamResult,
@@ -52,12 +53,24 @@ export type JetStreamEventStore = EventStore<KanadeReadMetadata> & {
   lastSequence(streamName: string): Promise<number>;
 };
 
+/**
+ * Options of an event store. `msgIdKey`: commit ids become message ids through an HMAC with this
+ * key. JetStream's duplicate window is per stream, so anyone who may publish into it (an agent, on its
+ * own subjects) could otherwise claim a predictable commit id first — `schedule:<id>:<slot>`,
+ * `dispatch:<exec>` — and make the real commit look like a duplicate. Every server of a fleet uses
+ * the same key (it is derived from the shared signing key), so their retries still deduplicate.
+ */
+export type EventStoreOptions = { stream?: string; msgIdKey?: Uint8Array };
+
 /** Creates the event store over `stream` (KANADE_EVENTS unless a test says otherwise). */
 export const jetStreamEventStore = (
   js: JetStreamClient,
   jsm: JetStreamManager,
-  stream: string = EVENTS_STREAM,
+  options: string | EventStoreOptions = {},
 ): JetStreamEventStore => {
+  const { stream = EVENTS_STREAM, msgIdKey } = typeof options === 'string' ? { stream: options } : options;
+  const msgIdOf = (commitId: string) =>
+    msgIdKey === undefined ? commitId : `k1:${createHmac('sha256', msgIdKey).update(commitId).digest('base64url')}`;
   const lastSeqOfSubject = async (subject: string): Promise<number> =>
     (await jsm.streams.getMessage(stream, { last_by_subj: subject }))?.seq ?? 0;
 
@@ -103,7 +116,7 @@ export const jetStreamEventStore = (
     const body = encodeCommit(options.commit, events);
     try {
       const ack = await js.publish(subject, body, {
-        msgID: options.commit.id,
+        msgID: msgIdOf(options.commit.id),
         ...(lastSubjectSequence === undefined ? {} : { expect: { lastSubjectSequence } }),
       });
       return {

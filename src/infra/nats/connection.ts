@@ -106,7 +106,11 @@ const TLS_SILENCE =
 const isTimeout = (error: unknown) => (error as { name?: string } | undefined)?.name === 'TimeoutError';
 
 /** A URL for logs: user information removed (`nats://user:pass@host` → `nats://host`). */
-export const redactUrl = (url: string): string => url.replace(/([a-z]+:\/\/)[^@/,\s]*@/gi, '$1');
+export const redactUrl = (url: string): string =>
+  url
+    .split(',')
+    .map((server) => server.replace(/^(\s*[a-z]+:\/\/).*@([^@]*)$/i, '$1$2'))
+    .join(',');
 
 // The client ignores credentials inside URLs: take them out and use them as user/password or token.
 const splitCredentials = (url: string, auth: NatsAuth): { servers: string[]; auth: NatsAuth } => {
@@ -116,11 +120,22 @@ const splitCredentials = (url: string, auth: NatsAuth): { servers: string[]; aut
     .map((s) => s.trim())
     .filter(Boolean)
     .map((server) => {
-      const match = /^([a-z]+:\/\/)([^@/]*)@(.*)$/i.exec(server);
+      // The user information is everything up to the last @ (a password may hold @, : or /).
+      const match = /^([a-z]+:\/\/)(.*)@([^@]*)$/i.exec(server);
       if (match === null) return server;
       const [, scheme, userinfo = '', rest] = match;
-      const [user, password] = userinfo.split(':', 2).map((p) => decodeURIComponent(p));
-      found = password === undefined ? { token: user ?? '' } : { user: user ?? '', password };
+      const colon = userinfo.indexOf(':');
+      const decode = (part: string) => {
+        try {
+          return decodeURIComponent(part);
+        } catch {
+          return part;
+        }
+      };
+      found =
+        colon === -1
+          ? { token: decode(userinfo) }
+          : { user: decode(userinfo.slice(0, colon)), password: decode(userinfo.slice(colon + 1)) };
       return `${scheme}${rest}`;
     });
   const explicit = auth.credsFile ?? auth.nkeySeedFile ?? auth.user ?? auth.token;

@@ -22,6 +22,8 @@ export const publishOutput = async (
   run: { pc_id: string; result_id: string },
   stream: 'stdout' | 'stderr',
   text: string,
+  /** Unguessable and fixed per result (message ids are deduplicated across the whole stream). */
+  nonce: string,
 ): Promise<OutputRef> => {
   const bytes = new TextEncoder().encode(text);
   const subject = outputSubject(run.pc_id, run.result_id, stream);
@@ -30,7 +32,7 @@ export const publishOutput = async (
     const h = headers();
     h.set(CHUNK_HEADER, `${i}/${chunks}`);
     await js.publish(subject, bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES), {
-      msgID: `${run.result_id}:${stream}:${i}`,
+      msgID: `${nonce}:${stream}:${i}`,
       headers: h,
     });
   }
@@ -39,6 +41,23 @@ export const publishOutput = async (
 
 /** Reads an output stream back; a note in brackets when it is incomplete or does not match its digest. */
 export const readOutput = async (
+  js: JetStreamClient,
+  run: { pc_id: string; result_id: string },
+  stream: 'stdout' | 'stderr',
+  ref: OutputRef,
+): Promise<string> => {
+  if (
+    !Number.isInteger(ref.chunks) ||
+    ref.chunks < 1 ||
+    ref.chunks > 64 ||
+    !Number.isInteger(ref.bytes) ||
+    ref.bytes < 0
+  )
+    return `[kanade: ${stream} has an impossible size (${ref.chunks} chunks, ${ref.bytes} bytes)]`;
+  return readChunks(js, run, stream, ref);
+};
+
+const readChunks = async (
   js: JetStreamClient,
   run: { pc_id: string; result_id: string },
   stream: 'stdout' | 'stderr',

@@ -47,6 +47,9 @@ export const heartbeatSubject = (pcId: string): string => `${HEARTBEATS_PREFIX}.
 /** Request/reply subject an agent answers pings on. */
 export const pingSubject = (pcId: string): string => `kanade.agent.${encodeToken(pcId)}.ping`;
 
+/** Where an agent answers a ping (the server subscribes to `<prefix>.<nonce>` and sends that as the reply subject). */
+export const pongPrefix = (pcId: string): string => `kanade.agent.${encodeToken(pcId)}.pong`;
+
 /** Core subject a kill is announced on; agents listen while they run a command of the exec. */
 export const killSubject = (execId: string): string => `kanade.kill.${execId}`;
 

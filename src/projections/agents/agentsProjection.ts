@@ -78,11 +78,19 @@ const applyAgentEvent = (event: RecordedEvent, rows: RowReader): RowChange[] => 
   }
 };
 
-// A first request creates the agent (with the groups it asked for); a later one (a new key) only
-// refreshes what the machine says about itself: the groups an operator decided stay.
+// A first request creates the agent (with the groups it asked for). A request with a new key for an
+// approved agent changes nothing it shows until an operator approves it: an impostor cannot rewrite
+// what the fleet says about a machine by asking.
 const requested = (event: RecordedEvent, e: Extract<Agent, { type: 'AgentEnrollmentRequested' }>, rows: RowReader) => {
   const row = rows.get('agents', { pc_id: e.data.pc_id });
   const current = rows.get('agent_enrollment', { pc_id: e.data.pc_id });
+  const pending = enrollment(event, e.data.pc_id, rows, {
+    status: current?.status === 'approved' ? 'approved' : 'pending',
+    pending_key: e.data.public_key,
+    requested_at: event.at,
+    requested_token: e.data.token_name,
+  });
+  if (current?.status === 'approved') return [pending];
   return [
     put('agents', {
       pc_id: e.data.pc_id,
@@ -96,12 +104,7 @@ const requested = (event: RecordedEvent, e: Extract<Agent, { type: 'AgentEnrollm
       groups_set_by: row?.groups_set_by ?? null,
       seq: event.seq,
     }),
-    enrollment(event, e.data.pc_id, rows, {
-      status: current?.status === 'approved' ? 'approved' : 'pending',
-      pending_key: e.data.public_key,
-      requested_at: event.at,
-      requested_token: e.data.token_name,
-    }),
+    pending,
   ];
 };
 

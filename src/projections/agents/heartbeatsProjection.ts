@@ -9,13 +9,21 @@ import type { StreamMessage } from '../runner.ts';
  * broker stored it, not the agent's clock, so a skewed clock cannot make an agent look offline.
  */
 export const decodeHeartbeat = (m: StreamMessage): RecordedEvent[] => {
-  const pcId = decodeToken(m.subject.slice(HEARTBEATS_PREFIX.length + 1));
+  // Anything that is not a heartbeat of the PC its subject names is dropped (a subject of more
+  // tokens, a token that does not decode, a body that is not a heartbeat — a JetStream
+  // acknowledgement someone aimed at this subject, say): heartbeats never stop the runner.
+  const token = m.subject.slice(HEARTBEATS_PREFIX.length + 1);
+  let pcId: string;
   let data: Record<string, unknown>;
   try {
+    if (token.includes('.')) return [];
+    pcId = decodeToken(token);
     data = JSON.parse(m.string()) as Record<string, unknown>;
   } catch {
     return [];
   }
+  if (data === null || typeof data !== 'object' || typeof data.at !== 'string') return [];
+  if (data.pc_id !== undefined && data.pc_id !== pcId) return [];
   const received = m.timestamp === undefined ? String(data.at ?? '') : new Date(m.timestamp).toISOString();
   return [
     {

@@ -16,6 +16,7 @@ export const enrollmentTokensProjection: Projection = {
             name: e.data.name,
             auto_approve: e.data.auto_approve ? 1 : 0,
             expires_at: e.data.expires_at,
+            groups: JSON.stringify(e.data.groups ?? []),
             created_at: event.at,
             created_by: event.actor,
             revoked_at: null,

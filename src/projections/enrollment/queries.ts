@@ -7,6 +7,7 @@ export type EnrollmentTokenView = {
   name: string;
   auto_approve: boolean;
   expires_at: string | null;
+  groups: string[];
   created_at: string;
   created_by: string;
   revoked_at: string | null;
@@ -23,6 +24,7 @@ export const listEnrollmentTokens = async (db: Kysely<ReadModels>): Promise<Enro
         'name',
         'auto_approve',
         'expires_at',
+        'groups',
         'created_at',
         'created_by',
         'revoked_at',
@@ -30,4 +32,4 @@ export const listEnrollmentTokens = async (db: Kysely<ReadModels>): Promise<Enro
       ])
       .orderBy('token_id', 'desc')
       .execute()
-  ).map((r) => ({ ...r, auto_approve: r.auto_approve === 1 }));
+  ).map((r) => ({ ...r, auto_approve: r.auto_approve === 1, groups: JSON.parse(r.groups) as string[] }));

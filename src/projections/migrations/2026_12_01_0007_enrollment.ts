@@ -32,6 +32,7 @@ export const enrollment: Migration = {
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('auto_approve', 'integer', (c) => c.notNull())
       .addColumn('expires_at', 'text')
+      .addColumn('groups', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('created_by', 'text', (c) => c.notNull())
       .addColumn('revoked_at', 'text')

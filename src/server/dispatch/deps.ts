@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type ExecAggregateCommand, type ExecCommand, execDecider, execStreamName } from '../../domain/execs/index.ts';
 import { commandHandlerFor, type JetStreamEventStore } from '../../infra/eventStore/index.ts';
 import type { Logger } from '../../infra/log.ts';
+import { VIEWS } from '../../infra/nats/fleet.ts';
 import type { ReadModelsService } from '../../projections/index.ts';
 import type { LoopReporter } from '../loopHealth.ts';
 import type { CommandSigner } from '../signing.ts';
@@ -46,6 +47,11 @@ export const publishCommand = async (deps: DispatchDeps, command: ExecCommand, s
       ),
     );
   }
+};
+
+/** Pins the version agents may run of a job (signed, like every view agents read). */
+export const pin = async (deps: DispatchDeps, jobId: string, version: string): Promise<void> => {
+  await deps.pins.put(jobId, deps.signer.signView(VIEWS.pins, jobId, version));
 };
 
 /** Loads what the exec's own stream says (the read model may lag, after a restart say). */

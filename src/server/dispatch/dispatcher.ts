@@ -1,9 +1,10 @@
 import { addressesOf, type ExecCommand, type Target } from '../../domain/execs/index.ts';
 import { isBrokerUnavailable } from '../../infra/nats/errors.ts';
+import { VIEWS } from '../../infra/nats/fleet.ts';
 import { commandSubject, commandToken, killSubject } from '../../infra/nats/subjects.ts';
 import { getFleet, ReadModelsNotReady } from '../../projections/index.ts';
 import { NotYet } from '../loopHealth.ts';
-import { type DispatchDeps, execState, publishCommand, recordOnExec } from './deps.ts';
+import { type DispatchDeps, execState, pin, publishCommand, recordOnExec } from './deps.ts';
 import { dispatchDueWaves, nextDueAt } from './waves.ts';
 
 const TICK_MS = 2_000;
@@ -100,7 +101,7 @@ export const startDispatcher = (deps: DispatchDeps) => {
     const state = await execState(deps, exec.exec_id);
     if (state.status !== 'requested' || state.dispatched || state.killed) return;
     // The pin first: an agent must never see a command whose version is not pinned yet (kanade #258).
-    if (exec.kind === 'job') await deps.pins.put(exec.job_id, exec.version);
+    if (exec.kind === 'job') await pin(deps, exec.job_id, exec.version);
     const token = commandToken(exec.job_id, exec.kind === 'adhoc' ? 'adhoc' : 'job', exec.exec_id);
     const subjects = addressesOf(exec.target).map((address) => commandSubject(address, token));
     await publishCommand(deps, exec.command, subjects);
@@ -192,6 +193,6 @@ const reconcilePins = async (deps: DispatchDeps) => {
   const pins = new Map(latest.map((e) => [e.job_id, e.version]));
   for (const [jobId, version] of pins) {
     const current = await deps.pins.get(jobId);
-    if (current?.string() !== version) await deps.pins.put(jobId, version);
+    if (current?.string() !== deps.signer.signView(VIEWS.pins, jobId, version)) await pin(deps, jobId, version);
   }
 };

@@ -4,7 +4,7 @@ import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { commandSubject, commandToken } from '../../infra/nats/subjects.ts';
 import type { ReadModels } from '../../projections/index.ts';
 import { NotYet } from '../loopHealth.ts';
-import { type DispatchDeps, execState, publishCommand, recordOnExec } from './deps.ts';
+import { type DispatchDeps, execState, pin, publishCommand, recordOnExec } from './deps.ts';
 
 const BATCH = 100;
 // The gate reads the previous wave's results: the read models must have seen what the stream holds.
@@ -155,7 +155,7 @@ const publishWave = async (deps: DispatchDeps, due: DueWave, deadline: string | 
     .orderBy('pc_id')
     .execute();
   // The pin goes with the first wave; a newer exec of the job may re-pin before later waves (they then skip, 124).
-  if (due.wave === 0 && due.kind === 'job') await deps.pins.put(due.job_id, due.version);
+  if (due.wave === 0 && due.kind === 'job') await pin(deps, due.job_id, due.version);
   const recorded = JSON.parse(due.command) as ExecCommand;
   const command: ExecCommand = { ...recorded, ...(deadline === undefined ? {} : { deadline_at: deadline }) };
   const token = commandToken(due.job_id, due.kind === 'adhoc' ? 'adhoc' : 'job', due.exec_id);

@@ -1,5 +1,10 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type BrokerAuthority, lookupAccountClaims, pushAccountJwt } from '../../infra/broker/authority.ts';
+import {
+  AGENT_CREDENTIAL_LIFETIME_S,
+  type BrokerAuthority,
+  lookupAccountClaims,
+  pushAccountJwt,
+} from '../../infra/broker/authority.ts';
 import type { Logger } from '../../infra/log.ts';
 import type { ReadModelsService } from '../../projections/index.ts';
 import type { LoopReporter } from '../loopHealth.ts';
@@ -13,9 +18,11 @@ const revocationTime = (revokedAt: string) => Math.floor(Date.parse(revokedAt) /
 
 /**
  * Keeps the broker's revocation list a superset of the agent keys the event log revoked (terminated
- * agents, keys replaced by a re-enrollment): the broker then disconnects them at once and refuses
- * them for good. It merges with what the broker holds (never dropping a revocation another server
- * pushed) and re-checks every 30 s, so a lost update is repaired well within a minute.
+ * agents, keys replaced by a re-enrollment), for as long as a credential of theirs could still be
+ * valid: agent credentials expire, so a revocation older than their lifetime is dropped (the list
+ * stays small however long the fleet lives). The broker's current account is the template (settings
+ * changed with nsc survive), revocations pushed by another server are kept, every push is read back,
+ * and the whole check runs every 30 s, so a lost or ignored update is repaired.
  */
 export const startRevocationSync = (deps: {
   readModels: ReadModelsService;
@@ -23,26 +30,44 @@ export const startRevocationSync = (deps: {
   system: NatsConnection;
   log: Logger;
   health: LoopReporter;
+  now?: () => Date;
 }) => {
+  const now = deps.now ?? (() => new Date());
   let busy: Promise<void> | undefined;
   let again = false;
   let stopped = false;
+  const account = deps.authority.manifest.account;
 
   const sync = async () => {
+    const nowS = Math.floor(now().getTime() / 1000);
+    const live = (ts: number) => ts + AGENT_CREDENTIAL_LIFETIME_S > nowS;
     const revoked = await deps.readModels
       .db()
       .selectFrom('revoked_agent_keys')
       .select(['public_key', 'revoked_at'])
       .execute();
-    if (revoked.length === 0) return;
-    const claims = await lookupAccountClaims(deps.system, deps.authority.manifest.account);
+    const wanted = new Map(revoked.map((r) => [r.public_key, revocationTime(r.revoked_at)] as const));
+    const claims = await lookupAccountClaims(deps.system, account);
     const held = claims.nats.revocations ?? {};
-    const missing = revoked.filter((r) => (held[r.public_key] ?? 0) < revocationTime(r.revoked_at));
-    if (missing.length === 0) return;
-    const merged = { ...held };
-    for (const r of revoked) merged[r.public_key] = Math.max(held[r.public_key] ?? 0, revocationTime(r.revoked_at));
-    await pushAccountJwt(deps.system, await deps.authority.accountJwt(merged));
-    deps.log.info('revoked agent keys at the broker', { keys: missing.map((r) => r.public_key) });
+    const merged: Record<string, number> = {};
+    for (const [key, ts] of [...Object.entries(held), ...wanted]) {
+      const best = Math.max(merged[key] ?? 0, ts);
+      if (live(best)) merged[key] = best;
+    }
+    const missing = [...wanted].filter(([key, ts]) => live(ts) && (held[key] ?? 0) < ts).map(([key]) => key);
+    const expired = Object.keys(held).filter((key) => merged[key] === undefined);
+    if (missing.length === 0 && expired.length === 0) return;
+    await pushAccountJwt(deps.system, await deps.authority.accountJwt(claims, merged));
+    const after = (await lookupAccountClaims(deps.system, account)).nats.revocations ?? {};
+    const notTaken = missing.filter((key) => (after[key] ?? 0) < (merged[key] ?? 0));
+    if (notTaken.length > 0)
+      throw new Error(
+        `the broker answered the account update but does not hold ${notTaken.length} revocation(s); ` +
+          "is this server's clock behind the account JWT's issue time?",
+      );
+    if (missing.length > 0) deps.log.info('revoked agent keys at the broker', { keys: missing });
+    if (expired.length > 0)
+      deps.log.info('dropped revocations older than any agent credential', { count: expired.length });
   };
 
   const schedule = () => {

@@ -112,12 +112,14 @@ const enrollmentDecision = (csrf: string, agent: AgentDetail) => {
           <h2 id="enrollment-title">Enrollment request</h2>
           <p>${agent.pc_id} asks to ${agent.enrollment === 'approved' ? 'replace its key with' : 'enroll with'} key
             <code>${agent.pending_key}</code> (token ${agent.enrollment_token ?? '—'}). Approve only a key you expect:
-            the agent prints it when it starts.</p>
+            the agent prints it when it starts. Approving ${agent.enrollment === 'approved' ? 'keeps its groups' : 'grants the groups it asked for'}:
+            <strong>${agent.groups.join(', ') || 'none'}</strong>.</p>
           <div class="actions">
             <form method="post" action="${action('approve')}">${csrfField(csrf)}
               <input type="hidden" name="public_key" value="${agent.pending_key}" />
               <button type="submit" class="primary">Approve</button></form>
             <form method="post" action="${action('reject')}" class="row">${csrfField(csrf)}
+              <input type="hidden" name="public_key" value="${agent.pending_key}" />
               <label>Reason <input name="reason" /></label><button type="submit" class="danger">Reject</button></form>
           </div>
         </section>`;
@@ -143,6 +145,18 @@ export const approveAgent = async (c: Context<WebEnv>) => {
     ...(typeof key === 'string' && key !== '' ? { public_key: key } : {}),
   });
   return { done: `approve ${pc}: ${res.status}`, to: at('/agents', pc) };
+};
+
+/** `POST /agents/:pc/reject`: rejects the key the page showed (a key that changed since is refused). */
+export const rejectAgent = async (c: Context<WebEnv>) => {
+  const pc = c.req.param('pc') ?? '';
+  const key = c.var.form.public_key;
+  const reason = c.var.form.reason;
+  const res = await c.var.api.send<{ status: string }>('POST', `${at('/api/agents', pc)}/reject`, {
+    ...(typeof key === 'string' && key !== '' ? { public_key: key } : {}),
+    ...(typeof reason === 'string' && reason.trim() !== '' ? { reason: reason.trim() } : {}),
+  });
+  return { done: `reject ${pc}: ${res.status}`, to: at('/agents', pc) };
 };
 
 /** `POST /agents/:pc/groups`. */
