@@ -62,8 +62,11 @@ export const openAgentSession = async (o: {
   const identity = { ...o.identity, ...(o.broker.enrollToken === undefined ? {} : { token: o.broker.enrollToken }) };
   const ctx = { ...o, key, trust, identity };
   let creds = readAgentCreds(o.dataDir);
-  const stale = async () =>
-    creds === undefined || o.renew === true || secondsLeft(await claimsOf(creds)) < RENEW_MARGIN_S;
+  const stale = async () => {
+    if (creds === undefined || o.renew === true) return true;
+    const c = await claimsOf(creds);
+    return secondsLeft(c) < marginOf(c);
+  };
   // Not approved on this data dir yet, or its credential is missing, refused or about to expire: ask.
   if (!trust.pinned() || (trust.expectsCredential() && (await stale()))) creds = await enroll(ctx);
 
@@ -131,7 +134,7 @@ const keepRenewed = async (
   while (!signal.aborted) {
     const c = claims();
     if (c?.exp === undefined) return;
-    const half = Math.max(RENEW_MARGIN_S, Math.floor((c.exp - c.iat) / 2));
+    const half = Math.max(1, Math.floor((c.exp - c.iat) / 2));
     const wait = Math.max(0, (c.iat + half) * 1000 - Date.now());
     await sleep(wait, undefined, { signal }).catch(() => {});
     while (!signal.aborted) {
@@ -207,6 +210,10 @@ const pickTls = (auth: NatsAuth): NatsAuth => ({
 });
 
 const claimsOf = async (creds: Uint8Array): Promise<ClaimsData<User>> => decode<User>((await parseCreds(creds)).jwt);
+
+// How close to its expiry a credential counts as expired already (a quarter of its life, at most 2 min).
+const marginOf = (claims: ClaimsData<User>) =>
+  claims.exp === undefined ? 0 : Math.min(RENEW_MARGIN_S, Math.floor((claims.exp - claims.iat) / 4));
 
 const secondsLeft = (claims: ClaimsData<User>) =>
   claims.exp === undefined ? Number.POSITIVE_INFINITY : claims.exp - Math.floor(Date.now() / 1000);

@@ -47,6 +47,8 @@ export type ServerConfig = {
   log: Logger;
   /** Longest wait for a `min_seq` read (default 5 s). */
   minSeqWaitMs?: number;
+  /** How long an agent's broker credential is valid (default 12 h; agents renew it at half-life). */
+  agentCredentialLifetimeS?: number;
 };
 
 /** A running server. */
@@ -109,7 +111,8 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
 const startRoles = async (config: ServerConfig) => {
   const { log } = config;
   log.info('connecting to NATS', { url: redactUrl(config.nats.url) });
-  const authority = config.brokerDir === undefined ? undefined : loadBrokerAuthority(config.brokerDir);
+  const authority =
+    config.brokerDir === undefined ? undefined : loadBrokerAuthority(config.brokerDir, config.agentCredentialLifetimeS);
   // With a broker directory and no credential of its own, the server uses the directory's server.creds.
   const given = config.nats.auth ?? {};
   const natsAuth =

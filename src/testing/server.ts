@@ -21,7 +21,11 @@ export type TestServer = RunningServer & {
  */
 export const startTestServer = async (
   nats: TestNats,
-  options: { dataDir?: string; signing?: { keyFile: string; previousKeyFile?: string } } = {},
+  options: {
+    dataDir?: string;
+    signing?: { keyFile: string; previousKeyFile?: string };
+    agentCredentialLifetimeS?: number;
+  } = {},
 ): Promise<TestServer> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kanade-server-'));
   const token = 'test-token';
@@ -35,6 +39,9 @@ export const startTestServer = async (
     auth: { kind: 'tokens', tokens: new Map([['tester', token]]) },
     log: createLogger('test-server', process.env.KANADE_TEST_LOG === '1' ? 'debug' : 'error'),
     minSeqWaitMs: 500,
+    ...(options.agentCredentialLifetimeS === undefined
+      ? {}
+      : { agentCredentialLifetimeS: options.agentCredentialLifetimeS }),
   });
   const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, {
@@ -90,18 +97,18 @@ export type Sandbox = {
 };
 
 /** Registers a real nats-server and kanade server for the current test file; read them inside tests. */
-export const useTestServer = (): Sandbox => {
+export const useTestServer = (options: { agentCredentialLifetimeS?: number } = {}): Sandbox => {
   const handles = {
     stopServer: async () => {
       await handles.server.close();
     },
-    startServer: async (options = {}) => {
-      handles.server = await startTestServer(handles.nats, { ...options, dataDir: handles.server.dataDir });
+    startServer: async (restart = {}) => {
+      handles.server = await startTestServer(handles.nats, { ...options, ...restart, dataDir: handles.server.dataDir });
     },
   } as Sandbox & { nats: TestNats; server: TestServer; enrollToken: string };
   beforeAll(async () => {
     handles.nats = await startTestNats();
-    handles.server = await startTestServer(handles.nats);
+    handles.server = await startTestServer(handles.nats, options);
     handles.enrollToken = await createEnrollToken(handles.server);
   });
   afterAll(async () => {

@@ -28,6 +28,8 @@ export type BrokerAuthority = {
   manifest: BrokerManifest;
   /** A user JWT for an agent's public key, with the permissions of its pc id and groups. */
   issueAgentJwt(agent: { pcId: string; publicKey: string; groups: readonly string[] }, now: Date): Promise<string>;
+  /** How long an agent's credential is valid, in seconds. */
+  lifetimeS: number;
   /** A credential for the enrollment responder: it may read `kanade.enroll` and answer into the inboxes. */
   responderCreds(): Promise<Uint8Array>;
   /** The kanade account as the broker holds it, re-signed with these revocations (public key → unix seconds). */
@@ -40,7 +42,7 @@ const readSeed = (file: string): KeyPair => {
 };
 
 /** Loads a broker directory written by `kanade broker init` (or laid out by hand from an nsc operator). */
-export const loadBrokerAuthority = (dir: string): BrokerAuthority => {
+export const loadBrokerAuthority = (dir: string, lifetimeS: number = AGENT_CREDENTIAL_LIFETIME_S): BrokerAuthority => {
   const files = brokerFiles(dir);
   if (!existsSync(files.manifest)) throw new Error(`${dir} is not a broker directory (no broker.json)`);
   const manifest = JSON.parse(readFileSync(files.manifest, 'utf8')) as BrokerManifest;
@@ -57,13 +59,9 @@ export const loadBrokerAuthority = (dir: string): BrokerAuthority => {
   return {
     dir,
     manifest,
+    lifetimeS,
     issueAgentJwt: ({ pcId, publicKey, groups }, now) =>
-      issue(
-        `agent:${pcId}`,
-        publicKey,
-        agentPermissions(pcId, groups),
-        Math.floor(now.getTime() / 1000) + AGENT_CREDENTIAL_LIFETIME_S,
-      ),
+      issue(`agent:${pcId}`, publicKey, agentPermissions(pcId, groups), Math.floor(now.getTime() / 1000) + lifetimeS),
     responderCreds: async () => {
       const key = createUser();
       return fmtCreds(await issue('kanade-enrollment-responder', key.getPublicKey(), responderPermissions()), key);

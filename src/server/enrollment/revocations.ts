@@ -1,10 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  AGENT_CREDENTIAL_LIFETIME_S,
-  type BrokerAuthority,
-  lookupAccountClaims,
-  pushAccountJwt,
-} from '../../infra/broker/authority.ts';
+import { type BrokerAuthority, lookupAccountClaims, pushAccountJwt } from '../../infra/broker/authority.ts';
 import type { Logger } from '../../infra/log.ts';
 import type { ReadModelsService } from '../../projections/index.ts';
 import type { LoopReporter } from '../loopHealth.ts';
@@ -40,7 +35,7 @@ export const startRevocationSync = (deps: {
 
   const sync = async () => {
     const nowS = Math.floor(now().getTime() / 1000);
-    const live = (ts: number) => ts + AGENT_CREDENTIAL_LIFETIME_S > nowS;
+    const live = (ts: number) => ts + deps.authority.lifetimeS > nowS;
     const revoked = await deps.readModels
       .db()
       .selectFrom('revoked_agent_keys')
