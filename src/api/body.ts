@@ -1,21 +1,38 @@
 import type { Context } from 'hono';
 import type { JobManifest } from '../domain/jobs/index.ts';
 import type { ScheduleManifest } from '../domain/schedules/index.ts';
-import type { Parsed } from '../domain/shared/index.ts';
-import { parseJobsJson, parseJobsYaml, parseSchedulesJson, parseSchedulesYaml } from '../manifests/index.ts';
+import type { Issue, Parsed } from '../domain/shared/index.ts';
+import {
+  issueInDocument,
+  manifestPositions,
+  parseJobsJson,
+  parseJobsYaml,
+  parseSchedulesJson,
+  parseSchedulesYaml,
+} from '../manifests/index.ts';
 import { RequestRejected } from './errors.ts';
 
 const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+
+/**
+ * Manifests read from a body, and how to place a problem found later (a job not in the catalog, a
+ * group nobody is in) on the n-th manifest: its document and, for YAML, its line and column.
+ */
+export type ManifestBody<T> = { manifests: T[]; issueAt(index: number, issue: Issue): Issue };
 
 /** Reads manifests of one kind from a YAML (one or many documents) or JSON (object or array) body. */
 export const readManifests = async <T>(
   c: Context,
   parse: { yaml(text: string): Parsed<T[]>; json(value: unknown): Parsed<T[]> },
-): Promise<T[]> => {
+): Promise<ManifestBody<T>> => {
   const type = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const text = await c.req.text();
-  if (YAML_TYPES.includes(type)) return unwrap(parse.yaml(text));
-  if (type === 'application/json') return unwrap(parse.json(parseJson(text)));
+  if (YAML_TYPES.includes(type)) {
+    const positions = manifestPositions(text);
+    return { manifests: unwrap(parse.yaml(text)), issueAt: (n, issue) => issueInDocument(positions.nth(n), issue) };
+  }
+  if (type === 'application/json')
+    return { manifests: unwrap(parse.json(parseJson(text))), issueAt: (document, issue) => ({ ...issue, document }) };
   throw new RequestRejected(
     415,
     'unsupported-media-type',
@@ -37,11 +54,11 @@ export const readJsonObject = async (c: Context): Promise<Record<string, unknown
 };
 
 /** Reads job manifests (see readManifests). */
-export const readJobManifests = (c: Context): Promise<JobManifest[]> =>
+export const readJobManifests = (c: Context): Promise<ManifestBody<JobManifest>> =>
   readManifests(c, { yaml: (text) => parseJobsYaml(text), json: (value) => parseJobsJson(value) });
 
 /** Reads schedule manifests (see readManifests). */
-export const readScheduleManifests = (c: Context): Promise<ScheduleManifest[]> =>
+export const readScheduleManifests = (c: Context): Promise<ManifestBody<ScheduleManifest>> =>
   readManifests(c, { yaml: (text) => parseSchedulesYaml(text), json: (value) => parseSchedulesJson(value) });
 
 const parseJson = (text: string): unknown => {

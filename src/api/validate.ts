@@ -8,6 +8,11 @@ import { RequestRejected } from './errors.ts';
 export const validBody = async <S extends v.GenericSchema>(c: Context, schema: S): Promise<v.InferOutput<S>> => {
   const parsed = v.safeParse(schema, await readJsonObject(c));
   if (!parsed.success)
-    throw new RequestRejected(422, 'invalid-body', 'the request body is not valid', toIssues(parsed.issues, {}));
+    throw new RequestRejected(
+      422,
+      'invalid-body',
+      'the request body is not valid',
+      toIssues(parsed.issues, {}, schema),
+    );
   return parsed.output;
 };

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import type { Issue } from '../domain/shared/index.ts';
+import { issueInDocument, type ManifestPositions, manifestPositions } from '../manifests/index.ts';
 import type { CommandSpec } from './command.ts';
 import { bool, boolFlag, JSON_FLAG } from './command.ts';
-import { UsageError } from './errors.ts';
+import { ApiProblem, UsageError } from './errors.ts';
 import { expandManifestPaths, type ManifestFile } from './manifestFiles.ts';
 import { type Io, line, writeJson } from './output.ts';
 
@@ -8,7 +11,7 @@ import { type Io, line, writeJson } from './output.ts';
 export type PlanEntry = { id: string; version?: string; status: string; seq: number; changed?: string[] };
 
 /** How a kind of manifest is read from files and where it is posted. */
-export type ManifestKindSpec<T> = {
+export type ManifestKindSpec<T extends { id: string }> = {
   noun: string;
   plural: string;
   endpoint: string;
@@ -29,7 +32,7 @@ const printPlan = (io: Io, entries: readonly PlanEntry[], dryRun: boolean) => {
 };
 
 /** `kanade <noun> apply` and `kanade <noun> validate`: manifests from files, as CI pipelines post them. */
-export const manifestFileCommands = <T>(kind: ManifestKindSpec<T>): CommandSpec[] => {
+export const manifestFileCommands = <T extends { id: string }>(kind: ManifestKindSpec<T>): CommandSpec[] => {
   const load = async (paths: readonly string[]) => {
     const cwd = process.cwd();
     const read = kind.read(await expandManifestPaths(paths, cwd), cwd);
@@ -50,12 +53,17 @@ export const manifestFileCommands = <T>(kind: ManifestKindSpec<T>): CommandSpec[
       run: async (args, ctx) => {
         const { manifests } = await load(args.positionals);
         const dryRun = boolFlag(args, 'dry-run');
-        const result = await ctx.client().send<Record<string, PlanEntry[]>>(
-          'POST',
-          kind.endpoint,
-          manifests.map((m) => m.manifest),
-          { dry_run: dryRun, prune: boolFlag(args, 'prune') },
-        );
+        const result = await ctx
+          .client()
+          .send<Record<string, PlanEntry[]>>(
+            'POST',
+            kind.endpoint,
+            manifests.map((m) => m.manifest),
+            { dry_run: dryRun, prune: boolFlag(args, 'prune') },
+          )
+          .catch((error: unknown) => {
+            throw onTheirFiles(error, manifests);
+          });
         if (boolFlag(args, 'json')) writeJson(ctx.io, result);
         else printPlan(ctx.io, result[kind.plural] ?? [], dryRun);
         return 0;
@@ -72,4 +80,23 @@ export const manifestFileCommands = <T>(kind: ManifestKindSpec<T>): CommandSpec[
       },
     },
   ];
+};
+
+// The server numbers the manifests it was sent (a job not in the catalog, a group nobody is in, a
+// version not bumped): put each problem back on its file, line and column.
+const onTheirFiles = <T extends { id: string }>(error: unknown, sent: ManifestFile<T>['manifests']): unknown => {
+  if (!(error instanceof ApiProblem) || error.issues.every((i) => i.document === undefined)) return error;
+  const positions = new Map<string, ManifestPositions>();
+  const positionsOf = (file: string) => {
+    const known = positions.get(file) ?? manifestPositions(readFileSync(file, 'utf8'));
+    positions.set(file, known);
+    return known;
+  };
+  const issues = error.issues.map((issue): Issue => {
+    const entry = issue.document === undefined ? undefined : sent[issue.document];
+    if (entry === undefined) return issue;
+    const { document: _, ...rest } = issue;
+    return issueInDocument(positionsOf(entry.file).byId(entry.manifest.id), { ...rest, source: entry.source });
+  });
+  return new ApiProblem(error.status, { ...error.body, issues });
 };

@@ -41,7 +41,12 @@ const walk = async (dir: string): Promise<string[]> => {
 };
 
 /** Manifests read from files, with where each came from. */
-export type ManifestFile<T> = { manifests: { manifest: T; source: string }[]; issues: Issue[]; files: number };
+export type ManifestFile<T> = {
+  /** Each manifest with the file it came from (`source` as shown, `file` absolute). */
+  manifests: { manifest: T; source: string; file: string }[];
+  issues: Issue[];
+  files: number;
+};
 
 /** Parses every file strictly with `parse` and catches ids defined twice across files. */
 export const readManifestFiles = <T extends { id: string }>(
@@ -65,7 +70,7 @@ export const readManifestFiles = <T extends { id: string }>(
       if (first !== undefined)
         issues.push({ source, path: 'id', message: `${kind} id ${manifest.id} is already defined in ${first}` });
       else seen.set(manifest.id, source);
-      manifests.push({ manifest, source });
+      manifests.push({ manifest, source, file });
     }
   }
   return { manifests, issues, files: files.length };

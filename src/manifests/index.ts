@@ -11,6 +11,8 @@ export {
 export type { ParseJobsOptions, ScriptFileReader } from './jobManifests.ts';
 export { parseJobsJson, parseJobsYaml, parseJobValue } from './jobManifests.ts';
 export { boundedDuration, durationSchema, jobManifestSchema, MAX_INLINE_SCRIPT_BYTES } from './jobSchema.ts';
+export type { ManifestPositions } from './positions.ts';
+export { issueInDocument, manifestPositions, pathSegments } from './positions.ts';
 export { parseSchedulesJson, parseSchedulesYaml, parseScheduleValue } from './scheduleManifests.ts';
 export type { Origin } from './valibotIssues.ts';
 export { formatPath, issueAt, toIssues } from './valibotIssues.ts';

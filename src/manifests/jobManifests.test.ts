@@ -47,7 +47,14 @@ describe('job manifests', () => {
       });
       expect(parsed.ok).toBe(false);
       expect(!parsed.ok && parsed.issues).toEqual([
-        { document: 0, source: 'jobs/echo.yaml', path: 'execute.timout', message: 'unknown key', line: 6, column: 3 },
+        {
+          document: 0,
+          source: 'jobs/echo.yaml',
+          path: 'execute.timout',
+          message: 'unknown key (did you mean timeout?)',
+          line: 6,
+          column: 3,
+        },
       ]);
     });
 
@@ -93,7 +100,7 @@ describe('job manifests', () => {
       const parsed = parseJobsYaml(echo.replace('  script: echo hello\n', ''));
       expect(!parsed.ok && parsed.issues[0]).toMatchObject({
         path: 'execute',
-        message: 'exactly one of script, script_file and script_object must be set',
+        message: 'exactly one of script and script_file must be set',
       });
     });
 
@@ -102,14 +109,44 @@ describe('job manifests', () => {
       expect(!parsed.ok && parsed.issues[0]).toMatchObject({ path: 'execute.script_file', line: 5 });
     });
 
-    it('reports a missing script_file on its line', () => {
-      const yaml = echo.replace('script: echo hello', 'script_file: nope.sh');
+    it("reports a missing script_file on its line, together with the manifest's other problems", () => {
+      const yaml = echo.replace('script: echo hello', 'script_file: nope.sh').replace('shell: sh', 'shell: zsh');
       const parsed = parseJobsYaml(yaml, { readScriptFile: () => ({ ok: false, message: 'cannot read nope.sh' }) });
-      expect(!parsed.ok && parsed.issues[0]).toMatchObject({
-        path: 'execute.script_file',
-        message: 'cannot read nope.sh',
-        line: 5,
-      });
+      expect(!parsed.ok && parsed.issues).toEqual([
+        expect.objectContaining({ path: 'execute.shell', line: 4 }),
+        { document: 0, path: 'execute.script_file', message: 'cannot read nope.sh', line: 5, column: 3 },
+      ]);
+    });
+
+    it('suggests the nearest known key for a mistyped one, at any depth', () => {
+      const parsed = parseJobsYaml(
+        echo.replace('  shell: sh', '  shel: sh').replace('version:', 'descripton: x\nversion:'),
+      );
+      expect(!parsed.ok && parsed.issues.map((i) => [i.path, i.message, i.line])).toEqual([
+        ['descripton', 'unknown key (did you mean description?)', 2],
+        ['execute.shell', 'is required', 4],
+        ['execute.shel', 'unknown key (did you mean shell?)', 5],
+      ]);
+      const far = parseJobsYaml(`${echo}colour: red\n`);
+      expect(!far.ok && far.issues.map((i) => i.message)).toEqual(['unknown key']);
+    });
+
+    it('refuses script_object on its line: script objects do not exist yet', () => {
+      const parsed = parseJobsYaml(echo.replace('script: echo hello', 'script_object: tools/1.0'));
+      expect(!parsed.ok && parsed.issues).toEqual([
+        {
+          document: 0,
+          path: 'execute.script_object',
+          message: expect.stringMatching(/^script objects are not supported yet/),
+          line: 5,
+          column: 3,
+        },
+      ]);
+    });
+
+    it('refuses a script of blank space, which would succeed without running anything', () => {
+      const parsed = parseJobsYaml(echo.replace('script: echo hello', 'script: "  \\n "'));
+      expect(!parsed.ok && parsed.issues[0]).toMatchObject({ path: 'execute.script', message: /nothing to run/ });
     });
 
     it('requires max_cache_age for strict staleness', () => {

@@ -42,9 +42,13 @@ type ParsedDocument<T> = { origin: Origin; result: Parsed<T> };
 const collect = <T extends { id: string }>(kind: string, parsed: ParsedDocument<T>[], syntax: Issue[]): Parsed<T[]> => {
   const issues = [...syntax, ...parsed.flatMap(({ result }) => (result.ok ? [] : result.issues))];
   issues.push(...duplicateIds(kind, parsed));
-  if (issues.length > 0) return { ok: false, issues };
+  if (issues.length > 0) return { ok: false, issues: issues.sort(byPosition) };
   return { ok: true, value: parsed.flatMap(({ result }) => (result.ok ? [result.value] : [])) };
 };
+
+// Problems in the order of the text, as a compiler lists them (issues without a position keep their order).
+const byPosition = (a: Issue, b: Issue): number =>
+  (a.document ?? 0) - (b.document ?? 0) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 
 const duplicateIds = <T extends { id: string }>(kind: string, parsed: ParsedDocument<T>[]): Issue[] => {
   const firstSeen = new Map<string, number>();

@@ -68,7 +68,7 @@ export const scheduleManifestSchema = v.pipe(
 /** Validates one schedule manifest value (from YAML or JSON); defaults are filled and keys ordered. */
 export const parseScheduleValue = (value: unknown, origin: Origin): Parsed<ScheduleManifest> => {
   const result = v.safeParse(scheduleManifestSchema, value);
-  if (!result.success) return { ok: false, issues: toIssues(result.issues, origin) };
+  if (!result.success) return { ok: false, issues: toIssues(result.issues, origin, scheduleManifestSchema) };
   const s = result.output;
   return {
     ok: true,

@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startAgentProcess } from '../../src/testing/agentProcess.ts';
+import { agentsOnline } from '../../src/testing/api.ts';
 import { runKanade } from '../../src/testing/cli.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
@@ -25,7 +27,24 @@ describe('kanade job', () => {
     expect(again.out).toContain('0 created, 0 updated, 4 unchanged, 0 deleted');
   });
 
-  it('applies the sample schedules (which name the sample jobs), then finds them unchanged', async () => {
+  it('refuses schedules naming groups no agent is in, on their lines; applies them once an agent is there', async () => {
+    const unknownGroups = await kanade(['schedule', 'apply', 'schedules/']);
+    expect(unknownGroups.code).toBe(2);
+    expect(unknownGroups.err).toContain(
+      'schedules/mirror-sync.yaml:7:20: target.groups[0]: no approved agent is in group canary',
+    );
+    expect(unknownGroups.err).toContain(
+      'schedules/nightly-cleanup.yaml:11:9: rollout.waves[1].group: no approved agent is in group wave1',
+    );
+    const agentDir = mkdtempSync(join(tmpdir(), 'kanade-cli-agent-'));
+    const agent = startAgentProcess({ id: 'pc-cli', groups: ['canary', 'wave1'], sandbox, dataDir: agentDir });
+    try {
+      await agentsOnline(sandbox, 1);
+    } catch (error) {
+      await agent.stop();
+      throw error;
+    }
+    await agent.stop(); // approved groups stay known while the agent is away
     const first = await kanade(['schedule', 'apply', 'schedules/']);
     expect(first).toMatchObject({ code: 0, err: '' });
     expect(first.out).toContain('3 created, 0 updated, 0 unchanged, 0 deleted');

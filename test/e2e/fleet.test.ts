@@ -237,6 +237,21 @@ describe('operators', () => {
     expect(res.out).toMatch(/pc-b\s+failed\s+1/);
   });
 
+  it('refuse groups no agent is in, suggesting the nearest group (exit 2), appending nothing', async () => {
+    // (pc-a was moved to wave2 above: the groups are wave1 and wave2)
+    const typo = await kanade(['exec', 'hello', '--groups', 'wave1,wvae2', '--wait']);
+    expect(typo).toMatchObject({ code: 2, out: '' });
+    expect(typo.err).toContain('target.groups[1]: no approved agent is in group wvae2 (did you mean wave2?)');
+    const none = await kanade(['exec', 'hello', '--groups', 'nosuchgroup', '--wait']);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('no approved agent is in group nosuchgroup');
+    expect(none.err).not.toMatch(/done/);
+    const waves = await kanade(['exec', 'hello', '--wave', 'wave2', '--wave', 'wavee1:1m']);
+    expect(waves.err).toContain('rollout.waves[1].group: no approved agent is in group wavee1 (did you mean wave1?)');
+    const listed = await api<{ executions: { target: { groups?: string[] } }[] }>('GET', '/api/executions?limit=100');
+    expect(listed.executions.filter((e) => (e.target.groups ?? []).includes('wvae2'))).toEqual([]);
+  });
+
   it('refuse a target naming an unknown pc, appending nothing', async () => {
     const res = await sandbox.server.api('POST', '/api/exec/hello', { target: { pcs: ['pc-a', 'ghost'] } });
     expect(res.status).toBe(422);

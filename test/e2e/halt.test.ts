@@ -122,3 +122,56 @@ describe('the emergency stop', () => {
     expect((await result((await exec('hello', ['pc-a'])).exec_id)).outcome).toBe('succeeded');
   });
 });
+
+describe('the exit code of exec --wait', () => {
+  const kanade = (args: string[]) =>
+    runKanade(args, { KANADE_API_URL: sandbox.server.url, KANADE_TOKEN: sandbox.server.token });
+
+  it('is 0 only when every targeted PC succeeded; 1 when one failed, was skipped or was killed', async () => {
+    await api('POST', '/api/jobs', `${job('fails', 'exit 4')}---\n${job('retired', 'echo old')}`);
+    await api('POST', '/api/jobs/retired/revoke', { reason: 'replaced' });
+    expect(await kanade(['exec', 'hello', '--pcs', 'pc-a,pc-b', '--wait'])).toMatchObject({
+      code: 0,
+      err: expect.stringMatching(/2\/2 done, 2 succeeded, 0 failed, 0 skipped, 0 running \(completed\)/),
+    });
+    expect(await kanade(['exec', 'fails', '--pcs', 'pc-a', '--wait'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/1\/1 done, 0 succeeded, 1 failed/),
+    });
+    const skipped = await kanade(['exec', 'retired', '--pcs', 'pc-a', '--wait']);
+    expect(skipped).toMatchObject({ code: 1, err: expect.stringMatching(/0 succeeded, 0 failed, 1 skipped/) });
+    expect(skipped.out).toMatch(/pc-a\s+skipped\s+126/);
+
+    const waiting = kanade(['exec', 'hang', '--pcs', 'pc-b', '--wait']);
+    const running = await eventually(
+      async () => {
+        const [e] = (
+          await api<{ executions: (Execution & { exec_id: string })[] }>('GET', '/api/executions?job_id=hang&limit=1')
+        ).executions;
+        return e !== undefined && e.status !== 'killed' && e.running === 1 ? e : false;
+      },
+      15_000,
+      'the hang job to run',
+    );
+    await api('POST', `/api/executions/${running.exec_id}/kill`, { reason: 'exit code test' });
+    const killed = await waiting;
+    expect(killed).toMatchObject({ code: 1, err: expect.stringMatching(/0 succeeded, 0 failed, 1 killed/) });
+    expect(killed.out).toMatch(/pc-b\s+killed/);
+  });
+
+  it('is 3 when the server refuses in its current state (the fleet is halted), 2 for usage errors', async () => {
+    await api('POST', '/api/fleet/halt', { reason: 'exit code test' });
+    try {
+      const refused = await kanade(['exec', 'hello', '--pcs', 'pc-a', '--wait']);
+      expect(refused).toMatchObject({ code: 3, err: expect.stringMatching(/halted/) });
+      expect((await kanade(['run', 'pc-a', '--', 'true'])).code).toBe(3);
+    } finally {
+      await api('POST', '/api/fleet/resume', { reason: 'done' });
+    }
+    expect(await kanade(['exec', 'hello'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/name all, some groups/),
+    });
+    expect(await kanade(['exec'])).toMatchObject({ code: 2, err: expect.stringMatching(/usage: kanade exec <job>/) });
+  });
+});

@@ -167,8 +167,12 @@ describe('rollouts in waves', () => {
     expect(
       await issuesOf({ waves: [{ group: 'canary' }, { group: 'wave1', delay: '1m' }], gate: { min_success: 2 } }),
     ).toEqual([{ path: 'rollout.gate.min_success', message: expect.stringMatching(/wave 0 \(canary\) has 1 PC/) }]);
+    // A group no approved agent is in is refused by name, with the nearest known group.
     expect(await issuesOf({ waves: [{ group: 'nobody-here' }] })).toEqual([
-      { path: 'rollout.waves', message: expect.stringMatching(/no wave has a PC/) },
+      { path: 'rollout.waves[0].group', message: 'no approved agent is in group nobody-here' },
+    ]);
+    expect(await issuesOf({ waves: [{ group: 'canary' }, { group: 'wave2', delay: '1m' }] })).toEqual([
+      { path: 'rollout.waves[1].group', message: 'no approved agent is in group wave2 (did you mean wave1?)' },
     ]);
     expect(await eventCount()).toBe(before);
   });

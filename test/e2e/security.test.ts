@@ -216,6 +216,19 @@ describe('signed commands', () => {
     expect((await resultOf('01FORGEDALTERED000000000')).reason).toMatch(/does not match the command as received/);
   });
 
+  it('skips a signed command with nothing to run with 120 (never a success with an empty script)', async () => {
+    const subject = 'kanade.cmd.pc.pc-a.forged';
+    for (const [requestId, fields] of [
+      ['01EMPTYSCRIPT00000000000', { script: '' }],
+      ['01SCRIPTOBJECT0000000000', { script: '', script_object: 'tools/1.0' }],
+    ] as const) {
+      const body = JSON.stringify({ ...command(requestId), ...fields });
+      await publishAsServer(subject, body, signCommand(serverKey(), subject, body));
+      expect(await resultOf(requestId)).toMatchObject({ outcome: 'skipped', exit_code: 120 });
+    }
+    expect((await resultOf('01SCRIPTOBJECT0000000000')).reason).toMatch(/script objects are not supported/);
+  });
+
   it('skips a command signed for another subject (another PC)', async () => {
     const body = JSON.stringify(command('01FORGEDREDIRECT00000000'));
     await publishAsServer(

@@ -18,7 +18,11 @@ export const execBodySchema = v.pipe(
 export const runBodySchema = v.strictObject({
   pc_id: pcIdSchema,
   shell: v.optional(v.picklist(SHELLS, `must be one of ${SHELLS.join(', ')}`), 'sh'),
-  script: v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(256 * 1024, 'is larger than 256 KiB')),
+  script: v.pipe(
+    v.string(),
+    v.check((s) => s.trim() !== '', 'must not be empty'),
+    v.maxLength(256 * 1024, 'is larger than 256 KiB'),
+  ),
   timeout: v.optional(boundedDuration(1, 7 * 86_400), '1m'),
   cwd: v.optional(v.string()),
   run_as: v.optional(v.picklist(RUN_AS), 'system'),

@@ -4,10 +4,12 @@ import {
   execDecider,
   execStreamName,
   type KnownAgent,
+  namedGroups,
   planRollout,
   type Rollout,
   resolveTarget,
   type Target,
+  unknownGroupIssues,
   type WaveGate,
   type WavePlan,
 } from '../../domain/execs/index.ts';
@@ -84,6 +86,7 @@ export const requestExec = async (
   const fleet = await deps.store.aggregateStream(FLEET_STREAM, fleetDecider);
   if (fleet.state.halted) throw new FleetIsHalted(fleet.state.reason ?? 'no reason given');
   const agents = await knownAgents(deps);
+  assertGroupsKnown(request, agents);
   const resolution = resolveTarget(request.target ?? {}, agents);
   if (resolution.unknown.length > 0) {
     throw new RequestRejected(
@@ -106,6 +109,7 @@ export const requestExec = async (
       ? undefined
       : planRollout(request.rollout.waves, request.target, agents, request.rollout.gate);
   if (rollout !== undefined) assertRolloutCanSucceed(rollout);
+  else if (resolution.pcs.length === 0) throw nobodyOnline(request.target ?? {}, agents);
   // Waves carry their own starting deadline (counted from when each is due); a plain exec's is in the command.
   const command: ExecCommand = buildCommand(request.manifest, {
     exec_id,
@@ -139,6 +143,24 @@ export const requestExec = async (
     { ...commit, correlationId: exec_id },
   );
   return { exec_id, target_count: pcs.length, pcs, seq: handled.seq };
+};
+
+// A group no approved agent is in is refused like an unknown PC, with the nearest group name.
+const assertGroupsKnown = (request: ExecRequest, agents: readonly KnownAgent[]) => {
+  const issues = unknownGroupIssues(namedGroups(request.target, request.rollout?.waves), agents);
+  if (issues.length > 0) throw new RequestRejected(422, 'unknown-group', 'the request names unknown groups', issues);
+};
+
+// A target nobody online is in would run nothing: say so instead of recording an exec that is done at once.
+const nobodyOnline = (target: Target, agents: readonly KnownAgent[]) => {
+  const members = (group: string) => agents.filter((a) => a.groups.includes(group));
+  const detail = (target.groups ?? []).map((g) => `${g}: ${members(g).length} agent(s), none online`);
+  return new RequestRejected(
+    422,
+    'target-offline',
+    `the target resolves to no online agent${detail.length === 0 ? '' : ` (${detail.join('; ')})`}`,
+    [{ path: 'target', message: 'no online agent in the target; name PCs to reach offline ones when they return' }],
+  );
 };
 
 // A rollout that can only halt is refused when it is asked for, with what would stop it.

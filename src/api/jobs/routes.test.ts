@@ -119,6 +119,25 @@ describe('POST /api/jobs', () => {
   });
 });
 
+describe('POST /api/exec with no agent in the target', () => {
+  it('refuses a target nobody online is in, and a group nobody is in, appending nothing', async () => {
+    await sandbox.server.api('POST', '/api/jobs', job('lonely'));
+    const before = await streamHead();
+    const all = await json(await sandbox.server.api('POST', '/api/exec/lonely', { target: { all: true } }));
+    expect(all).toMatchObject({ status: 422, type: expect.stringMatching(/^application\/problem\+json/) });
+    expect(all.body).toMatchObject({
+      type: '/problems/target-offline',
+      title: expect.stringMatching(/no online agent/),
+    });
+    const group = await json(await sandbox.server.api('POST', '/api/exec/lonely', { target: { groups: ['lab'] } }));
+    expect(group.body).toMatchObject({
+      type: '/problems/unknown-group',
+      issues: [{ path: 'target.groups[0]', message: 'no approved agent is in group lab' }],
+    });
+    expect(await streamHead()).toBe(before);
+  });
+});
+
 describe('a job', () => {
   it('is revoked with a reason and the actor recorded, then unrevoked', async () => {
     const revoke = await json(

@@ -17,7 +17,7 @@ import { jobCatalog } from './catalog.ts';
 export const jobRoutes = (deps: ApiDeps) =>
   new Hono<ApiEnv>()
     .post('/', async (c) => {
-      const manifests = await readJobManifests(c);
+      const { manifests } = await readJobManifests(c);
       const dryRun = flag('dry_run', c.req.query('dry_run'));
       const prune = flag('prune', c.req.query('prune')) ? await idsMissingFrom(deps, manifests) : [];
       await assertNoScheduleRuns(deps, prune);

@@ -1,16 +1,18 @@
 import { Hono } from 'hono';
 import { stringify } from 'yaml';
+import { namedGroups, unknownGroupIssues } from '../../domain/execs/index.ts';
 import { evolve, initialState, jobStreamName } from '../../domain/jobs/index.ts';
 import type { ScheduleManifest } from '../../domain/schedules/index.ts';
 import { type Issue, isJobId } from '../../domain/shared/index.ts';
 import { nextSlots } from '../../manifests/index.ts';
 import { getSchedule, listSchedules, type ScheduleView, scheduleFires } from '../../projections/index.ts';
-import { readScheduleManifests } from '../body.ts';
+import { type ManifestBody, readScheduleManifests } from '../body.ts';
 import { commitFor } from '../commit.ts';
 import { readModelsCaughtUp } from '../consistency.ts';
 import type { ScheduleDetail, ScheduleList, ScheduleListed } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
+import { knownAgents } from '../execs/service.ts';
 import { flag, integer } from '../query.ts';
 import { scheduleCatalog } from './catalog.ts';
 
@@ -41,8 +43,9 @@ export const scheduleRoutes = (deps: ApiDeps) => {
   };
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
-      const manifests = await readScheduleManifests(c);
-      await jobsExist(deps, manifests);
+      const body = await readScheduleManifests(c);
+      const { manifests } = body;
+      await assertReferencesExist(deps, body);
       const dryRun = flag('dry_run', c.req.query('dry_run'));
       const prune = flag('prune', c.req.query('prune')) ? await idsMissingFrom(deps, manifests) : [];
       const schedules = await scheduleCatalog.applyAll(deps.store, { manifests, prune, dryRun }, () =>
@@ -99,16 +102,20 @@ export const scheduleRoutes = (deps: ApiDeps) => {
     });
 };
 
-// A schedule must name a job of the catalog (checked against the job streams, not a read model).
-const jobsExist = async (deps: ApiDeps, manifests: readonly ScheduleManifest[]) => {
+// A schedule must name a job of the catalog (checked against the job streams, not a read model) and
+// groups some approved agent is in, like an exec; each problem points at its manifest's line.
+const assertReferencesExist = async (deps: ApiDeps, body: ManifestBody<ScheduleManifest>) => {
+  const agents = await knownAgents(deps);
   const issues: Issue[] = [];
-  for (const [document, m] of manifests.entries()) {
+  for (const [index, m] of body.manifests.entries()) {
     const { state } = await deps.store.aggregateStream(jobStreamName(m.job_id), { evolve, initialState });
     if (state.status !== 'active')
-      issues.push({ document, path: 'job_id', message: `job ${m.job_id} is not in the catalog` });
+      issues.push(body.issueAt(index, { path: 'job_id', message: `job ${m.job_id} is not in the catalog` }));
+    for (const issue of unknownGroupIssues(namedGroups(m.target, m.rollout?.waves), agents))
+      issues.push(body.issueAt(index, issue));
   }
   if (issues.length > 0)
-    throw new RequestRejected(422, 'invalid-manifest', 'the schedules name jobs that are not in the catalog', issues);
+    throw new RequestRejected(422, 'invalid-manifest', 'the schedules name jobs or groups that do not exist', issues);
 };
 
 const idsMissingFrom = async (deps: ApiDeps, manifests: readonly ScheduleManifest[]): Promise<string[]> => {

@@ -12,7 +12,7 @@ import {
   str,
   stringFlag,
 } from '../command.ts';
-import { UsageError } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
 
 const list = (raw: string | undefined) =>
@@ -21,11 +21,39 @@ const list = (raw: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-const progress = (e: Execution) => {
+// Outcomes in the words results use: a killed run is "killed", never "failed".
+const outcomesText = (e: Execution) => {
+  const o = e.outcomes;
+  const rare = (['timed_out', 'killed', 'lost'] as const).filter((k) => o[k] > 0).map((k) => `${o[k]} ${k}`);
+  return [
+    `${o.succeeded} succeeded`,
+    `${o.failed} failed`,
+    ...rare,
+    `${o.skipped} skipped`,
+    `${e.running} running`,
+  ].join(', ');
+};
+
+// The next wave of a rollout and when it is due (a wait of minutes should not look like a hang).
+const nextWaveText = (e: Execution, now: number) => {
+  const next = e.waves.find((w) => w.status === 'scheduled' || w.status === 'released');
+  if (next === undefined) return '';
+  const inS = Math.max(0, Math.round((Date.parse(next.due_at) - now) / 1000));
+  return `; next: wave ${next.wave} (${next.group}) due ${next.due_at}${inS > 0 ? ` (in ${inS} s)` : ''}`;
+};
+
+const progress = (e: Execution, now = Date.now()) => {
   const sent = e.waves.filter((w) => w.status === 'dispatched').length;
   const waves = e.waves.length > 0 ? `, wave ${sent}/${e.waves.length}` : '';
-  return `${e.done}/${e.target_count} done, ${e.succeeded} succeeded, ${e.failed} failed, ${e.skipped} skipped, ${e.running} running${waves} (${e.status})`;
+  return `${e.done}/${e.target_count} done, ${outcomesText(e)}${waves} (${e.status})${nextWaveText(e, now)}`;
 };
+
+/** True only when every targeted PC succeeded (the exit code of `--wait` says exactly that). */
+export const allSucceeded = (e: Execution): boolean =>
+  e.status === 'completed' &&
+  e.target_count > 0 &&
+  e.outcomes.succeeded >= e.target_count &&
+  e.done === e.outcomes.succeeded;
 
 // Finished, or waiting on an operator (a halted rollout).
 const settled = (e: Execution) =>
@@ -132,7 +160,7 @@ export const execCommands: CommandSpec[] = [
     usage:
       'kanade exec <job> (--all | --groups a,b | --pcs x,y | --wave group:delay…) [--max-failure-ratio R] [--min-success N] [--jitter 30s] [--starting-deadline 10m] [--wait] [--json]',
     summary:
-      'Run a catalog job on a target, or in waves (each --wave a group and its delay from now, gated by the previous wave); --wait follows it to the end (exit 1 if any PC failed or the rollout halted)',
+      'Run a catalog job on a target, or in waves (each --wave a group and its delay from now, gated by the previous wave); --wait follows it to the end (exit 0 only when every targeted PC succeeded)',
     options: {
       wave: str('a wave: a group and its delay from now (repeat, in order)', { multiple: true, value: 'group:delay' }),
       'max-failure-ratio': str(
@@ -188,7 +216,7 @@ export const execCommands: CommandSpec[] = [
           ctx.io.err,
           `rollout halted: ${done.halted_reason ?? 'no reason'}; kanade executions resume|abort ${done.exec_id}`,
         );
-      return done.failed > 0 || ['killed', 'halted', 'aborted'].includes(done.status) ? 1 : 0;
+      return allSucceeded(done) ? EXIT.ok : EXIT.failed;
     },
   },
   {

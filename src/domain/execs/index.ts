@@ -34,5 +34,12 @@ export type {
 export { execStreamName } from './events.ts';
 export type { GateVerdict, RolloutSpec, WavePlan, WaveProgress } from './rollout.ts';
 export { judgeGate, planRollout } from './rollout.ts';
-export type { CommandAddress, KnownAgent, Resolution, Target } from './target.ts';
-export { addressesOf, isEmptyTarget, normalizeTarget, resolveTarget } from './target.ts';
+export type { CommandAddress, KnownAgent, NamedGroup, Resolution, Target } from './target.ts';
+export {
+  addressesOf,
+  isEmptyTarget,
+  namedGroups,
+  normalizeTarget,
+  resolveTarget,
+  unknownGroupIssues,
+} from './target.ts';

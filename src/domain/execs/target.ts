@@ -1,3 +1,5 @@
+import { closest, type Issue } from '../shared/index.ts';
+
 /** Who an exec is for: everybody, members of groups, named PCs (any combination). */
 export type Target = { all?: boolean; groups?: string[]; pcs?: string[] };
 
@@ -45,3 +47,33 @@ export const normalizeTarget = (t: {
   ...((t.groups ?? []).length > 0 ? { groups: [...new Set(t.groups)].sort() } : {}),
   ...((t.pcs ?? []).length > 0 ? { pcs: [...new Set(t.pcs)].sort() } : {}),
 });
+
+/** A group named somewhere in a request, and where (`target.groups[0]`, `rollout.waves[1].group`). */
+export type NamedGroup = { group: string; path: string };
+
+/** The groups a target and a rollout name, with their paths in the request or manifest. */
+export const namedGroups = (
+  target: Target | undefined,
+  waves: readonly { group: string }[] | undefined,
+): NamedGroup[] => [
+  ...(target?.groups ?? []).map((group, i) => ({ group, path: `target.groups[${i}]` })),
+  ...(waves ?? []).map((w, i) => ({ group: w.group, path: `rollout.waves[${i}].group` })),
+];
+
+/**
+ * The named groups no known agent is in, each as a problem at its path, with the nearest known group
+ * when one is close ("did you mean wave1?"). A group nobody is in is a typo or a mistake, like an
+ * unknown PC.
+ */
+export const unknownGroupIssues = (named: readonly NamedGroup[], agents: readonly KnownAgent[]): Issue[] => {
+  const known = [...new Set(agents.flatMap((a) => a.groups))].sort();
+  return named
+    .filter((n) => !known.includes(n.group))
+    .map(({ group, path }) => {
+      const near = closest(group, known);
+      return {
+        path,
+        message: `no approved agent is in group ${group}${near === undefined ? '' : ` (did you mean ${near}?)`}`,
+      };
+    });
+};

@@ -37,6 +37,20 @@ describe('agent gates', () => {
       reason: 'refused: the fleet is halted by alice: bad rollout',
     }));
 
+  it('refuse a command with nothing to run with 120, instead of "succeeding" with an empty script', () => {
+    for (const script of ['', '  \n\t'])
+      expect(gate(input({}, { script }))).toEqual({
+        run: false,
+        exit_code: 120,
+        outcome: 'skipped',
+        reason: 'skipped: the command has no script to run; nothing ran',
+      });
+    expect(gate(input({}, { script: '', script_object: 'tools/1.0' }))).toMatchObject({
+      exit_code: 120,
+      reason: expect.stringMatching(/script objects are not supported by this agent \(script_object tools\/1.0\)/),
+    });
+  });
+
   it('skip a revoked job with 126', () =>
     expect(gate(input({ revoked: true }))).toMatchObject({ run: false, exit_code: 126, outcome: 'skipped' }));
 

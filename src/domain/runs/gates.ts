@@ -33,7 +33,7 @@ const refuse = (exit_code: number, reason: string, outcome: Outcome = 'skipped')
 });
 
 /**
- * The gates, in order: fleet halt, kill, staleness, revoke, version pin, starting deadline, platform.
+ * The gates, in order: fleet halt, kill, staleness, revoke, version pin, starting deadline, script, platform.
  * `unchecked` staleness skips the revoke and pin checks (they rely on the views).
  */
 export const gate = ({ command, now, views, stalenessSecs, platform, shells }: GateInput): GateDecision => {
@@ -68,7 +68,18 @@ export const gate = ({ command, now, views, stalenessSecs, platform, shells }: G
     const late = Math.round((now - Date.parse(command.deadline_at)) / 1000);
     return refuse(EXIT.deadline, `skipped: starting deadline expired ${late}s ago (deadline ${command.deadline_at})`);
   }
-  return platformGate(command, platform, shells);
+  return scriptGate(command) ?? platformGate(command, platform, shells);
+};
+
+// An empty script would "succeed" without anything having run: refused, like any other gate.
+const scriptGate = (command: ExecCommand): GateDecision | undefined => {
+  if ((command.script ?? '').trim() !== '') return undefined;
+  if (command.script_object !== undefined && command.script_object !== '')
+    return refuse(
+      EXIT.noScript,
+      `skipped: script objects are not supported by this agent (script_object ${command.script_object}); nothing ran`,
+    );
+  return refuse(EXIT.noScript, 'skipped: the command has no script to run; nothing ran');
 };
 
 const WINDOWS_ONLY_SHELLS = ['powershell', 'cmd'];

@@ -3,6 +3,8 @@ export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'killed' | 'skipped
 
 /** Reserved exit codes of gated runs (kanade's block, grown downward from 127). */
 export const EXIT = {
+  /** The command carries nothing to run (an empty script, or a script object this agent cannot fetch). */
+  noScript: 120,
   /** The fleet is halted (emergency stop): no new work starts. */
   halted: 121,
   /** The command needs something this agent's OS cannot do (a Windows-only shell or run_as). */

@@ -56,11 +56,23 @@ export const listExecutions = async (
   return { executions: rows.map(toExecution), total };
 };
 
+/** How many of an execution's results ended each way (a killed run is `killed`, never `failed`). */
+export type OutcomeCounts = {
+  succeeded: number;
+  failed: number;
+  timed_out: number;
+  killed: number;
+  lost: number;
+  skipped: number;
+};
+
 /** One execution with its waves and a page of its PCs' results (output cut to a preview). */
 export type ExecutionDetail = ExecutionView & {
   waves: WaveView[];
   results: (ResultView & { truncated: boolean })[];
   results_total: number;
+  /** Finished results by outcome (the counters lump timed_out, killed and lost into `failed`). */
+  outcomes: OutcomeCounts;
 };
 
 /** Which results of an execution to include: a page of them, by pc id (all by default). */
@@ -88,9 +100,20 @@ export const getExecution = async (
     .where('exec_id', '=', execId)
     .executeTakeFirstOrThrow();
   const waves = await db.selectFrom('exec_waves').selectAll().where('exec_id', '=', execId).orderBy('wave').execute();
+  const byOutcome = await db
+    .selectFrom('results')
+    .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('exec_id', '=', execId)
+    .where('outcome', 'is not', null)
+    .groupBy('outcome')
+    .execute();
+  const outcomes: OutcomeCounts = { succeeded: 0, failed: 0, timed_out: 0, killed: 0, lost: 0, skipped: 0 };
+  for (const { outcome, n } of byOutcome)
+    if (outcome !== null && outcome in outcomes) outcomes[outcome as keyof OutcomeCounts] = n;
   return {
     ...toExecution(row),
     results_total: total,
+    outcomes,
     waves: waves.map(toWave),
     results: results.map((r) => ({
       ...r,
