@@ -3,7 +3,7 @@ import type { Issue } from '../domain/shared/index.ts';
 import { issueInDocument, type ManifestPositions, manifestPositions } from '../manifests/index.ts';
 import type { CommandSpec } from './command.ts';
 import { bool, boolFlag, JSON_FLAG } from './command.ts';
-import { ApiProblem, UsageError } from './errors.ts';
+import { ApiProblem, EXIT, UsageError } from './errors.ts';
 import { expandManifestPaths, type ManifestFile } from './manifestFiles.ts';
 import { type Io, line, writeJson } from './output.ts';
 
@@ -33,12 +33,18 @@ const printPlan = (io: Io, entries: readonly PlanEntry[], dryRun: boolean) => {
 
 /** `kanade <noun> apply` and `kanade <noun> validate`: manifests from files, as CI pipelines post them. */
 export const manifestFileCommands = <T extends { id: string }>(kind: ManifestKindSpec<T>): CommandSpec[] => {
-  const load = async (paths: readonly string[]) => {
+  const read = async (paths: readonly string[]) => {
     const cwd = process.cwd();
-    const read = kind.read(await expandManifestPaths(paths, cwd), cwd);
-    if (read.issues.length > 0)
-      throw new UsageError(`${read.issues.length} problem(s) in the manifests; nothing was sent`, read.issues);
-    return read;
+    return kind.read(await expandManifestPaths(paths, cwd), cwd);
+  };
+  const load = async (paths: readonly string[]) => {
+    const manifests = await read(paths);
+    if (manifests.issues.length > 0)
+      throw new UsageError(
+        `${manifests.issues.length} problem(s) in the manifests; nothing was sent`,
+        manifests.issues,
+      );
+    return manifests;
   };
   return [
     {
@@ -71,12 +77,20 @@ export const manifestFileCommands = <T extends { id: string }>(kind: ManifestKin
     },
     {
       path: [kind.noun, 'validate'],
-      usage: `kanade ${kind.noun} validate <files|dirs|globs…>`,
-      summary: `Check ${kind.noun} manifests offline (strict: unknown keys are errors)`,
+      usage: `kanade ${kind.noun} validate <files|dirs|globs…> [--json]`,
+      summary: `Check ${kind.noun} manifests offline (strict: unknown keys are errors); exit 2 when any has a problem`,
+      options: JSON_FLAG,
       run: async (args, ctx) => {
-        const read = await load(args.positionals);
-        line(ctx.io.out, `ok: ${read.manifests.length} ${kind.noun}(s) in ${read.files} file(s)`);
-        return 0;
+        const checked = await read(args.positionals);
+        const ok = checked.issues.length === 0;
+        if (boolFlag(args, 'json')) {
+          const manifests = checked.manifests.map((m) => ({ id: m.manifest.id, source: m.source }));
+          writeJson(ctx.io, { ok, files: checked.files, manifests, issues: checked.issues });
+          return ok ? EXIT.ok : EXIT.usage;
+        }
+        if (!ok) throw new UsageError(`${checked.issues.length} problem(s) in the manifests`, checked.issues);
+        line(ctx.io.out, `ok: ${checked.manifests.length} ${kind.noun}(s) in ${checked.files} file(s)`);
+        return EXIT.ok;
       },
     },
   ];

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { glob, readdir } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { JobManifest } from '../domain/jobs/index.ts';
 import type { ScheduleManifest } from '../domain/schedules/index.ts';
 import type { Issue, Parsed } from '../domain/shared/index.ts';
@@ -40,6 +40,12 @@ const walk = async (dir: string): Promise<string[]> => {
   return out;
 };
 
+/** A path as problems show it: relative to the working directory when inside it, else absolute (never `../../tmp/…`). */
+export const shownPath = (cwd: string, file: string): string => {
+  const rel = relative(cwd, file);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+};
+
 /** Manifests read from files, with where each came from. */
 export type ManifestFile<T> = {
   /** Each manifest with the file it came from (`source` as shown, `file` absolute). */
@@ -59,7 +65,7 @@ export const readManifestFiles = <T extends { id: string }>(
   const issues: Issue[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const source = relative(cwd, file) || file;
+    const source = shownPath(cwd, file);
     const parsed = parse(readFileSync(file, 'utf8'), source, file);
     if (!parsed.ok) {
       issues.push(...parsed.issues);

@@ -55,10 +55,18 @@ export type {
   ExecutionView,
   ResultFilter,
   ResultPage,
+  ResultStatus,
   ResultView,
   WaveView,
 } from './executions/queries.ts';
-export { getExecution, getResult, jobHistory, listExecutions, listResults } from './executions/queries.ts';
+export {
+  getExecution,
+  getResult,
+  jobHistory,
+  listExecutions,
+  listResults,
+  RESULT_STATUSES,
+} from './executions/queries.ts';
 export type { FleetView } from './fleet/fleetProjection.ts';
 export { getFleet } from './fleet/fleetProjection.ts';
 export type { Generation, GenerationSource } from './generation.ts';

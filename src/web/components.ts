@@ -1,4 +1,5 @@
 import { html } from 'hono/html';
+import { type Outcome, outcomeWords } from '../domain/runs/index.ts';
 import type { ApiIssue } from './apiClient.ts';
 
 /** A time as UTC text, machine-readable for assistive tech and scripts. */
@@ -49,15 +50,22 @@ export const badge = (status: string | null) =>
     ? html`<span class="badge info">running</span>`
     : html`<span class="badge ${TONE[status] ?? 'muted'}">${status.replace('_', ' ')}</span>`;
 
-/** Counters of an exec or a wave. */
-export type Counts = { target_count: number; succeeded: number; failed: number; skipped: number; running: number };
+/** Counters of an exec or a wave; an exec's outcomes tell killed, timed-out and lost runs from failed ones. */
+export type Counts = {
+  target_count: number;
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  running: number;
+  outcomes?: Readonly<Record<Outcome, number>>;
+};
 
 /** A stacked bar of succeeded / failed / skipped / running out of the target, with the same in words. */
 export const progress = (c: Counts) => {
   const total = Math.max(c.target_count, c.succeeded + c.failed + c.skipped + c.running, 1);
   const pct = (n: number) => `${((n / total) * 100).toFixed(2)}%`;
   const done = c.succeeded + c.failed + c.skipped;
-  const words = `${done}/${c.target_count} done: ${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped, ${c.running} running`;
+  const words = `${done}/${c.target_count} done: ${c.outcomes === undefined ? `${c.succeeded} succeeded, ${c.failed} unsuccessful, ${c.skipped} skipped, ${c.running} running` : outcomeWords(c.outcomes, c.running)}`;
   return html`<div class="progress" role="img" aria-label="${words}">
       <span class="seg ok" style="width:${pct(c.succeeded)}"></span><span class="seg bad" style="width:${pct(c.failed)}"></span><span class="seg warn" style="width:${pct(c.skipped)}"></span><span class="seg info" style="width:${pct(c.running)}"></span>
     </div>

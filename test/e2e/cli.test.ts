@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,7 +93,8 @@ describe('kanade job', () => {
     );
     const res = await kanade(['job', 'apply', dir]);
     expect(res.code).toBe(2);
-    expect(res.err).toContain('execute.script: changed without a version bump (echo)');
+    // the server's problem, put back on the file and line (outside the working directory: absolute)
+    expect(res.err).toContain(`${join(dir, 'echo.yaml')}:5:3: execute.script: changed without a version bump (echo)`);
   });
 
   it('prints a plan without applying it on --dry-run, and prunes with --prune', async () => {
@@ -104,8 +105,33 @@ describe('kanade job', () => {
   });
 
   it('validates offline, with no server at all', async () => {
-    const res = await kanade(['job', 'validate', 'jobs/*.yaml'], { KANADE_API_URL: 'http://127.0.0.1:9' });
+    const offline = { KANADE_API_URL: 'http://127.0.0.1:9' };
+    const res = await kanade(['job', 'validate', 'jobs/*.yaml'], offline);
     expect(res).toMatchObject({ code: 0, out: 'ok: 4 job(s) in 4 file(s)\n' });
+    const json = await kanade(['job', 'validate', 'jobs/', '--json'], offline);
+    expect(JSON.parse(json.out)).toMatchObject({ ok: true, files: 4, issues: [] });
+    expect((JSON.parse(json.out) as { manifests: unknown[] }).manifests).toContainEqual({
+      id: 'echo',
+      source: 'jobs/echo.yaml',
+    });
+    const broken = await kanade(['job', 'validate', 'examples/broken/'], offline);
+    expect(broken).toMatchObject({ code: 2, out: '' });
+    expect(broken.err).toMatch(/^kanade job validate: 4 problem\(s\) in the manifests\n/); // nothing to send: not "nothing was sent"
+    const brokenJson = await kanade(['job', 'validate', 'examples/broken/', '--json'], offline);
+    expect(brokenJson.code).toBe(2);
+    expect(JSON.parse(brokenJson.out)).toMatchObject({
+      ok: false,
+      issues: expect.arrayContaining([expect.anything()]),
+    });
+  });
+
+  it("prints for the README's broken example exactly what the README shows", async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const shown = /```\n\$ npx kanade job apply examples\/broken\/\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(shown).toBeDefined();
+    const before = await kanade(['events', 'tail', '--limit', '1', '--json']);
+    expect(await kanade(['job', 'apply', 'examples/broken/'])).toEqual({ code: 2, out: '', err: shown });
+    expect(await kanade(['events', 'tail', '--limit', '1', '--json'])).toEqual(before);
   });
 
   it('exits 3 (refused) with a hint when the token is wrong', async () => {

@@ -26,6 +26,7 @@ type Result = {
   stderr: string;
 };
 type Execution = {
+  exec_id: string;
   status: string;
   target_count: number;
   succeeded: number;
@@ -235,6 +236,30 @@ describe('operators', () => {
     expect(res.code).toBe(1);
     expect(res.err).toMatch(/2\/2 done, 0 succeeded, 2 failed/);
     expect(res.out).toMatch(/pc-b\s+failed\s+1/);
+  });
+
+  it('list results with their ids and outcome words, and show one with its output', async () => {
+    const e = await finished((await exec('hello', { pcs: ['pc-b'] })).exec_id);
+    const resultId = e.results[0]?.result_id ?? '';
+    const listed = await kanade(['results', 'list', '--exec', e.exec_id]);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(
+      new RegExp(`^RESULT\\s+PC\\s+JOB\\s+OUTCOME[^\\n]*\\n${resultId}\\s+pc-b\\s+hello\\s+succeeded\\s+0`),
+    );
+    const killed = await kanade(['results', 'list', '--status', 'killed', '--json']);
+    const outcomes = (JSON.parse(killed.out) as { results: Result[] }).results.map((r) => r.outcome);
+    expect(outcomes.length).toBeGreaterThan(0); // the job killed above
+    expect(new Set(outcomes)).toEqual(new Set(['killed']));
+    const one = await kanade(['results', 'get', resultId]);
+    expect(one).toMatchObject({ code: 0, err: '' });
+    expect(one.out).toMatch(/^result \S+: hello 1 on pc-b/);
+    expect(one.out).toMatch(/outcome succeeded, exit 0\n/);
+    expect(one.out).toMatch(/--- stdout\nhello from hello on \S+\n--- stderr\n$/);
+    expect((await kanade(['results', 'get', 'no-such-result'])).code).toBe(2);
+    expect(await kanade(['results', 'list', '--status', 'kiled'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/status must be one of .*\(did you mean killed\?\)/),
+    });
   });
 
   it('refuse groups no agent is in, suggesting the nearest group (exit 2), appending nothing', async () => {

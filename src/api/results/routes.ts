@@ -1,12 +1,17 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { getResult, listResults, type ResultFilter } from '../../projections/index.ts';
+import { closest } from '../../domain/shared/index.ts';
+import {
+  getResult,
+  listResults,
+  RESULT_STATUSES,
+  type ResultFilter,
+  type ResultStatus,
+} from '../../projections/index.ts';
 import type { Result, ResultList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { integer, time } from '../query.ts';
-
-const STATUSES = ['success', 'failure', 'skipped', 'running'] as const;
 
 /** `/api/results`: one row per run and PC, newest first (kanade's filters). */
 export const resultRoutes = (deps: ApiDeps) =>
@@ -14,10 +19,10 @@ export const resultRoutes = (deps: ApiDeps) =>
     .get('/', async (c) => {
       const q = c.req.query();
       const status = q.status;
-      if (status !== undefined && !v.is(v.picklist(STATUSES), status)) {
-        throw new RequestRejected(400, 'bad-query', `status must be one of ${STATUSES.join(', ')}`, [
-          { path: 'status', message: `must be one of ${STATUSES.join(', ')}` },
-        ]);
+      if (status !== undefined && !v.is(v.picklist(RESULT_STATUSES), status)) {
+        const near = closest(status, RESULT_STATUSES);
+        const message = `must be one of ${RESULT_STATUSES.join(', ')}${near === undefined ? '' : ` (did you mean ${near}?)`}`;
+        throw new RequestRejected(400, 'bad-query', `status ${message}`, [{ path: 'status', message }]);
       }
       const since = time('since', q.since);
       const filter: ResultFilter = {
@@ -25,7 +30,7 @@ export const resultRoutes = (deps: ApiDeps) =>
         ...(q.pc_id === undefined ? {} : { pc_id: q.pc_id }),
         ...(q.job_id === undefined ? {} : { job_id: q.job_id }),
         ...(q.exec_id === undefined ? {} : { exec_id: q.exec_id }),
-        ...(status === undefined ? {} : { status: status as ResultFilter['status'] & string }),
+        ...(status === undefined ? {} : { status: status as ResultStatus }),
         ...(since === undefined ? {} : { since }),
       };
       return c.json({ results: await listResults(deps.readModels.db(), filter) } satisfies ResultList);

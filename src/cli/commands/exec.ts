@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExecutionDetail as Execution, ExecutionList, Result } from '../../api/contract.ts';
+import { outcomeWords } from '../../domain/runs/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import type { ApiClient } from '../client.ts';
 import {
@@ -21,19 +22,6 @@ const list = (raw: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-// Outcomes in the words results use: a killed run is "killed", never "failed".
-const outcomesText = (e: Execution) => {
-  const o = e.outcomes;
-  const rare = (['timed_out', 'killed', 'lost'] as const).filter((k) => o[k] > 0).map((k) => `${o[k]} ${k}`);
-  return [
-    `${o.succeeded} succeeded`,
-    `${o.failed} failed`,
-    ...rare,
-    `${o.skipped} skipped`,
-    `${e.running} running`,
-  ].join(', ');
-};
-
 // The next wave of a rollout and when it is due (a wait of minutes should not look like a hang).
 const nextWaveText = (e: Execution, now: number) => {
   const next = e.waves.find((w) => w.status === 'scheduled' || w.status === 'released');
@@ -45,7 +33,7 @@ const nextWaveText = (e: Execution, now: number) => {
 const progress = (e: Execution, now = Date.now()) => {
   const sent = e.waves.filter((w) => w.status === 'dispatched').length;
   const waves = e.waves.length > 0 ? `, wave ${sent}/${e.waves.length}` : '';
-  return `${e.done}/${e.target_count} done, ${outcomesText(e)}${waves} (${e.status})${nextWaveText(e, now)}`;
+  return `${e.done}/${e.target_count} done, ${outcomeWords(e.outcomes, e.running)}${waves} (${e.status})${nextWaveText(e, now)}`;
 };
 
 /** True only when every targeted PC succeeded (the exit code of `--wait` says exactly that). */
@@ -271,14 +259,17 @@ export const execCommands: CommandSpec[] = [
         line(
           ctx.io.out,
           table(
-            ['EXEC', 'JOB', 'VERSION', 'STATUS', 'DONE', 'FAILED', 'BY', 'AT'],
+            ['EXEC', 'JOB', 'VERSION', 'STATUS', 'DONE', 'OUTCOMES', 'BY', 'AT'],
             executions.map((e) => [
               e.exec_id,
               e.job_id,
               e.version,
               e.status,
               `${e.done}/${e.target_count}`,
-              e.failed,
+              Object.entries(e.outcomes)
+                .filter(([, n]) => n > 0)
+                .map(([outcome, n]) => `${n} ${outcome}`)
+                .join(', '),
               e.requested_by,
               e.requested_at,
             ]),
@@ -304,7 +295,7 @@ export const execCommands: CommandSpec[] = [
           line(
             ctx.io.out,
             table(
-              ['WAVE', 'GROUP', 'STATUS', 'DUE', 'DONE', 'SUCCEEDED', 'FAILED', 'SKIPPED'],
+              ['WAVE', 'GROUP', 'STATUS', 'DUE', 'DONE', 'SUCCEEDED', 'UNSUCCESSFUL', 'SKIPPED'],
               e.waves.map((w) => [
                 w.wave,
                 w.group,

@@ -18,7 +18,7 @@ const outcome = (f: Fire) => {
   const e = f.exec;
   return e === null
     ? `exec ${f.exec_id ?? ''}`
-    : `exec ${f.exec_id ?? ''} ${e.status}: ${e.succeeded}/${e.target_count} succeeded, ${e.failed} failed, ${e.skipped} skipped`;
+    : `exec ${f.exec_id ?? ''} ${e.status}: ${e.succeeded}/${e.target_count} succeeded, ${e.failed} unsuccessful, ${e.skipped} skipped`;
 };
 
 /** `kanade schedule …`: cron schedules of catalog jobs. */

@@ -3,6 +3,6 @@ export { runStreamName } from './events.ts';
 export type { GateDecision, GateInput } from './gates.ts';
 export { gate } from './gates.ts';
 export type { Outcome } from './outcome.ts';
-export { EXIT, outcomeOf } from './outcome.ts';
+export { EXIT, OUTCOMES, outcomeOf, outcomeWords } from './outcome.ts';
 export type { ReapRun, RunReaped } from './reap.ts';
 export { runDecider } from './reap.ts';

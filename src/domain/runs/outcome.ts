@@ -1,5 +1,8 @@
+/** How a run ended, in the words every list, filter and page uses. */
+export const OUTCOMES = ['succeeded', 'failed', 'timed_out', 'killed', 'skipped', 'lost'] as const;
+
 /** How a run ended. `skipped` runs never started: a gate refused them, with a reserved exit code. */
-export type Outcome = 'succeeded' | 'failed' | 'timed_out' | 'killed' | 'skipped' | 'lost';
+export type Outcome = (typeof OUTCOMES)[number];
 
 /** Reserved exit codes of gated runs (kanade's block, grown downward from 127). */
 export const EXIT = {
@@ -28,4 +31,21 @@ export const outcomeOf = (run: { exitCode: number; timedOut: boolean; killed: bo
   if (run.killed) return 'killed';
   if (run.timedOut) return 'timed_out';
   return run.exitCode === 0 ? 'succeeded' : 'failed';
+};
+
+/**
+ * Outcome counts in words, the same in the CLI and the dashboard: "2 succeeded, 1 failed, 1 killed,
+ * 0 skipped, 0 running" (timed_out, killed and lost appear when there are some).
+ */
+export const outcomeWords = (outcomes: Readonly<Record<Outcome, number>>, running: number): string => {
+  const rare = (['timed_out', 'killed', 'lost'] as const)
+    .filter((k) => outcomes[k] > 0)
+    .map((k) => `${outcomes[k]} ${k}`);
+  return [
+    `${outcomes.succeeded} succeeded`,
+    `${outcomes.failed} failed`,
+    ...rare,
+    `${outcomes.skipped} skipped`,
+    `${running} running`,
+  ].join(', ');
 };

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Target } from '../../domain/execs/index.ts';
+import { OUTCOMES, type Outcome } from '../../domain/runs/index.ts';
 import type { ExecutionsTable, ExecWavesTable, ReadModels, ResultsTable } from '../schema.ts';
 
 /** An execution as the API shows it. */
@@ -9,6 +10,31 @@ export type ExecutionView = Omit<Selectable<ExecutionsTable>, 'target' | 'pcs' |
   subjects: string[] | null;
   rollout: unknown;
   done: number;
+  /** Finished results by outcome (the counters above lump timed_out, killed and lost into `failed`). */
+  outcomes: OutcomeCounts;
+};
+
+/** How many of an execution's results ended each way (a killed run is `killed`, never `failed`). */
+export type OutcomeCounts = Record<Outcome, number>;
+
+const noOutcomes = (): OutcomeCounts => ({ succeeded: 0, failed: 0, timed_out: 0, killed: 0, lost: 0, skipped: 0 });
+
+// The outcome counts of some executions, from their results (one grouped query).
+const outcomesOf = async (db: Kysely<ReadModels>, execIds: readonly string[]): Promise<Map<string, OutcomeCounts>> => {
+  const counts = new Map(execIds.map((id) => [id, noOutcomes()]));
+  if (execIds.length === 0) return counts;
+  const rows = await db
+    .selectFrom('results')
+    .select(['exec_id', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('exec_id', 'in', execIds)
+    .where('outcome', 'is not', null)
+    .groupBy(['exec_id', 'outcome'])
+    .execute();
+  for (const { exec_id, outcome, n } of rows) {
+    const c = counts.get(exec_id);
+    if (c !== undefined && (OUTCOMES as readonly string[]).includes(outcome ?? '')) c[outcome as Outcome] = n;
+  }
+  return counts;
 };
 
 /** One wave of a rollout as the API shows it. */
@@ -24,10 +50,11 @@ export type ResultView = Selectable<ResultsTable>;
 /** Output longer than this is cut in execution listings; `GET /api/results/:id` has it whole. */
 export const PREVIEW_CHARS = 4096;
 
-const toExecution = (row: Selectable<ExecutionsTable>): ExecutionView => {
+const toExecution = (row: Selectable<ExecutionsTable>, outcomes: OutcomeCounts | undefined): ExecutionView => {
   const { command: _command, ...rest } = row;
   return {
     ...rest,
+    outcomes: outcomes ?? noOutcomes(),
     target: JSON.parse(row.target) as Target,
     pcs: JSON.parse(row.pcs) as string[],
     subjects: row.subjects === null ? null : (JSON.parse(row.subjects) as string[]),
@@ -53,17 +80,11 @@ export const listExecutions = async (
   if (f.status !== undefined) query = query.where('status', '=', f.status);
   const rows = await query.selectAll().orderBy('seq', 'desc').limit(f.limit).execute();
   const { total } = await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  return { executions: rows.map(toExecution), total };
-};
-
-/** How many of an execution's results ended each way (a killed run is `killed`, never `failed`). */
-export type OutcomeCounts = {
-  succeeded: number;
-  failed: number;
-  timed_out: number;
-  killed: number;
-  lost: number;
-  skipped: number;
+  const outcomes = await outcomesOf(
+    db,
+    rows.map((r) => r.exec_id),
+  );
+  return { executions: rows.map((r) => toExecution(r, outcomes.get(r.exec_id))), total };
 };
 
 /** One execution with its waves and a page of its PCs' results (output cut to a preview). */
@@ -71,8 +92,6 @@ export type ExecutionDetail = ExecutionView & {
   waves: WaveView[];
   results: (ResultView & { truncated: boolean })[];
   results_total: number;
-  /** Finished results by outcome (the counters lump timed_out, killed and lost into `failed`). */
-  outcomes: OutcomeCounts;
 };
 
 /** Which results of an execution to include: a page of them, by pc id (all by default). */
@@ -100,20 +119,10 @@ export const getExecution = async (
     .where('exec_id', '=', execId)
     .executeTakeFirstOrThrow();
   const waves = await db.selectFrom('exec_waves').selectAll().where('exec_id', '=', execId).orderBy('wave').execute();
-  const byOutcome = await db
-    .selectFrom('results')
-    .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('exec_id', '=', execId)
-    .where('outcome', 'is not', null)
-    .groupBy('outcome')
-    .execute();
-  const outcomes: OutcomeCounts = { succeeded: 0, failed: 0, timed_out: 0, killed: 0, lost: 0, skipped: 0 };
-  for (const { outcome, n } of byOutcome)
-    if (outcome !== null && outcome in outcomes) outcomes[outcome as keyof OutcomeCounts] = n;
+  const outcomes = await outcomesOf(db, [execId]);
   return {
-    ...toExecution(row),
+    ...toExecution(row, outcomes.get(execId)),
     results_total: total,
-    outcomes,
     waves: waves.map(toWave),
     results: results.map((r) => ({
       ...r,
@@ -124,12 +133,17 @@ export const getExecution = async (
   };
 };
 
-/** Result filters (kanade's): status success | failure | skipped | running; `since` on finish time. */
+/** What `status` filters results by: the outcome words the tables print, `running`, and the original's two words. */
+export const RESULT_STATUSES = [...OUTCOMES, 'running', 'success', 'failure'] as const;
+export type ResultStatus = (typeof RESULT_STATUSES)[number];
+
+/** Result filters (kanade's): by pc, job, exec, status; `since` on finish time. */
 export type ResultFilter = {
   pc_id?: string;
   job_id?: string;
   exec_id?: string;
-  status?: 'success' | 'failure' | 'skipped' | 'running';
+  /** An outcome word, `running`, or the original's `success` (= succeeded) and `failure` (any unsuccessful end but skipped). */
+  status?: ResultStatus;
   since?: string;
   limit: number;
 };
@@ -142,9 +156,9 @@ export const listResults = async (db: Kysely<ReadModels>, f: ResultFilter): Prom
   if (f.exec_id !== undefined) query = query.where('exec_id', '=', f.exec_id);
   if (f.since !== undefined) query = query.where('finished_at', '>=', f.since);
   if (f.status === 'running') query = query.where('finished_at', 'is', null);
-  if (f.status === 'success') query = query.where('outcome', '=', 'succeeded');
-  if (f.status === 'skipped') query = query.where('outcome', '=', 'skipped');
-  if (f.status === 'failure') query = query.where('outcome', 'in', ['failed', 'timed_out', 'killed', 'lost']);
+  else if (f.status === 'success') query = query.where('outcome', '=', 'succeeded');
+  else if (f.status === 'failure') query = query.where('outcome', 'in', ['failed', 'timed_out', 'killed', 'lost']);
+  else if (f.status !== undefined) query = query.where('outcome', '=', f.status);
   return query.orderBy('seq', 'desc').limit(f.limit).execute();
 };
 

@@ -33,12 +33,12 @@ export const overviewPage = async (c: Context<WebEnv>) => {
         ${card('agents offline', offline.total, '/agents?status=offline', offline.total > 0 ? 'muted' : 'ok')}
         ${card('executions in progress', inProgress, '/executions?status=running', 'info')}
         ${card('rollouts halted', halted, '/executions?status=halted', halted > 0 ? 'bad' : 'ok')}
-        ${card('failed runs, last 24 h', failed === FAILURES_SHOWN ? `${failed}+` : failed, '#failures', failed > 0 ? 'bad' : 'ok')}
+        ${card('unsuccessful runs, last 24 h', failed === FAILURES_SHOWN ? `${failed}+` : failed, '#failures', failed > 0 ? 'bad' : 'ok')}
       </div>
-      <h2 id="failures">Failed runs in the last 24 hours <span class="muted">(newest 10)</span></h2>
+      <h2 id="failures">Unsuccessful runs in the last 24 hours <span class="muted">(failed, timed out, killed or lost; newest 10)</span></h2>
       ${
         failed === 0
-          ? html`<p class="muted">No failed runs.</p>`
+          ? html`<p class="muted">No unsuccessful runs.</p>`
           : html`<div class="scroll"><table>
             <thead><tr><th scope="col">Finished</th><th scope="col">Job</th><th scope="col">PC</th><th scope="col">Outcome</th><th scope="col">Exit</th><th scope="col">Why</th></tr></thead>
             <tbody>${failures.results.slice(0, 10).map(

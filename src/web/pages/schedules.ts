@@ -25,7 +25,7 @@ const outcome = (f: Fire) => {
     f.exec_id === null
       ? ''
       : html`<a href="${at('/executions', f.exec_id)}">${e === null ? 'exec' : badge(e.status)}</a>`;
-  return html`${link}${e === null ? '' : html` ${e.succeeded}/${e.target_count} succeeded, ${e.failed} failed, ${e.skipped} skipped`}${f.catch_up ? html` <span class="muted">(late: caught up)</span>` : ''}`;
+  return html`${link}${e === null ? '' : html` ${e.succeeded}/${e.target_count} succeeded, ${e.failed} unsuccessful, ${e.skipped} skipped`}${f.catch_up ? html` <span class="muted">(late: caught up)</span>` : ''}`;
 };
 
 /** `/schedules`: every schedule with its next fire and last outcome; enable / disable. */
