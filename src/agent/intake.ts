@@ -58,18 +58,21 @@ export const createIntake = (deps: IntakeDeps) => {
     /** Follows a membership change: subscribe to new groups (and catch up), drop old ones. */
     setGroups: async (groups: readonly string[]) => {
       const wanted = new Set(groups.map(groupCommandFilter));
+      let changed = false;
       for (const [filter, sub] of subscriptions) {
         if (filter.includes('.group.') && !wanted.has(filter)) {
           sub.unsubscribe();
           subscriptions.delete(filter);
+          changed = true;
         }
       }
       for (const filter of wanted) {
         if (subscriptions.has(filter)) continue;
         await listen(filter);
         await catchUp(filter);
+        changed = true;
       }
-      deps.log.info('group membership', { groups });
+      if (changed) deps.log.info('group membership', { groups });
     },
     stop: () => {
       for (const sub of subscriptions.values()) sub.unsubscribe();
