@@ -94,10 +94,21 @@ describe('kanade dev', () => {
       'the sandbox to restart its broker',
     );
     expect(pgrep(`nats-server.*${s.dataDir}`)).toHaveLength(1);
+    await eventually(
+      async () => (await fetch(`${s.url}/health`)).ok && /dev-pc-1: reconnected to NATS/.test(s.output()),
+      20_000,
+      'the server and the agent to be back',
+    );
     const marker = `${5000 + Math.floor(Math.random() * 4000)}.5`; // a sleep no other test runs, to find it with pgrep
     const sleeping = () => pgrep(`^sleep ${marker.replace('.', '\\.')}$`);
-    const run = runKanade(['run', 'dev-pc-1', '--timeout', '10m', '--', `sleep ${marker}`], env);
-    await eventually(async () => sleeping().length > 0, 20_000, 'the job to run');
+    let ran: Awaited<ReturnType<typeof runKanade>> | undefined;
+    const run = runKanade(['run', 'dev-pc-1', '--timeout', '10m', '--', `sleep ${marker}`], env).then((r) => {
+      ran = r;
+      return r;
+    });
+    await eventually(async () => sleeping().length > 0, 30_000, 'the job to run').catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\n--- kanade run: ${JSON.stringify(ran)}\n--- sandbox output:\n${s.output()}`);
+    });
 
     const asked = Date.now();
     s.child.kill('SIGINT');
