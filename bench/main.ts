@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { dashboardBench } from './dashboard.ts';
 import { fleetBench } from './fleet.ts';
+import { hostileBench } from './hostile.ts';
 import { rebuildBench, rebuildWorker } from './rebuild.ts';
 
 // `npm run bench -- <name> [options]`. Benchmarks print numbers and the machine; they never assert timings.
@@ -17,6 +18,7 @@ const { positionals, values } = parseArgs({
 const benches: Record<string, () => Promise<void>> = {
   fleet: () => fleetBench({ agents: Number(values.agents ?? 1000) }),
   dashboard: () => dashboardBench({ agents: Number(values.agents ?? 5000) }),
+  hostile: () => hostileBench(),
   rebuild: () =>
     rebuildBench({
       events: Number(values.events ?? 200_000),
@@ -29,7 +31,7 @@ benches['rebuild-worker'] = () =>
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
   console.error(
-    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] | dashboard [--agents N]>`,
+    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] | dashboard [--agents N] | hostile>`,
   );
   process.exit(2);
 }

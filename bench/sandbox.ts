@@ -49,6 +49,10 @@ export const startBenchSandbox = async (name: string) => {
     dir,
     nats,
     server,
+    /** What another server process needs to join: the broker directory (with `server.creds`) and the signing key. */
+    brokerDir,
+    serverCreds: files.serverCreds,
+    signingKeyFile,
     token,
     api,
     /** The public key commands are signed with (emulated agents trust it). */

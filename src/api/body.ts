@@ -4,6 +4,7 @@ import type { ScheduleManifest } from '../domain/schedules/index.ts';
 import type { Issue, Parsed } from '../domain/shared/index.ts';
 import {
   issueInDocument,
+  jsonLimitProblem,
   manifestPositions,
   parseJobsJson,
   parseJobsYaml,
@@ -62,6 +63,9 @@ export const readScheduleManifests = (c: Context): Promise<ManifestBody<Schedule
   readManifests(c, { yaml: (text) => parseSchedulesYaml(text), json: (value) => parseSchedulesJson(value) });
 
 const parseJson = (text: string): unknown => {
+  const tooMuch = jsonLimitProblem(text);
+  if (tooMuch !== undefined)
+    throw new RequestRejected(422, 'input-limits', `the body is too complex: ${tooMuch.message}`, [tooMuch]);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -11,6 +11,7 @@ export {
 export type { ParseJobsOptions, ScriptFileReader } from './jobManifests.ts';
 export { parseJobsJson, parseJobsYaml, parseJobValue } from './jobManifests.ts';
 export { boundedDuration, durationSchema, jobManifestSchema, MAX_INLINE_SCRIPT_BYTES } from './jobSchema.ts';
+export { capIssues, INPUT_LIMITS, jsonLimitProblem, MAX_ISSUES, yamlLimitProblem } from './limits.ts';
 export type { ManifestPositions } from './positions.ts';
 export { issueInDocument, manifestPositions, pathSegments } from './positions.ts';
 export { parseSchedulesJson, parseSchedulesYaml, parseScheduleValue } from './scheduleManifests.ts';

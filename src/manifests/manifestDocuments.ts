@@ -1,4 +1,5 @@
 import type { Issue, Parsed } from '../domain/shared/index.ts';
+import { capIssues, INPUT_LIMITS } from './limits.ts';
 import { issueAt, type Origin } from './valibotIssues.ts';
 import { parseYamlDocuments } from './yamlDocuments.ts';
 
@@ -29,6 +30,11 @@ export const parseJsonManifests = <T extends { id: string }>(
   source?: string,
 ): Parsed<T[]> => {
   const items = Array.isArray(value) ? value : [value];
+  if (items.length > INPUT_LIMITS.documents)
+    return {
+      ok: false,
+      issues: [{ path: '', message: `more than ${INPUT_LIMITS.documents} manifests in one request` }],
+    };
   const parsed = items.map((item, document) => {
     const origin: Origin = { document, ...(source === undefined ? {} : { source }) };
     return { origin, result: parseValue(item, origin) };
@@ -42,7 +48,7 @@ type ParsedDocument<T> = { origin: Origin; result: Parsed<T> };
 const collect = <T extends { id: string }>(kind: string, parsed: ParsedDocument<T>[], syntax: Issue[]): Parsed<T[]> => {
   const issues = [...syntax, ...parsed.flatMap(({ result }) => (result.ok ? [] : result.issues))];
   issues.push(...duplicateIds(kind, parsed));
-  if (issues.length > 0) return { ok: false, issues: issues.sort(byPosition) };
+  if (issues.length > 0) return { ok: false, issues: capIssues(issues.sort(byPosition)) };
   return { ok: true, value: parsed.flatMap(({ result }) => (result.ok ? [result.value] : [])) };
 };
 

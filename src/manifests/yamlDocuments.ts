@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments } from 'yaml';
 import type { Issue } from '../domain/shared/index.ts';
+import { INPUT_LIMITS, yamlLimitProblem } from './limits.ts';
 
 /** A path into a parsed document: object keys and array indexes. */
 export type PathSegment = string | number;
@@ -12,6 +13,8 @@ export type YamlDocument = { index: number; value: unknown; locate: Locate };
 
 /** Parses a (multi-document) YAML text; empty documents are skipped, syntax errors become issues. */
 export const parseYamlDocuments = (text: string): { documents: YamlDocument[]; issues: Issue[] } => {
+  const tooMuch = yamlLimitProblem(text);
+  if (tooMuch !== undefined) return { documents: [], issues: [{ document: 0, ...tooMuch }] };
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const docs = Array.isArray(parsed) ? parsed : [];
@@ -23,7 +26,13 @@ export const parseYamlDocuments = (text: string): { documents: YamlDocument[]; i
       issues.push({ document: index, path: '', message: firstLine(error.message), line: pos.line, column: pos.col });
     }
     if (doc.errors.length > 0) return;
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const composed = toValue(doc);
+    if (!composed.ok) {
+      const pos = lineCounter.linePos(doc.range[0]);
+      issues.push({ document: index, path: '', message: composed.message, line: pos.line, column: pos.col });
+      return;
+    }
+    const value = composed.value;
     if (value === null || value === undefined) return;
     const locate: Locate = (path) => {
       const offset = offsetOf(doc.contents as Node, path);
@@ -37,6 +46,22 @@ export const parseYamlDocuments = (text: string): { documents: YamlDocument[]; i
 };
 
 const firstLine = (message: string): string => message.split('\n')[0] ?? message;
+
+// Composes a document into plain data; aliases that expand too far (a "billion laughs") or point
+// nowhere are problems of the input, not exceptions.
+const toValue = (doc: { toJS(options: { maxAliasCount: number }): unknown }) => {
+  try {
+    return { ok: true as const, value: doc.toJS({ maxAliasCount: INPUT_LIMITS.aliases }) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      ok: false as const,
+      message: /alias count/i.test(message)
+        ? `aliases expand to too many values (at most ${INPUT_LIMITS.aliases} alias resolutions)`
+        : firstLine(message),
+    };
+  }
+};
 
 // Walks down `path`; for a map entry it points at the key, so "unknown key" and "bad value" both
 // land on the line an operator has to edit.

@@ -119,6 +119,46 @@ describe('POST /api/jobs', () => {
   });
 });
 
+describe('hostile bodies', () => {
+  const post = async (body: string, type: string, path = '/api/jobs') =>
+    json(
+      await fetch(`${sandbox.server.url}${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${sandbox.server.token}`, 'Content-Type': type },
+        body,
+      }),
+    );
+  const laughs = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]']
+    .concat('bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`))
+    .join('\n');
+
+  it('are refused with 4xx problem documents that say where, appending nothing', async () => {
+    const before = await streamHead();
+    const cases: [string, string, RegExp][] = [
+      [laughs, 'application/yaml', /aliases expand to too many values/],
+      ['id: x\nversion: *nowhere\n', 'application/yaml', /alias/i],
+      [`x: ${'['.repeat(100_000)}${']'.repeat(100_000)}`, 'application/yaml', /nested deeper than 64 levels/],
+      [`${'- '.repeat(100_000)}x`, 'application/yaml', /nested too deeply/],
+      [`{"a": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`, 'application/json', /nested deeper than 64 levels/],
+    ];
+    for (const [body, type, message] of cases) {
+      const res = await post(body, type);
+      expect(res.status, body.slice(0, 40)).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.type).toMatch(/^application\/problem\+json/);
+      expect(res.body.issues[0]).toMatchObject({ message: expect.stringMatching(message), line: expect.any(Number) });
+    }
+    const exec = await post(
+      `{"target": ${'['.repeat(1000)}${']'.repeat(1000)}}`,
+      'application/json',
+      '/api/exec/alpha',
+    );
+    expect(exec).toMatchObject({ status: 422, body: { type: '/problems/input-limits' } });
+    expect(await streamHead()).toBe(before);
+    expect((await fetch(`${sandbox.server.url}/health`)).status).toBe(200);
+  });
+});
+
 describe('POST /api/exec with no agent in the target', () => {
   it('refuses a target nobody online is in, and a group nobody is in, appending nothing', async () => {
     await sandbox.server.api('POST', '/api/jobs', job('lonely'));
