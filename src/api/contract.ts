@@ -14,6 +14,7 @@ import type {
   JobView,
   LoggedEvent,
   ReadModelsStatus,
+  ResultPreview,
   ResultView,
   ScheduleFireView,
   ScheduleView,
@@ -36,7 +37,7 @@ export type {
 /** `GET /api/agents`: a page of agents and how many match. */
 export type AgentPage = { agents: AgentView[]; total: number };
 /** `GET /api/agents/:pc`. */
-export type AgentDetail = AgentView & { recent_results: ResultView[] };
+export type AgentDetail = AgentView & { recent_results: ResultPreview[] };
 /** `GET /api/enrollment-tokens`. */
 export type EnrollmentTokenList = { tokens: EnrollmentTokenView[] };
 /** `POST /api/enrollment-tokens`: the new token, with its secret shown this once. */
@@ -62,7 +63,7 @@ export type JobDetail = JobView & { manifest: JobManifest };
 /** `GET /api/executions`: the newest executions and how many match. */
 export type ExecutionList = { executions: ExecutionView[]; total: number };
 /** `GET /api/results`. */
-export type ResultList = { results: ResultView[] };
+export type ResultList = { results: ResultPreview[] };
 
 /** A schedule as listed: its next fire time comes from the API's clock (or why there is none). */
 export type ScheduleListed = ScheduleView & { next_fire: string | null; next_fire_error?: string };

@@ -55,11 +55,13 @@ export type {
   ExecutionView,
   ResultFilter,
   ResultPage,
+  ResultPreview,
   ResultStatus,
   ResultView,
   WaveView,
 } from './executions/queries.ts';
 export {
+  DEFAULT_RESULTS_PAGE,
   getExecution,
   getResult,
   jobHistory,

@@ -18,6 +18,7 @@ const agents: Record<string, AgentProcess> = {};
 
 type Result = {
   result_id: string;
+  exec_id: string;
   pc_id: string;
   exit_code: number | null;
   outcome: string | null;
@@ -139,10 +140,18 @@ describe('exec', () => {
     }
   });
 
-  it('keeps output over 256 KiB whole, through the output stream', async () => {
+  it('keeps output over 256 KiB whole, through the output stream; lists carry only previews', async () => {
     const e = await finished((await exec('big', { pcs: ['pc-a'] })).exec_id);
     const full = await api<Result>('GET', `/api/results/${e.results[0]?.result_id}`);
     expect(full.stdout).toHaveLength(300_000);
+    const preview = { stdout: full.stdout.slice(0, 2048), stdout_bytes: 300_000, truncated: true };
+    expect(e.results[0]).toMatchObject(preview);
+    const listed = await api<{ results: Result[] }>('GET', `/api/results?exec_id=${e.exec_id}`);
+    expect(listed.results[0]).toMatchObject(preview);
+    const agent = await api<{ recent_results: Result[] }>('GET', '/api/agents/pc-a');
+    expect(agent.recent_results.find((r) => r.exec_id === e.exec_id)).toMatchObject(preview);
+    const res = await sandbox.server.api('GET', '/api/results?limit=1000');
+    expect(Number(res.headers.get('content-length') ?? (await res.clone().text()).length)).toBeLessThan(1000 * 6000);
   });
 });
 

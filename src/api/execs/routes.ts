@@ -4,7 +4,13 @@ import { type ExecAggregateCommand, execDecider, execStreamName, normalizeTarget
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { isJobId, parseDuration } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
-import { type ExecutionView, getExecution, listExecutions, type ResultPage } from '../../projections/index.ts';
+import {
+  DEFAULT_RESULTS_PAGE,
+  type ExecutionView,
+  getExecution,
+  listExecutions,
+  type ResultPage,
+} from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
 import type { ExecutionDetail, ExecutionList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
@@ -71,7 +77,7 @@ export const executionRoutes = (deps: ApiDeps) =>
     })
     .get('/:execId', async (c) => {
       const wait = integer('wait', c.req.query('wait'), 0, MAX_WAIT_SECONDS) ?? 0;
-      const limit = integer('results_limit', c.req.query('results_limit'), 0, 10_000);
+      const limit = integer('results_limit', c.req.query('results_limit'), 0, DEFAULT_RESULTS_PAGE);
       const offset = integer('results_offset', c.req.query('results_offset'), 0, Number.MAX_SAFE_INTEGER);
       const page = { ...(limit === undefined ? {} : { limit }), ...(offset === undefined ? {} : { offset }) };
       return c.json((await waitForExecution(deps, c.req.param('execId'), wait * 1000, page)) satisfies ExecutionDetail);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExecutionDetail as Execution, ExecutionList, Result } from '../../api/contract.ts';
+import type { ExecutionDetail as Execution, ExecutionList, Result, ResultList } from '../../api/contract.ts';
 import { outcomeWords } from '../../domain/runs/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import type { ApiClient } from '../client.ts';
@@ -105,8 +105,13 @@ export const waitForExec = async (
   }
 };
 
-const printFailures = (io: Io, e: Execution) => {
-  const bad = e.results.filter((r) => r.outcome !== null && r.outcome !== 'succeeded');
+// Every PC that did not succeed, from the results (an exec's own answer carries one page of them).
+const FAILURES_SHOWN = 1000;
+const printFailures = async (client: ApiClient, io: Io, e: Execution) => {
+  const notOk = async (status: 'failure' | 'skipped') =>
+    (await client.get<ResultList>('/api/results', { exec_id: e.exec_id, status, limit: String(FAILURES_SHOWN) }))
+      .results;
+  const bad = [...(await notOk('failure')), ...(await notOk('skipped'))].sort((a, b) => a.pc_id.localeCompare(b.pc_id));
   if (bad.length === 0) return;
   line(
     io.out,
@@ -115,6 +120,12 @@ const printFailures = (io: Io, e: Execution) => {
       bad.map((r) => [r.pc_id, r.outcome, r.exit_code, r.reason ?? lastLine(r.stderr)]),
     ),
   );
+  const total = e.done - e.outcomes.succeeded;
+  if (total > bad.length)
+    line(
+      io.err,
+      `… ${total - bad.length} more: kanade results list --exec ${e.exec_id} --status failed|skipped|killed`,
+    );
 };
 
 const lastLine = (text: string) => text.trim().split('\n').at(-1) ?? '';
@@ -198,7 +209,7 @@ export const execCommands: CommandSpec[] = [
       line(ctx.io.err, `exec ${accepted.exec_id}: ${job} on ${accepted.target_count} agent(s)`);
       const done = await waitForExec(client, ctx.io, accepted.exec_id, 24 * 3_600_000, boolFlag(args, 'json'));
       if (boolFlag(args, 'json')) writeJson(ctx.io, done);
-      else printFailures(ctx.io, done);
+      else await printFailures(client, ctx.io, done);
       if (done.status === 'halted')
         line(
           ctx.io.err,

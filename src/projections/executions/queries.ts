@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Target } from '../../domain/execs/index.ts';
 import { OUTCOMES, type Outcome } from '../../domain/runs/index.ts';
 import type { ExecutionsTable, ExecWavesTable, ReadModels, ResultsTable } from '../schema.ts';
@@ -44,11 +44,66 @@ export type WaveView = Omit<Selectable<ExecWavesTable>, 'exec_id' | 'group_name'
   done: number;
 };
 
-/** A result as the API shows it (kanade's field names). */
+/** A result as the API shows it (kanade's field names), with its whole output. */
 export type ResultView = Selectable<ResultsTable>;
 
-/** Output longer than this is cut in execution listings; `GET /api/results/:id` has it whole. */
-export const PREVIEW_CHARS = 4096;
+/**
+ * A result in a list: its output cut to a preview in SQL (the full text never leaves SQLite for a
+ * list, so an answer's size is bounded by its row count), with the full sizes in bytes and whether it
+ * was cut. `GET /api/results/:id` has the output whole.
+ */
+export type ResultPreview = ResultView & { stdout_bytes: number; stderr_bytes: number; truncated: boolean };
+
+/** Output longer than this (UTF-8 bytes, per stream) is cut in lists. */
+export const PREVIEW_BYTES = 2048;
+
+const RESULT_FIELDS = [
+  'result_id',
+  'exec_id',
+  'request_id',
+  'job_id',
+  'version',
+  'pc_id',
+  'exit_code',
+  'outcome',
+  'reason',
+  'started_at',
+  'finished_at',
+  'seq',
+  'reaped',
+] as const;
+
+// The columns of a result list: every field, the output's first bytes and its full size. Output is
+// read as bytes: SQLite's text functions stop at a NUL, and output may hold any byte.
+const previewColumns = [
+  ...RESULT_FIELDS,
+  sql<Uint8Array>`substr(cast(stdout as blob), 1, ${PREVIEW_BYTES})`.as('stdout_head'),
+  sql<Uint8Array>`substr(cast(stderr as blob), 1, ${PREVIEW_BYTES})`.as('stderr_head'),
+  sql<number>`octet_length(stdout)`.as('stdout_bytes'),
+  sql<number>`octet_length(stderr)`.as('stderr_bytes'),
+] as const;
+
+const utf8 = new TextDecoder();
+// The first bytes as text; a character the cut split in two is dropped, not shown as U+FFFD.
+const headText = (head: Uint8Array | string | null, total: number) => {
+  if (head === null || typeof head === 'string') return head ?? ''; // SQLite gives back empty blobs as text or null
+  const text = utf8.decode(head);
+  return total > head.length && text.endsWith('\uFFFD') ? text.slice(0, -1) : text;
+};
+
+const toPreview = ({
+  stdout_head,
+  stderr_head,
+  ...r
+}: Omit<ResultPreview, 'truncated' | 'stdout' | 'stderr'> & {
+  stdout_head: Uint8Array | string | null;
+  stderr_head: Uint8Array | string | null;
+}): ResultPreview => ({
+  ...r,
+  stdout: headText(stdout_head, r.stdout_bytes),
+  stderr: headText(stderr_head, r.stderr_bytes),
+  truncated: r.stdout_bytes > PREVIEW_BYTES || r.stderr_bytes > PREVIEW_BYTES,
+});
 
 const toExecution = (row: Selectable<ExecutionsTable>, outcomes: OutcomeCounts | undefined): ExecutionView => {
   const { command: _command, ...rest } = row;
@@ -90,11 +145,14 @@ export const listExecutions = async (
 /** One execution with its waves and a page of its PCs' results (output cut to a preview). */
 export type ExecutionDetail = ExecutionView & {
   waves: WaveView[];
-  results: (ResultView & { truncated: boolean })[];
+  results: ResultPreview[];
   results_total: number;
 };
 
-/** Which results of an execution to include: a page of them, by pc id (all by default). */
+/** How many of an execution's results an answer carries unless asked otherwise (and at most). */
+export const DEFAULT_RESULTS_PAGE = 1000;
+
+/** Which results of an execution to include: a page of them, by pc id (the first 1000 by default). */
 export type ResultPage = { limit?: number; offset?: number };
 
 /** One execution with its waves and its PCs' results (output previews, paged), or undefined. */
@@ -107,10 +165,10 @@ export const getExecution = async (
   if (row === undefined) return undefined;
   const results = await db
     .selectFrom('results')
-    .selectAll()
+    .select(previewColumns)
     .where('exec_id', '=', execId)
     .orderBy('pc_id')
-    .limit(page.limit ?? -1)
+    .limit(page.limit ?? DEFAULT_RESULTS_PAGE)
     .offset(page.offset ?? 0)
     .execute();
   const { total } = await db
@@ -124,12 +182,7 @@ export const getExecution = async (
     ...toExecution(row, outcomes.get(execId)),
     results_total: total,
     waves: waves.map(toWave),
-    results: results.map((r) => ({
-      ...r,
-      stdout: r.stdout.slice(0, PREVIEW_CHARS),
-      stderr: r.stderr.slice(0, PREVIEW_CHARS),
-      truncated: r.stdout.length > PREVIEW_CHARS || r.stderr.length > PREVIEW_CHARS,
-    })),
+    results: results.map(toPreview),
   };
 };
 
@@ -149,8 +202,8 @@ export type ResultFilter = {
 };
 
 /** Results, newest first. */
-export const listResults = async (db: Kysely<ReadModels>, f: ResultFilter): Promise<ResultView[]> => {
-  let query = db.selectFrom('results').selectAll();
+export const listResults = async (db: Kysely<ReadModels>, f: ResultFilter): Promise<ResultPreview[]> => {
+  let query = db.selectFrom('results').select(previewColumns);
   if (f.pc_id !== undefined) query = query.where('pc_id', '=', f.pc_id);
   if (f.job_id !== undefined) query = query.where('job_id', '=', f.job_id);
   if (f.exec_id !== undefined) query = query.where('exec_id', '=', f.exec_id);
@@ -159,7 +212,7 @@ export const listResults = async (db: Kysely<ReadModels>, f: ResultFilter): Prom
   else if (f.status === 'success') query = query.where('outcome', '=', 'succeeded');
   else if (f.status === 'failure') query = query.where('outcome', 'in', ['failed', 'timed_out', 'killed', 'lost']);
   else if (f.status !== undefined) query = query.where('outcome', '=', f.status);
-  return query.orderBy('seq', 'desc').limit(f.limit).execute();
+  return (await query.orderBy('seq', 'desc').limit(f.limit).execute()).map(toPreview);
 };
 
 /** One result, whole, or undefined. */
