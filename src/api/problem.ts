@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { VersionNotBumped } from '../domain/jobs/index.ts';
 import { DomainError, type DomainErrorCode, type Issue } from '../domain/shared/index.ts';
-import { ReadModelsNotReady } from '../projections/index.ts';
+import { ReadModelsNotReady, StreamMismatch } from '../projections/index.ts';
 import { ReadModelsBehind, RequestRejected } from './errors.ts';
 
 /** An RFC 9457 problem document; `issues` lists every problem with the input, with its path. */
@@ -46,6 +46,14 @@ export const toProblem = (error: unknown): Problem => {
   if (error instanceof DomainError) return domainProblem(error);
   if (error instanceof ReadModelsNotReady) {
     return { type: typeOf('read-models-building'), title: error.message, status: 503, retryAfter: 2 };
+  }
+  if (error instanceof StreamMismatch) {
+    return {
+      type: typeOf('stream-mismatch'),
+      title: 'the read models belong to another history of the event stream; nothing is served or written',
+      status: 503,
+      detail: error.message,
+    };
   }
   if (error instanceof ReadModelsBehind) {
     return { type: typeOf('read-models-behind'), title: error.message, status: 503, retryAfter: 1 };

@@ -3,13 +3,14 @@ import type Database from 'better-sqlite3';
 
 /**
  * SHA-256 of every read-model table's rows in primary-key order. Two builds from the same stream must
- * give the same sums. Kysely's own bookkeeping (kysely_migration*, which records wall-clock times) and
- * SQLite's internals are not read models and are left out.
+ * give the same sums. Kysely's own bookkeeping (kysely_migration*, which records wall-clock times),
+ * the file's own metadata (meta_*: which stream instance it was built from) and SQLite's internals are
+ * not read models and are left out.
  */
 export const tableChecksums = (sqlite: Database.Database): Record<string, string> => {
   const tables = sqlite
     .prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%' ORDER BY name",
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'kysely_%' AND name NOT LIKE 'meta_%' ORDER BY name",
     )
     .pluck()
     .all() as string[];

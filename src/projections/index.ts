@@ -78,7 +78,7 @@ export type { JobFilter, JobView } from './jobs/queries.ts';
 export { getJob, listJobs } from './jobs/queries.ts';
 export type { Projection, RowChange, RowReader } from './projection.ts';
 export type { ReadModelsService, ReadModelsStatus } from './readModels.ts';
-export { createReadModels, ReadModelsNotReady } from './readModels.ts';
+export { createReadModels, ReadModelsNotReady, StreamMismatch } from './readModels.ts';
 export type { ProjectionRunner, RunnerStatus } from './runner.ts';
 export { createRunner } from './runner.ts';
 export type { ScheduleFilter, ScheduleFireView, ScheduleView } from './schedules/queries.ts';

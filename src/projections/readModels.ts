@@ -20,13 +20,17 @@ import { currentGeneration, nextGeneration, promoteGeneration, removeGenerations
 import { createPositionSignal } from './positionSignal.ts';
 import type { Projection } from './projection.ts';
 import type { ReadModels as Tables } from './schema.ts';
+import { recordStreamIdentities, streamMismatch } from './streamIdentity.ts';
 
 /** What the read models need: where to keep files, where the events are, and which projections to run. */
 export type ReadModelsOptions = GenerationSource & { dir: string };
 
 /** Health of the read models, per projection. */
 export type ReadModelsStatus = {
-  state: 'starting' | 'building' | 'live' | 'stopped';
+  /** `mismatch`: the live generation was built from another instance of a stream; nothing is served. */
+  state: 'starting' | 'building' | 'live' | 'mismatch' | 'stopped';
+  /** Why the read models do not belong to the streams as they are now (see `StreamMismatch`). */
+  stream_problem?: string;
   file: string | undefined;
   seq: number;
   /** Events of commits no projection could write at all, skipped and kept in `projection_errors`. */
@@ -51,6 +55,23 @@ export class ReadModelsNotReady extends Error {
   }
 }
 
+/**
+ * The read models were built from another instance of a stream (deleted and created again, rewound,
+ * restored from an older backup): they are not served, and nothing is written, until the stream is
+ * restored or the read models are rebuilt from it on purpose.
+ */
+export class StreamMismatch extends Error {
+  constructor(problem: string) {
+    super(
+      `${problem}. These read models belong to another history: restore the stream, or rebuild the read models from the stream as it is now (kanade projections rebuild)`,
+    );
+    this.name = 'StreamMismatch';
+  }
+}
+
+// How often the live generation is checked against the streams it folds.
+const IDENTITY_CHECK_MS = 5_000;
+
 /** The live generation, and whether its runner follows the stream (an outdated one is served frozen). */
 type Live = { gen: Generation; following: boolean };
 
@@ -63,6 +84,29 @@ export const createReadModels = (options: ReadModelsOptions) => {
   let rebuilding: Promise<void> | undefined;
   const stopping = new AbortController();
   const signal = createPositionSignal();
+  const streams = options.sources.map((source) => source.stream);
+  let mismatch: string | undefined;
+  const foldedBy = (gen: Generation) => gen.parts.map((p) => ({ stream: p.stream, position: p.runner.position() }));
+
+  // Stops serving a generation that belongs to another history, and says so once.
+  const refuse = async (current: Live, problem: string) => {
+    if (mismatch === undefined) log.error('read models do not belong to the stream; not serving them', { problem });
+    mismatch = problem;
+    if (current.following) {
+      current.following = false;
+      await stopGeneration(current.gen);
+    }
+  };
+  const checkIdentity = async () => {
+    const current = live;
+    if (current === undefined || !current.following || building !== undefined) return;
+    const problem = await streamMismatch(options.jsm, current.gen.database.sqlite, foldedBy(current.gen));
+    if (problem !== undefined && live === current) await refuse(current, problem);
+  };
+  const watchdog = setInterval(() => {
+    checkIdentity().catch((error: unknown) => log.debug('stream identity check failed', { error }));
+  }, IDENTITY_CHECK_MS);
+  watchdog.unref();
 
   const follow = (gen: Generation) => {
     live = { gen, following: true };
@@ -81,6 +125,7 @@ export const createReadModels = (options: ReadModelsOptions) => {
     try {
       gen = await openGeneration(file, options);
       building.gen = gen;
+      await recordStreamIdentities(options.jsm, gen.database.sqlite, streams);
       log.info('building read models', { file });
       await bulkCatchUp(gen);
       stopping.signal.throwIfAborted();
@@ -91,6 +136,8 @@ export const createReadModels = (options: ReadModelsOptions) => {
       await catchUpGeneration(gen);
       stopping.signal.throwIfAborted();
       promoteGeneration(dir, file);
+      if (mismatch !== undefined) log.info('read models rebuilt from the stream as it is now', { file });
+      mismatch = undefined; // before following: the first listeners told of the new generation may read it
       follow(gen);
       log.info('read models live', { file, seq: gen.runner.position() });
       if (old !== undefined) retire(old.gen);
@@ -148,6 +195,12 @@ export const createReadModels = (options: ReadModelsOptions) => {
     const file = currentGeneration(dir);
     if (file !== undefined) {
       const gen = await openGeneration(file, options);
+      const problem = await streamMismatch(options.jsm, gen.database.sqlite, foldedBy(gen));
+      if (problem !== undefined) {
+        live = { gen, following: false };
+        await refuse(live, problem);
+        return;
+      }
       if (upToDate(gen, projections)) {
         follow(gen);
         removeGenerations(dir, [file]); // leftovers of a build that crashed before it was promoted
@@ -166,6 +219,7 @@ export const createReadModels = (options: ReadModelsOptions) => {
     start,
     /** Kysely over the live generation. */
     db: (): Kysely<Tables> => {
+      if (mismatch !== undefined) throw new StreamMismatch(mismatch);
       if (live === undefined) throw new ReadModelsNotReady();
       return live.gen.database.db;
     },
@@ -178,8 +232,11 @@ export const createReadModels = (options: ReadModelsOptions) => {
     onApplied: signal.subscribe,
     /** Starts a blue/green rebuild (or joins the running one); it shows in `status()` at once. */
     rebuild: (): Promise<void> => requestRebuild(),
-    status: (): ReadModelsStatus => statusOf(live, building, projections, stopping.signal.aborted),
+    status: (): ReadModelsStatus => statusOf(live, building, projections, stopping.signal.aborted, mismatch),
+    /** Why nothing may be written now (the read models belong to another history), or undefined. */
+    writeRefusal: (): StreamMismatch | undefined => (mismatch === undefined ? undefined : new StreamMismatch(mismatch)),
     stop: async (): Promise<void> => {
+      clearInterval(watchdog);
       stopping.abort();
       if (building?.gen !== undefined) await stopGeneration(building.gen);
       if (live !== undefined) await stopGeneration(live.gen);
@@ -202,11 +259,21 @@ const statusOf = (
   building: { file: string; gen?: Generation } | undefined,
   projections: readonly Projection[],
   stopped: boolean,
+  mismatch: string | undefined,
 ): ReadModelsStatus => {
   const errors = live === undefined ? new Map<string, number>() : countErrors(live.gen.database.sqlite);
   const partOf = (name: string) => live?.gen.parts.find((part) => part.projections.some((p) => p.name === name));
   return {
-    state: stopped ? 'stopped' : live === undefined ? (building === undefined ? 'starting' : 'building') : 'live',
+    state: stopped
+      ? 'stopped'
+      : mismatch !== undefined
+        ? 'mismatch'
+        : live === undefined
+          ? building === undefined
+            ? 'starting'
+            : 'building'
+          : 'live',
+    ...(mismatch === undefined ? {} : { stream_problem: mismatch }),
     file: live?.gen.database.file,
     seq: live?.gen.runner.status().seq ?? 0,
     skipped_events: errors.get(RUNNER) ?? 0,

@@ -262,10 +262,14 @@ export type ReadModels = {
   schedule_fires: ScheduleFiresTable;
   projection_checkpoints: ProjectionCheckpointsTable;
   projection_errors: ProjectionErrorsTable;
+  meta_streams: MetaStreamsTable;
 };
 
-/** Tables written by projections (checkpoints and errors belong to the runner). */
-export type ProjectedTable = Exclude<keyof ReadModels, 'projection_checkpoints' | 'projection_errors'>;
+/** Which instance of each stream a generation was built from (its creation time, as JetStream reports it). */
+export type MetaStreamsTable = { stream: string; created: string };
+
+/** Tables written by projections (checkpoints and errors belong to the runner, meta_streams to the file). */
+export type ProjectedTable = Exclude<keyof ReadModels, 'projection_checkpoints' | 'projection_errors' | 'meta_streams'>;
 
 /** Primary-key columns of every projected table: the runner keys its batch cache and upserts on them. */
 export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof ReadModels[T] & string)[] } = {

@@ -142,7 +142,6 @@ const startRoles = async (config: ServerConfig) => {
   );
   const secrets = await retryForever('open the secret store', () => openEnrollmentSecrets(nc), log);
   const outputStore = once(() => openOutputStore(nc));
-  const store = jetStreamEventStore(js, jsm, { msgIdKey: signer.msgIdKey });
   const loops = createLoopHealth(log);
   const readModels = createReadModels({
     dir: join(config.dataDir, 'readmodels'),
@@ -151,6 +150,8 @@ const startRoles = async (config: ServerConfig) => {
     log: log.child('projections'),
     sources: [eventLogSource(createOutputEnricher({ js, objects: outputStore })), heartbeatSource],
   });
+  // Nothing is appended while the read models belong to another history of the stream.
+  const store = jetStreamEventStore(js, jsm, { msgIdKey: signer.msgIdKey, refuseWrites: readModels.writeRefusal });
   const starting = readModels.start().catch((error: unknown) => log.error('read models failed to start', { error }));
   const viewsWriter = startViewsWriter({
     js,

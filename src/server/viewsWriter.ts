@@ -93,7 +93,9 @@ export const startViewsWriter = (deps: {
   log: Logger;
   health: LoopReporter;
 }) => {
-  const format = `signed-v1:${deps.signedBy}`;
+  // The views' format: how they are signed, and which instance of the event stream they mirror (a
+  // stream deleted and created again is another history: every view is rewritten from it).
+  const formatOf = async () => `signed-v1:${deps.signedBy}@${(await deps.jsm.streams.info(EVENTS_STREAM)).created}`;
   const abort = new AbortController();
   const advanced = createPositionSignal();
   let position = 0;
@@ -120,6 +122,7 @@ export const startViewsWriter = (deps: {
   // The checkpoint, unless the views were written in another format (then every view is rewritten)
   // or it is not a sequence (someone wrote over it): 0 means a full, idempotent refold.
   const checkpoint = async (): Promise<number> => {
+    const format = await formatOf();
     const stored = await deps.views.meta.get(FORMAT);
     if (stored === null || stored.operation !== 'PUT' || stored.string() !== format) {
       await deps.views.meta.put(CHECKPOINT, '0');

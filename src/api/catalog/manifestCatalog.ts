@@ -116,6 +116,7 @@ export const manifestCatalog = <M, C extends { type: string; data: Record<string
         const applied = done.filter((e) => e.status !== 'unchanged');
         if (error instanceof DomainError && applied.length === 0)
           throw new CatalogRejected([{ index: isApply ? i : undefined, id: entry.id, error }]);
+        if (applied.length === 0) throw error; // nothing went through: the failure itself is the answer
         throw new CatalogPartiallyApplied(
           applied,
           plan.slice(i).map((p) => p.entry.id),

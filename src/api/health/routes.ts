@@ -26,12 +26,19 @@ export const healthRoutes = (deps: ApiDeps) =>
       background.every((b) => b.state === 'ok');
     const body = {
       status: healthy ? 'ok' : 'degraded',
+      // The one reason an operator must act on at once, when there is one.
+      ...(models.stream_problem === undefined
+        ? {}
+        : {
+            problem: `${models.stream_problem}: the read models are not served and writes are refused; restore the stream, or rebuild on purpose (kanade projections rebuild)`,
+          }),
       nats,
       stream: { name: EVENTS_STREAM, last_seq: head ?? null },
       read_models: {
         state: models.state,
         seq: models.seq,
         skipped_events: models.skipped_events,
+        ...(models.stream_problem === undefined ? {} : { stream_problem: models.stream_problem }),
         ...(models.rebuild === undefined ? {} : { rebuild: models.rebuild }),
       },
       projections,

@@ -60,7 +60,12 @@ export type JetStreamEventStore = EventStore<KanadeReadMetadata> & {
  * `dispatch:<exec>` — and make the real commit look like a duplicate. Every server of a fleet uses
  * the same key (it is derived from the shared signing key), so their retries still deduplicate.
  */
-export type EventStoreOptions = { stream?: string; msgIdKey?: Uint8Array };
+export type EventStoreOptions = {
+  stream?: string;
+  msgIdKey?: Uint8Array;
+  /** Asked before every append: an error refuses it (the server's read models belong to another history). */
+  refuseWrites?: () => Error | undefined;
+};
 
 /** Creates the event store over `stream` (KANADE_EVENTS unless a test says otherwise). */
 export const jetStreamEventStore = (
@@ -68,7 +73,11 @@ export const jetStreamEventStore = (
   jsm: JetStreamManager,
   options: string | EventStoreOptions = {},
 ): JetStreamEventStore => {
-  const { stream = EVENTS_STREAM, msgIdKey } = typeof options === 'string' ? { stream: options } : options;
+  const {
+    stream = EVENTS_STREAM,
+    msgIdKey,
+    refuseWrites,
+  } = typeof options === 'string' ? { stream: options } : options;
   const msgIdOf = (commitId: string) =>
     msgIdKey === undefined ? commitId : `k1:${createHmac('sha256', msgIdKey).update(commitId).digest('base64url')}`;
   const lastSeqOfSubject = async (subject: string): Promise<number> =>
@@ -110,6 +119,8 @@ export const jetStreamEventStore = (
   ): Promise<KanadeAppendResult> => {
     if (options?.commit === undefined) throw new Error('appendToStream needs options.commit (who, when, id)');
     if (events.length === 0) throw new Error('appendToStream needs at least one event');
+    const refused = refuseWrites?.();
+    if (refused !== undefined) throw refused;
     const subject = subjectOf(streamName);
     const expected = options.expectedStreamVersion ?? NO_CONCURRENCY_CHECK;
     const lastSubjectSequence = await expectedSequence(expected, () => lastSeqOfSubject(subject));
