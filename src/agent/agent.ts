@@ -22,7 +22,7 @@ import { type AgentFacts, startHeartbeat } from './heartbeat.ts';
 import { createIntake, type Intake } from './intake.ts';
 import { followMembership, parseGroups } from './membership.ts';
 import { openOutbox } from './outbox.ts';
-import { type Executor, killProcessGroup, runProcess } from './processRunner.ts';
+import { type Executor, killProcessGroup, runProcess, wrapperGroupOf } from './processRunner.ts';
 import { createSlots } from './slots.ts';
 import { onStatus } from './status.ts';
 import type { Trust } from './trust.ts';
@@ -85,7 +85,14 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   const outbox = openOutbox(join(options.dataDir, 'outbox'));
   const journal = openCommandJournal(join(options.dataDir, 'journal'));
   // Scripts run in their own process group and outlive a crashed agent: stop them before reporting them lost.
-  for (const { entry } of journal.leftovers()) if (entry.state === 'running') killProcessGroup(entry.pgid, 'SIGKILL');
+  // A group id that never reached the journal (a crash right after the spawn) is found by the wrapper's command line.
+  for (const { resultId, entry } of journal.leftovers())
+    if (entry.state === 'running') {
+      const pgid = entry.pgid ?? wrapperGroupOf(journal.exitFile(resultId));
+      if (pgid === undefined) continue;
+      log.info('stopping a script an earlier life of this agent left running', { result_id: resultId, pgid });
+      killProcessGroup(pgid, 'SIGKILL');
+    }
 
   const js = jetstream(nc);
   const jsm = await retryForever('open JetStream', () => jetstreamManager(nc), log, { signal });

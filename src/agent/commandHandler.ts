@@ -5,11 +5,11 @@ import { EXIT, type GateDecision, gate, type Outcome, outcomeOf, type RunIdentit
 import type { Logger } from '../infra/log.ts';
 import { killSubject } from '../infra/nats/subjects.ts';
 import { refusedResultIdOf } from '../infra/runIds.ts';
-import type { CommandJournal } from './commandJournal.ts';
+import type { CommandJournal, JournalEntry } from './commandJournal.ts';
 import { parseCommand, parseIdentity } from './commandPayload.ts';
 import type { DedupJournal } from './dedupJournal.ts';
 import type { Outbox } from './outbox.ts';
-import type { Executor } from './processRunner.ts';
+import { type Executor, recordedExitStatus } from './processRunner.ts';
 import { finishedEntry, runIdentity, startedEntry } from './results.ts';
 import type { Slots } from './slots.ts';
 import type { Trust } from './trust.ts';
@@ -91,8 +91,12 @@ export const createCommandHandler = (deps: HandlerDeps) => {
       KILL_POLL_MS,
     );
     try {
-      const result = await deps.executor(command, abort.signal, (pgid) =>
-        deps.journal.write(identity.result_id, { state: 'running', command, identity, started_at: startedAt, pgid }),
+      const result = await deps.executor(
+        command,
+        abort.signal,
+        (pgid) =>
+          deps.journal.write(identity.result_id, { state: 'running', command, identity, started_at: startedAt, pgid }),
+        deps.journal.exitFile(identity.result_id),
       );
       finish(identity, startedAt, {
         exit_code: result.exitCode,
@@ -179,7 +183,9 @@ export const createCommandHandler = (deps: HandlerDeps) => {
           deps.dedup.add(entry.command.request_id);
           start(entry.command, 'journal');
         } else {
-          lost(resultId, entry);
+          const status = recordedExitStatus(deps.journal.exitFile(resultId));
+          if (status === undefined) lost(resultId, entry);
+          else finishedUnseen(entry, status);
         }
       }
     },
@@ -218,6 +224,23 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     if (identity === undefined || deps.dedup.has(identity.request_id)) return;
     deps.dedup.add(identity.request_id);
     failWith(identity, 'refused: this agent cannot read the command (a newer or broken command format)');
+  }
+
+  // The script ended while the agent was away; its wrapper recorded how. Its output went nowhere.
+  function finishedUnseen(entry: Extract<JournalEntry, { state: 'running' }>, exitCode: number) {
+    deps.log.info('a command finished while the agent was stopped; reporting its recorded exit status', {
+      result_id: entry.identity.result_id,
+      exit_code: exitCode,
+    });
+    const reason =
+      'the agent stopped while the command ran; it finished meanwhile and its exit status was recorded (its output after the agent stopped was lost)';
+    finish(entry.identity, entry.started_at, {
+      exit_code: exitCode,
+      outcome: exitCode === 0 ? 'succeeded' : 'failed',
+      reason,
+      stdout: '',
+      stderr: `${reason}\n`,
+    });
   }
 
   function lost(

@@ -11,16 +11,22 @@ export type JournalEntry =
 
 /**
  * Every command from the moment it is accepted until its result is safely in the outbox, on disk.
- * After a crash or a restart, accepted commands go back through the gates and running ones are
- * killed (by process group) and reported lost: nothing the agent accepted is dropped silently.
+ * After a crash or a restart, accepted commands go back through the gates; running ones are killed
+ * (by process group) and reported with the exit status their wrapper recorded when they had
+ * finished, or lost when they had not: nothing the agent accepted is dropped silently.
  */
 export const openCommandJournal = (dir: string) => {
   mkdirSync(dir, { recursive: true });
   const file = (resultId: string) => join(dir, `${resultId}.json`);
+  const exitFile = (resultId: string) => join(dir, `${resultId}.exit`);
   return {
+    /** Where the wrapper of a running command records its exit status (see `runProcess`). */
+    exitFile,
     write: (resultId: string, entry: JournalEntry): void => writeFileDurably(file(resultId), JSON.stringify(entry)),
     /** Forgets a command, once its result is in the outbox. */
     done: (resultId: string): void => {
+      rmSync(exitFile(resultId), { force: true });
+      rmSync(`${exitFile(resultId)}.tmp`, { force: true });
       if (!existsSync(file(resultId))) return;
       rmSync(file(resultId), { force: true });
       syncDirectory(dir);

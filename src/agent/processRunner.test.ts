@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ExecCommand } from '../domain/execs/index.ts';
-import { runProcess } from './processRunner.ts';
+import { recordedExitStatus, runProcess, wrapperGroupOf } from './processRunner.ts';
 
 const cmd = (script: string, over: Partial<ExecCommand> = {}): ExecCommand => ({
   id: 'job',
@@ -29,6 +29,34 @@ const alive = (pattern: string): boolean => {
 };
 
 describe('process runner', () => {
+  it('records the exit status beside the journal when asked, so it outlives the agent', async () => {
+    const exitFile = join(mkdtempSync(join(tmpdir(), 'kanade-exit-')), 'r1.exit');
+    const r = await runProcess(cmd('echo "$0" out; exit 9'), new AbortController().signal, undefined, exitFile);
+    expect(r).toMatchObject({ exitCode: 9, stdout: 'sh out\n' });
+    expect(recordedExitStatus(exitFile)).toBe(9);
+    expect(recordedExitStatus(`${exitFile}.none`)).toBeUndefined();
+  });
+
+  it('finds the process group of a running wrapper by its exit file, and records nothing when it is killed', async () => {
+    const exitFile = join(mkdtempSync(join(tmpdir(), 'kanade-exit-')), 'r2.exit');
+    const abort = new AbortController();
+    let pid: number | undefined;
+    const running = runProcess(
+      cmd('sleep 30'),
+      abort.signal,
+      (p) => {
+        pid = p;
+      },
+      exitFile,
+    );
+    await sleep(200);
+    expect(wrapperGroupOf(exitFile)).toBe(pid);
+    abort.abort();
+    expect(await running).toMatchObject({ killed: true, exitCode: -1 });
+    expect(recordedExitStatus(exitFile)).toBeUndefined();
+    expect(wrapperGroupOf(exitFile)).toBeUndefined();
+  });
+
   it('captures stdout, stderr and the exit code', async () => {
     const r = await runProcess(cmd('echo out; echo err >&2; exit 3'), new AbortController().signal);
     expect(r).toEqual({ exitCode: 3, timedOut: false, killed: false, stdout: 'out\n', stderr: 'err\n' });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,12 +8,49 @@ import type { ExecCommand } from '../domain/execs/index.ts';
 /** What a finished process left behind. Output beyond `MAX_CAPTURE_BYTES` per stream is cut, with a note. */
 export type ProcessResult = { exitCode: number; timedOut: boolean; killed: boolean; stdout: string; stderr: string };
 
-/** Runs a command's script; `onSpawn` learns the process (group) id. Benchmarks inject another one. */
+/**
+ * Runs a command's script; `onSpawn` learns the process (group) id. With `exitFile`, the exit status
+ * is also written there by a wrapper in the script's process group, so it survives the agent: an
+ * agent that dies while a script runs learns after its restart how the script ended. Benchmarks
+ * inject another executor.
+ */
 export type Executor = (
   command: ExecCommand,
   signal: AbortSignal,
   onSpawn?: (pid: number) => void,
+  exitFile?: string,
 ) => Promise<ProcessResult>;
+
+// `sh -c WRAPPER kanade-run <exit file> <program> <args…>`: runs the program, then records its exit
+// status atomically (write, then rename) and exits with it. Killed with its process group, it records nothing.
+const WRAPPER = 'f="$1"; shift; "$@"; c=$?; printf "%s" "$c" > "$f.tmp" && mv -f "$f.tmp" "$f"; exit "$c"';
+
+/**
+ * The process group of the wrapper recording to `exitFile`, found by its command line (Linux): for a
+ * script whose group id never reached the journal (the agent died between spawning it and writing it down).
+ */
+export const wrapperGroupOf = (exitFile: string): number | undefined => {
+  if (process.platform !== 'linux') return undefined;
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000');
+      if (argv[2] === WRAPPER && argv[4] === exitFile) return Number(pid);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return undefined;
+};
+
+/** Reads an exit status a wrapper recorded, or undefined when there is none (or it is not a number). */
+export const recordedExitStatus = (exitFile: string): number | undefined => {
+  try {
+    const text = readFileSync(exitFile, 'utf8').trim();
+    return /^\d{1,3}$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /** Output kept per stream; beyond it the output is discarded and the run still completes. */
 export const MAX_CAPTURE_BYTES = 8 * 1024 * 1024;
@@ -25,8 +62,13 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Runs the script in its own process group, so a timeout or a kill takes the whole tree down
  * (grandchildren holding the output pipes kept runs "running" forever in the original, #330).
  */
-export const runProcess: Executor = async (command, signal, onSpawn) => {
-  const { file, args, cleanup } = launcherFor(command);
+export const runProcess: Executor = async (command, signal, onSpawn, exitFile) => {
+  const launcher = launcherFor(command);
+  const { cleanup } = launcher;
+  // Windows has no sh to wrap with: there an agent that dies mid-run reports the run lost.
+  const wrapped = exitFile !== undefined && process.platform !== 'win32';
+  const file = wrapped ? '/bin/sh' : launcher.file;
+  const args = wrapped ? ['-c', WRAPPER, 'kanade-run', exitFile, launcher.file, ...launcher.args] : launcher.args;
   const cwd = expandHome(command.cwd);
   const child = execa(file, args, {
     ...(cwd === undefined ? {} : { cwd }),

@@ -184,6 +184,35 @@ describe('agents that come and go', () => {
     expect(runs).toHaveLength(1);
   });
 
+  it('report the real exit status of a job that finished while its agent was dead, and lost only one that had not', async () => {
+    await api(
+      'POST',
+      '/api/jobs',
+      `${job('finisher', 'sleep 2; exit 7')}---\n${job('lingers', `sleep ${sleeper + 1}`)}`,
+    );
+    const crash = async (jobId: string) => {
+      const { exec_id } = await exec(jobId, { pcs: ['pc-c'] });
+      await eventually(async () => (await execution(exec_id)).running === 1, 15_000, `${jobId} to start`);
+      const pc = agents['pc-c'] as AgentProcess;
+      const gone = new Promise((done) => pc.process.once('exit', done));
+      pc.process.kill('SIGKILL');
+      await gone;
+      return exec_id;
+    };
+    const finishedMeanwhile = await crash('finisher');
+    await sleep(3_000); // the script ends while its agent is dead; its wrapper records the status
+    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+    expect((await finished(finishedMeanwhile)).results[0]).toMatchObject({
+      outcome: 'failed',
+      exit_code: 7,
+      reason: expect.stringMatching(/finished meanwhile and its exit status was recorded/),
+    });
+    const stillRunning = await crash('lingers');
+    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+    expect((await finished(stillRunning)).results[0]).toMatchObject({ outcome: 'lost', exit_code: -1 });
+    expect(alive(`sleep ${sleeper + 1}`), (agents['pc-c'] as AgentProcess).output()).toBe(false); // killed at the restart
+  });
+
   it('deliver the result of a job that was running while the broker restarted', async () => {
     const { exec_id } = await exec('count', { pcs: ['pc-b'] });
     await eventually(async () => (await execution(exec_id)).running === 1, 15_000, 'the job to start');
