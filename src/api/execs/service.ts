@@ -147,8 +147,11 @@ export const requestExec = async (
 
 // A group no approved agent is in is refused like an unknown PC, with the nearest group name.
 const assertGroupsKnown = (request: ExecRequest, agents: readonly KnownAgent[]) => {
-  const issues = unknownGroupIssues(namedGroups(request.target, request.rollout?.waves), agents);
-  if (issues.length > 0) throw new RequestRejected(422, 'unknown-group', 'the request names unknown groups', issues);
+  const named = namedGroups(request.target, request.rollout?.waves);
+  const issues = unknownGroupIssues(named, agents);
+  if (issues.length === 0) return;
+  const unknown = [...new Set(named.filter((n) => issues.some((i) => i.path === n.path)).map((n) => n.group))];
+  throw new RequestRejected(422, 'unknown-group', `no approved agent is in group(s) ${unknown.join(', ')}`, issues);
 };
 
 // A target nobody online is in would run nothing: say so instead of recording an exec that is done at once.
