@@ -21,3 +21,25 @@ export const agentsOnline = (sandbox: Sandbox, count: number) =>
     20_000,
     `${count} agents online`,
   );
+
+/** An execution as tests read it back. */
+export type FinishedExec = {
+  exec_id: string;
+  status: string;
+  succeeded: number;
+  results: { pc_id: string; outcome: string | null; exit_code: number | null; stdout: string }[];
+};
+
+/** Runs `job` on `target` through the API and waits until the exec has completed. */
+export const execToEnd = async (sandbox: Sandbox, job: string, target: object): Promise<FinishedExec> => {
+  const api = apiOf(sandbox);
+  const { exec_id } = await api<{ exec_id: string }>('POST', `/api/exec/${job}`, { target });
+  return eventually(
+    async () => {
+      const e = await api<FinishedExec>('GET', `/api/executions/${exec_id}`);
+      return e.status === 'completed' ? e : false;
+    },
+    30_000,
+    `exec ${exec_id} of ${job} to finish`,
+  );
+};

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decode, parseCreds } from '@nats-io/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
-import { agentsOnline, apiOf, shJob } from '../../src/testing/api.ts';
+import { agentsOnline, apiOf, execToEnd, shJob } from '../../src/testing/api.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
 // Credentials valid for 12 s: the agent must renew them (at half-life) to keep working.
@@ -16,13 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kanade-renewal-'));
 let agent: AgentProcess;
 
 const expiry = async () => decode((await parseCreds(readFileSync(join(dir, 'pc-r', 'agent.creds')))).jwt).exp ?? 0;
-const runs = async () => {
-  const { exec_id } = await api<{ exec_id: string }>('POST', '/api/exec/hello', { target: { pcs: ['pc-r'] } });
-  return eventually(async () => {
-    const e = await api<{ status: string; succeeded: number }>('GET', `/api/executions/${exec_id}`);
-    return e.status === 'completed' ? e.succeeded : false;
-  });
-};
+const runs = async () => (await execToEnd(sandbox, 'hello', { pcs: ['pc-r'] })).succeeded;
 
 beforeAll(async () => {
   agent = startAgentProcess({ id: 'pc-r', sandbox, dataDir: join(dir, 'pc-r') });

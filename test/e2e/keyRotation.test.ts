@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signCommand } from '../../src/infra/signing/commandSignature.ts';
 import { loadOrCreateSigningKey } from '../../src/server/signing.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
-import { agentsOnline, apiOf, shJob } from '../../src/testing/api.ts';
+import { agentsOnline, apiOf, execToEnd, shJob } from '../../src/testing/api.ts';
 import { testSigningKey, useTestServer } from '../../src/testing/server.ts';
 
 const sandbox = useTestServer();
@@ -23,13 +23,7 @@ const restartWith = async (signing: { keyFile: string; previousKeyFile?: string 
   await sandbox.stopServer();
   await sandbox.startServer({ signing });
 };
-const runs = async () => {
-  const { exec_id } = await api<{ exec_id: string }>('POST', '/api/exec/hello', { target: { pcs: ['pc-r'] } });
-  return eventually(async () => {
-    const e = await api<{ status: string; succeeded: number }>('GET', `/api/executions/${exec_id}`);
-    return e.status === 'completed' ? e.succeeded : false;
-  });
-};
+const runs = async () => (await execToEnd(sandbox, 'hello', { pcs: ['pc-r'] })).succeeded;
 
 beforeAll(async () => {
   agent = startAgentProcess({ id: 'pc-r', sandbox, dataDir: join(dir, 'pc-r') });
