@@ -41,15 +41,7 @@ export type AgentDetail = AgentView & { recent_results: ResultPreview[] };
 /** `GET /api/enrollment-tokens`. */
 export type EnrollmentTokenList = { tokens: EnrollmentTokenView[] };
 /** `POST /api/enrollment-tokens`: the new token, with its secret shown this once. */
-export type CreatedEnrollmentToken = {
-  token_id: string;
-  name: string;
-  auto_approve: boolean;
-  expires_at: string | null;
-  groups: string[];
-  token: string;
-  seq: number;
-};
+export type { CreatedEnrollmentToken } from '../app/enrollment/tokens.ts';
 /** `POST /api/agents/:pc/approve|reject|terminate` and `PUT …/groups`. */
 export type AgentDecision = { pc_id: string; enrollment: string; groups: string[]; status: string; seq: number };
 /** `GET /api/groups`. */

@@ -9,7 +9,7 @@ import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { Logger } from '../log.ts';
-import { ensureStream } from './streams.ts';
+import { ensureStream, recordStreamConfig } from './streams.ts';
 import { COMMANDS_PREFIX, HEARTBEATS_PREFIX, OUTPUT_PREFIX } from './subjects.ts';
 
 /** What agents must run: the last command per subject, for 7 days. */
@@ -56,20 +56,8 @@ const commandsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
   allow_direct: true,
 });
 
-const outputStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
-  name: OUTPUT_STREAM,
-  subjects: [`${OUTPUT_PREFIX}.>`],
-  storage: StorageType.File,
-  retention: RetentionPolicy.Limits,
-  discard: DiscardPolicy.Old,
-  max_age: 0,
-  max_msgs: -1,
-  max_bytes: -1,
-  max_msgs_per_subject: -1,
-  deny_delete: true,
-  deny_purge: true,
-  duplicate_window: nanos(2 * 60_000),
-});
+const outputStreamConfig = (): Partial<StreamConfig> & { name: string } =>
+  recordStreamConfig(OUTPUT_STREAM, [`${OUTPUT_PREFIX}.>`]);
 
 const heartbeatsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
   name: HEARTBEATS_STREAM,

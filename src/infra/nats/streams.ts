@@ -14,10 +14,13 @@ export const EVENTS_STREAM = 'KANADE_EVENTS';
 /** Subject prefix of every event commit: `kanade.ev.<category>.<id>`. */
 export const EVENTS_SUBJECT_PREFIX = 'kanade.ev';
 
-/** The stream configuration kanade expects for the event log. */
-export const eventsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
-  name: EVENTS_STREAM,
-  subjects: [`${EVENTS_SUBJECT_PREFIX}.>`],
+/**
+ * A stream that is part of the record (the event log, large output): kept on file without any age,
+ * size or count limit, and protected from deleting and purging messages.
+ */
+export const recordStreamConfig = (name: string, subjects: string[]): Partial<StreamConfig> & { name: string } => ({
+  name,
+  subjects,
   storage: StorageType.File,
   retention: RetentionPolicy.Limits,
   discard: DiscardPolicy.Old,
@@ -27,8 +30,13 @@ export const eventsStreamConfig = (): Partial<StreamConfig> & { name: string } =
   max_msgs_per_subject: -1,
   deny_delete: true,
   deny_purge: true,
-  allow_direct: true,
   duplicate_window: nanos(2 * 60_000),
+});
+
+/** The stream configuration kanade expects for the event log. */
+export const eventsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
+  ...recordStreamConfig(EVENTS_STREAM, [`${EVENTS_SUBJECT_PREFIX}.>`]),
+  allow_direct: true,
 });
 
 const STREAM_NAME_IN_USE = 10058;
