@@ -13,10 +13,11 @@ const { positionals, values } = parseArgs({
     'nats-url': { type: 'string' },
     file: { type: 'string' },
     agents: { type: 'string' },
+    disk: { type: 'boolean' },
   },
 });
 const benches: Record<string, () => Promise<void>> = {
-  fleet: () => fleetBench({ agents: Number(values.agents ?? 1000) }),
+  fleet: () => fleetBench({ agents: Number(values.agents ?? 1000), disk: values.disk === true }),
   dashboard: () => dashboardBench({ agents: Number(values.agents ?? 5000) }),
   hostile: () => hostileBench(),
   rebuild: () =>
@@ -31,7 +32,7 @@ benches['rebuild-worker'] = () =>
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
   console.error(
-    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] | dashboard [--agents N] | hostile>`,
+    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] [--disk] | dashboard [--agents N] | hostile>`,
   );
   process.exit(2);
 }

@@ -13,10 +13,10 @@ import { describeMachine } from './machine.ts';
  * A throwaway nats-server (operator mode, as in production) and kanade server for one benchmark,
  * with a JSON API caller and a NATS client with the server's credential.
  */
-export const startBenchSandbox = async (name: string) => {
+export const startBenchSandbox = async (name: string, baseDir: string = tmpdir()) => {
   const bin = findNatsServer(process.env.KANADE_NATS_SERVER_BIN, process.env.PATH);
   if (bin === undefined) throw new Error('nats-server not found');
-  const dir = mkdtempSync(join(tmpdir(), `kanade-${name}-bench-`));
+  const dir = mkdtempSync(join(baseDir, `kanade-${name}-bench-`));
   const brokerDir = join(dir, 'broker');
   await initBroker(brokerDir);
   const files = brokerFiles(brokerDir);

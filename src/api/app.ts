@@ -44,12 +44,15 @@ export const createApp = (deps: ApiDeps) =>
       return problemResponse(c, problem);
     });
 
-// Writes are small JSON bodies, except manifests posted to the catalogs (up to 8 MiB: many manifests at once).
+// Writes are small JSON bodies, except manifests posted to the catalogs (up to 8 MiB: many manifests
+// at once) and execs (up to 4 MiB: a target may name tens of thousands of PCs).
 const smallBody = bodyLimit({ maxSize: 64 * 1024 });
+const execBody = bodyLimit({ maxSize: 4 * 1024 * 1024 });
 const manifestBody = bodyLimit({ maxSize: 8 * 1024 * 1024 });
 const limitBodies: MiddlewareHandler<ApiEnv> = async function limitBodies(c, next) {
-  const manifests = c.req.method === 'POST' && (c.req.path === '/api/jobs' || c.req.path === '/api/schedules');
-  return manifests ? manifestBody(c, next) : smallBody(c, next);
+  if (c.req.method !== 'POST') return smallBody(c, next);
+  if (c.req.path === '/api/jobs' || c.req.path === '/api/schedules') return manifestBody(c, next);
+  return c.req.path.startsWith('/api/exec/') ? execBody(c, next) : smallBody(c, next);
 };
 
 /** The API app type. */

@@ -1,21 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
+import { ReadModelsBehind } from '../app/readModels.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
-import { ReadModelsBehind, RequestRejected } from './errors.ts';
+import { RequestRejected } from './errors.ts';
 
 const DEFAULT_WAIT_MS = 5_000;
-// A write that decides from read models (target resolution, prune) waits this long for them to catch up.
-const CATCH_UP_WAIT_MS = 10_000;
-
-/**
- * Waits until the read models have applied everything the event stream holds right now, for writes
- * that decide from them; 503 (ReadModelsBehind) when they do not get there in time.
- */
-export const readModelsCaughtUp = async (deps: Pick<ApiDeps, 'jsm' | 'readModels'>): Promise<void> => {
-  const head = (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
-  if (!(await deps.readModels.waitFor(head, CATCH_UP_WAIT_MS)))
-    throw new ReadModelsBehind(head, deps.readModels.position());
-};
 
 /**
  * Read-your-writes: a GET with `min_seq=N` waits (bounded) until the read models have applied N;

@@ -13,15 +13,3 @@ export class RequestRejected extends Error {
     this.issues = issues;
   }
 }
-
-/** The read models have not reached the sequence a reader asked for (min_seq) in time. */
-export class ReadModelsBehind extends Error {
-  readonly wanted: number;
-  readonly at: number;
-  constructor(wanted: number, at: number) {
-    super(`read models are at seq ${at}; seq ${wanted} was asked for and did not arrive in time`);
-    this.name = 'ReadModelsBehind';
-    this.wanted = wanted;
-    this.at = at;
-  }
-}

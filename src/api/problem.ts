@@ -2,10 +2,10 @@ import { isExpectedVersionConflictError } from '@event-driven-io/emmett';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { VersionNotBumped } from '../domain/jobs/index.ts';
+import { ReadModelsBehind } from '../app/readModels.ts';
 import { DomainError, type DomainErrorCode, type Issue } from '../domain/shared/index.ts';
 import { ReadModelsNotReady, StreamMismatch } from '../projections/index.ts';
-import { ReadModelsBehind, RequestRejected } from './errors.ts';
+import { RequestRejected } from './errors.ts';
 
 /** An RFC 9457 problem document; `issues` lists every problem with the input, with its path. */
 export type Problem = {
@@ -34,6 +34,11 @@ const STATUS_OF: Record<DomainErrorCode, ContentfulStatusCode> = {
   'exec-not-halted': 409,
   'schedule-not-found': 404,
   'fleet-halted': 409,
+  'unknown-pc': 422,
+  'unknown-group': 422,
+  'target-offline': 422,
+  'rollout-cannot-succeed': 422,
+  'job-in-use': 409,
 };
 
 const typeOf = (code: string) => `/problems/${code}`;
@@ -84,9 +89,7 @@ export const domainProblem = (error: DomainError): Problem => ({
   type: typeOf(error.code),
   title: error.message,
   status: STATUS_OF[error.code],
-  ...(error instanceof VersionNotBumped
-    ? { issues: error.changed.map((path) => ({ path, message: 'changed without a version bump' })) }
-    : {}),
+  ...issuesOf(error.issues),
 });
 
 /** Sends a problem as `application/problem+json`. */

@@ -25,6 +25,8 @@ const RULES: Record<string, Rule> = {
   exec: {
     types: [
       'ExecRequested',
+      'ExecRequestPart',
+      'ExecRequestedInParts',
       'WaveScheduled',
       'ExecDispatched',
       'WaveReleased',

@@ -169,6 +169,9 @@ export type ExecWavesTable = {
 /** Which wave each PC of a rollout runs in. */
 export type ExecTargetsTable = { exec_id: string; pc_id: string; wave: number };
 
+/** A part of an exec request recorded in parts, until the request joins them. */
+export type ExecRequestPartsTable = { exec_id: string; request_id: string; part: number; text: string };
+
 /** One run of one command on one PC (kanade's field names). Output is complete, also when it overflowed. */
 export type ResultsTable = {
   result_id: string;
@@ -256,6 +259,7 @@ export type ReadModels = {
   executions: ExecutionsTable;
   exec_waves: ExecWavesTable;
   exec_targets: ExecTargetsTable;
+  exec_request_parts: ExecRequestPartsTable;
   results: ResultsTable;
   fleet: FleetTable;
   schedules: SchedulesTable;
@@ -283,6 +287,7 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   executions: ['exec_id'],
   exec_waves: ['exec_id', 'wave'],
   exec_targets: ['exec_id', 'pc_id'],
+  exec_request_parts: ['exec_id', 'request_id', 'part'],
   results: ['result_id'],
   fleet: ['id'],
   schedules: ['schedule_id'],

@@ -179,6 +179,7 @@ const startRoles = async (config: ServerConfig) => {
   const reaper = startReaper({ readModels, store, log: log.child('reaper'), now, health: loops.loop('reaper') });
   const schedulerState = await retryForever('open the scheduler state', () => openSchedulerState(nc), log);
   const scheduler = startScheduler({
+    nc,
     jsm,
     store,
     readModels,

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { type ConsumerMessages, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import { backoffDelay } from '../infra/backoff.ts';
 import type { RecordedEvent } from '../infra/eventStore/index.ts';
@@ -24,6 +24,10 @@ const CHECKPOINT = 'checkpoint';
 // with another key, after a rotation) rewrites every view from sequence 1.
 const FORMAT = 'format';
 const FOLD_LIMIT = 5_000;
+// A backlog is written at least this often, so the checkpoint moves while it is worked off.
+const WRITE_EVERY_MS = 500;
+// View writes in flight at once (each is a read and maybe a write of its own key).
+const WRITE_WINDOW = 64;
 const BUCKET_NAMES: Record<ViewChange['bucket'], string> = {
   jobStatus: VIEWS.jobStatus,
   groups: VIEWS.groups,
@@ -46,7 +50,8 @@ const writeChange = async (views: Omit<Views, 'meta'>, change: ViewChange, sign?
 };
 
 /**
- * Writes view changes, skipping values KV already holds (watchers then see only real changes). With
+ * Writes view changes, skipping values KV already holds (watchers then see only real changes), one
+ * change per key (callers fold them). With
  * a reporter, a change that fails on its own (a key KV refuses, say) is reported and the others are
  * still written; a broker outage fails the whole batch (it is written again from the checkpoint).
  */
@@ -56,7 +61,7 @@ const writeChanges = async (
   sign: ViewSigner | undefined,
   health?: LoopReporter,
 ): Promise<void> => {
-  for (const change of changes) {
+  const write = async (change: ViewChange) => {
     const item = `${change.bucket}/${change.key}`;
     try {
       await writeChange(views, change, sign);
@@ -65,7 +70,10 @@ const writeChanges = async (
       if (health === undefined || isBrokerUnavailable(error)) throw error;
       health.stuck(item, error);
     }
-  }
+  };
+  // Changes are folded per key, so keys are independent: they are written a window at a time.
+  const all = [...changes];
+  for (let i = 0; i < all.length; i += WRITE_WINDOW) await Promise.all(all.slice(i, i + WRITE_WINDOW).map(write));
 };
 
 /**
@@ -76,7 +84,12 @@ export const applyViewChanges = (
   views: Omit<Views, 'meta'>,
   event: RecordedEvent,
   sign: ViewSigner | undefined,
-): Promise<void> => writeChanges(views, viewChanges(event, groupsKey), sign);
+): Promise<void> =>
+  writeChanges(
+    views,
+    new Map(viewChanges(event, groupsKey).map((c) => [`${c.bucket}\u0000${c.key}`, c])).values(),
+    sign,
+  );
 
 /**
  * Keeps the agents' KV views in step with the event log, from a checkpoint kept in KV. Changes are
@@ -99,24 +112,60 @@ export const startViewsWriter = (deps: {
   const abort = new AbortController();
   const advanced = createPositionSignal();
   let position = 0;
+  // The last sequence received (written or not): what the stall watch judges progress by.
+  let received = 0;
 
   const flush = async (folded: Map<string, ViewChange>, seq: number) => {
     await writeChanges(deps.views, folded.values(), deps.sign, deps.health);
     deps.health.ok();
-    folded.clear();
     await deps.views.meta.put(CHECKPOINT, String(seq));
     position = seq;
     advanced.notify(seq);
   };
 
-  const fold = async (messages: AsyncIterable<JsMsg>) => {
-    const folded = new Map<string, ViewChange>();
+  // Folds while the previous batch is being written (one write at a time, so the checkpoint only
+  // moves forward): a backlog goes out in big batches, a quiet stream one event at a time. The loop
+  // never waits on a write — a consumer kept waiting misses its heartbeats and stalls — and needs not:
+  // what it holds is folded per key, so it is never more than one change per view key.
+  const fold = async (messages: ConsumerMessages) => {
+    let folded = new Map<string, ViewChange>();
+    let seq = position;
+    let writing: Promise<void> | undefined;
+    let again = false;
+    let failure: { error: unknown } | undefined;
+    let lastWrite = performance.now();
+    const write = () => {
+      lastWrite = performance.now();
+      const batch = folded;
+      const upTo = seq;
+      folded = new Map();
+      writing = flush(batch, upTo)
+        .catch((error: unknown) => {
+          failure ??= { error };
+          void messages.close();
+        })
+        .finally(() => {
+          writing = undefined;
+          if (again && failure === undefined) {
+            again = false;
+            write();
+          }
+        });
+    };
     for await (const m of messages) {
       for (const event of decodeMessage(m)) {
         for (const change of viewChanges(event, groupsKey)) folded.set(`${change.bucket}\u0000${change.key}`, change);
       }
-      if (m.info.pending === 0 || folded.size >= FOLD_LIMIT) await flush(folded, m.seq);
+      seq = m.seq;
+      received = m.seq;
+      const due = performance.now() - lastWrite >= WRITE_EVERY_MS;
+      if (m.info.pending > 0 && folded.size < FOLD_LIMIT && !due) continue;
+      if (failure !== undefined) break;
+      if (writing === undefined) write();
+      else again = true;
     }
+    while (writing !== undefined) await writing;
+    if (failure !== undefined) throw failure.error;
   };
 
   // The checkpoint, unless the views were written in another format (then every view is rewritten)
@@ -136,6 +185,7 @@ export const startViewsWriter = (deps: {
 
   const pass = async () => {
     position = await checkpoint();
+    received = position;
     advanced.notify(position);
     const from = position + 1;
     const consumer = await deps.js.consumers.get(
@@ -149,7 +199,7 @@ export const startViewsWriter = (deps: {
     abort.signal.addEventListener('abort', stop, { once: true });
     if (abort.signal.aborted) stop();
     const unwatch = watchForStall({
-      position: () => position,
+      position: () => received,
       head: async () => (await deps.jsm.streams.info(EVENTS_STREAM)).state.last_seq,
       onStall: (seq, head) => {
         deps.log.warn('the views writer stopped receiving from the stream; starting again from its checkpoint', {

@@ -176,6 +176,7 @@ describe('schedules', () => {
     });
     const jsm = await jetstreamManager(nc);
     const rogue = startScheduler({
+      nc,
       jsm,
       store: jetStreamEventStore(jetstream(nc), jsm, {
         msgIdKey: createCommandSigner(loadOrCreateSigningKey(testSigningKey(sandbox.nats)).key).msgIdKey,

@@ -1,5 +1,7 @@
 import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
+import { type ExecRequest, requestExec } from '../../app/execs/requestExec.ts';
+import { registeredManifest } from '../../app/jobs/registered.ts';
 import { type ExecAggregateCommand, execDecider, execStreamName, normalizeTarget } from '../../domain/execs/index.ts';
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { isJobId, parseDuration } from '../../domain/shared/index.ts';
@@ -18,7 +20,6 @@ import { RequestRejected } from '../errors.ts';
 import { integer } from '../query.ts';
 import { validBody } from '../validate.ts';
 import { execBodySchema, reasonBodySchema, runBodySchema } from './schemas.ts';
-import { type ExecRequest, registeredManifest, requestExec } from './service.ts';
 
 const handleExec = commandHandlerFor(execDecider);
 const MAX_WAIT_SECONDS = 60;

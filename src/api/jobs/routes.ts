@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import { stringify } from 'yaml';
+import { readModelsCaughtUp } from '../../app/readModels.ts';
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { isJobId } from '../../domain/shared/index.ts';
 import { getJob, listJobs } from '../../projections/index.ts';
 import { readJobManifests, readJsonObject } from '../body.ts';
 import { commitFor } from '../commit.ts';
-import { readModelsCaughtUp } from '../consistency.ts';
 import type { JobDetail, JobList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';

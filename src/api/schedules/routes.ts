@@ -1,18 +1,18 @@
 import { Hono } from 'hono';
 import { stringify } from 'yaml';
+import { knownAgents } from '../../app/execs/knownAgents.ts';
+import { readModelsCaughtUp } from '../../app/readModels.ts';
 import { namedGroups, unknownGroupIssues } from '../../domain/execs/index.ts';
-import { evolve, initialState, jobStreamName } from '../../domain/jobs/index.ts';
+import { evolve, initialState, JobInUse, jobStreamName } from '../../domain/jobs/index.ts';
 import type { ScheduleManifest } from '../../domain/schedules/index.ts';
 import { type Issue, isJobId } from '../../domain/shared/index.ts';
 import { nextSlots } from '../../manifests/index.ts';
 import { getSchedule, listSchedules, type ScheduleView, scheduleFires } from '../../projections/index.ts';
 import { type ManifestBody, readScheduleManifests } from '../body.ts';
 import { commitFor } from '../commit.ts';
-import { readModelsCaughtUp } from '../consistency.ts';
 import type { ScheduleDetail, ScheduleList, ScheduleListed } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
-import { knownAgents } from '../execs/service.ts';
 import { flag, integer } from '../query.ts';
 import { scheduleCatalog } from './catalog.ts';
 
@@ -137,11 +137,5 @@ export const assertNoScheduleRuns = async (deps: ApiDeps, jobIds: readonly strin
   await readModelsCaughtUp(deps);
   const wanted = new Set(jobIds);
   const users = (await listSchedules(deps.readModels.db())).filter((s) => wanted.has(s.job_id));
-  if (users.length > 0)
-    throw new RequestRejected(
-      409,
-      'job-in-use',
-      `${users.map((s) => `schedule ${s.schedule_id} runs job ${s.job_id}`).join('; ')}: delete or change the schedules first`,
-      users.map((s) => ({ path: 'job_id', message: `used by schedule ${s.schedule_id}` })),
-    );
+  if (users.length > 0) throw new JobInUse(users);
 };

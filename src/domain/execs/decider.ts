@@ -1,18 +1,24 @@
 import { DomainError } from '../shared/errors.ts';
 import type { DomainCommand } from '../shared/messages.ts';
 import { unreachable } from '../shared/unreachable.ts';
-import type { ExecEvent, ExecRequested } from './events.ts';
+import type { ExecDispatched, ExecEvent, ExecRequested, ExecRequestPart } from './events.ts';
 
 /** When one wave is due, and the starting deadline of its command. */
 export type WaveTime = { due_at: string; deadline_at?: string };
 
-/** Record an exec request (idempotent for the same exec id); `wave_times` gives each wave its time. */
-export type RequestExec = DomainCommand<
-  'RequestExec',
-  Omit<ExecRequested['data'], 'target_count'> & { wave_times?: WaveTime[] }
->;
+/** What an exec request holds (ExecRequested's data, less what is derived from it). */
+export type ExecRequestData = Omit<ExecRequested['data'], 'target_count'>;
+
+/**
+ * Record an exec request (idempotent for the same exec id); `wave_times` gives each wave its time.
+ * `parts`: the request's JSON was recorded first in that many parts (RecordRequestPart), being too big
+ * for one message; the request is then recorded as ExecRequestedInParts.
+ */
+export type RequestExec = DomainCommand<'RequestExec', ExecRequestData & { wave_times?: WaveTime[]; parts?: number }>;
+/** Record one part of a request too big for one message (before RequestExec, in order). */
+export type RecordRequestPart = DomainCommand<'RecordRequestPart', ExecRequestPart['data']>;
 /** Record that the (plain) command went out. */
-export type MarkDispatched = DomainCommand<'MarkDispatched', { exec_id: string; subjects: string[] }>;
+export type MarkDispatched = DomainCommand<'MarkDispatched', ExecDispatched['data']>;
 /** Let the next wave go out (its gate passed or was waived). */
 export type ReleaseWave = DomainCommand<'ReleaseWave', { exec_id: string; wave: number; deadline_at?: string }>;
 /** Record that one released wave went out. */
@@ -28,6 +34,7 @@ export type RequestKill = DomainCommand<'RequestKill', { exec_id: string; reason
 /** Every command of the exec aggregate. */
 export type ExecAggregateCommand =
   | RequestExec
+  | RecordRequestPart
   | MarkDispatched
   | ReleaseWave
   | DispatchWave
@@ -38,9 +45,15 @@ export type ExecAggregateCommand =
 
 /** What is known of one exec id. */
 export type ExecState =
-  | { status: 'absent' }
+  | {
+      status: 'absent';
+      /** The parts of a request recorded so far (of the latest request id to start recording parts). */
+      parts?: { request_id: string; texts: string[] };
+    }
   | {
       status: 'requested';
+      /** What was requested: the target, the resolved PCs, the command, the rollout. */
+      request: ExecRequested['data'];
       job_id: string;
       dispatched: boolean;
       killed: boolean;
@@ -74,24 +87,70 @@ export class ExecNotHalted extends DomainError {
   }
 }
 
+/** The data of the ExecRequested a request records (the same object whole or in parts). */
+export const execRequestedData = (request: ExecRequestData): ExecRequested['data'] => ({
+  ...request,
+  target_count: request.pcs.length,
+});
+
+/**
+ * The request the parts of `request_id` spell, once all `parts` of them are there (in order), or
+ * undefined. Readers of ExecRequestedInParts (this decider, the projections) all read it this way.
+ */
+export const joinRequestParts = (
+  collected: { request_id: string; texts: readonly string[] } | undefined,
+  request_id: string,
+  parts: number,
+): ExecRequested['data'] | undefined =>
+  collected?.request_id === request_id && collected.texts.length === parts
+    ? (JSON.parse(collected.texts.join('')) as ExecRequested['data'])
+    : undefined;
+
+/** The parts collected so far, with one more (a part 0 starts over: a new attempt of the request). */
+export const withRequestPart = (
+  collected: { request_id: string; texts: string[] } | undefined,
+  { request_id, part, text }: ExecRequestPart['data'],
+): { request_id: string; texts: string[] } | undefined => {
+  if (part === 0) return { request_id, texts: [text] };
+  if (collected?.request_id !== request_id || collected.texts.length !== part) return collected;
+  return { request_id, texts: [...collected.texts, text] };
+};
+
 const initialState = (): ExecState => ({ status: 'absent' });
 
+const requestedState = (request: ExecRequested['data']): ExecState => ({
+  status: 'requested',
+  request,
+  job_id: request.job_id,
+  dispatched: false,
+  killed: false,
+  aborted: false,
+  haltedAt: undefined,
+  waived: undefined,
+  waves: (request.rollout?.waves ?? []).map((): WaveState => ({ step: 'pending' })),
+});
+
 const evolve = (state: ExecState, event: ExecEvent): ExecState => {
-  if (event.type === 'ExecRequested') {
-    const waves = (event.data.rollout?.waves ?? []).map((): WaveState => ({ step: 'pending' }));
-    return {
-      status: 'requested',
-      job_id: event.data.job_id,
-      dispatched: false,
-      killed: false,
-      aborted: false,
-      haltedAt: undefined,
-      waived: undefined,
-      waves,
-    };
+  if (state.status === 'absent') {
+    switch (event.type) {
+      case 'ExecRequested':
+        return requestedState(event.data);
+      case 'ExecRequestPart': {
+        const parts = withRequestPart(state.parts, event.data);
+        return parts === undefined ? state : { status: 'absent', parts };
+      }
+      case 'ExecRequestedInParts': {
+        const request = joinRequestParts(state.parts, event.data.request_id, event.data.parts);
+        return request === undefined ? state : requestedState(request);
+      }
+      default:
+        return state;
+    }
   }
-  if (state.status !== 'requested') return state;
   switch (event.type) {
+    case 'ExecRequested':
+    case 'ExecRequestPart':
+    case 'ExecRequestedInParts':
     case 'WaveScheduled':
       return state;
     case 'ExecDispatched':
@@ -148,7 +207,9 @@ const requested = (id: string, state: ExecState): Requested => {
 const decide = (command: ExecAggregateCommand, state: ExecState): ExecEvent[] => {
   switch (command.type) {
     case 'RequestExec':
-      return state.status === 'absent' ? requestExec(command) : [];
+      return state.status === 'absent' ? requestExec(command, state) : [];
+    case 'RecordRequestPart':
+      return state.status === 'absent' ? recordPart(command, state) : [];
     case 'MarkDispatched': {
       const s = requested(command.data.exec_id, state);
       return s.dispatched || s.killed || s.aborted ? [] : [{ type: 'ExecDispatched', data: command.data }];
@@ -184,8 +245,16 @@ const decide = (command: ExecAggregateCommand, state: ExecState): ExecEvent[] =>
   }
 };
 
-const requestExec = ({ data }: RequestExec): ExecEvent[] => {
-  const { wave_times, ...request } = data;
+// A part is recorded once, in order; one already there (a retried attempt) is not recorded again.
+const recordPart = ({ data }: RecordRequestPart, state: Extract<ExecState, { status: 'absent' }>): ExecEvent[] => {
+  const had = state.parts?.request_id === data.request_id ? state.parts.texts.length : 0;
+  if (data.part < had) return [];
+  if (data.part !== had) throw new Error(`part ${data.part} of request ${data.request_id} comes before part ${had}`);
+  return [{ type: 'ExecRequestPart', data }];
+};
+
+const requestExec = ({ data }: RequestExec, state: Extract<ExecState, { status: 'absent' }>): ExecEvent[] => {
+  const { wave_times, parts, ...request } = data;
   const waves = request.rollout?.waves ?? [];
   if (waves.length !== (wave_times ?? []).length)
     throw new Error(`a rollout of ${waves.length} waves needs as many due times`);
@@ -201,7 +270,17 @@ const requestExec = ({ data }: RequestExec): ExecEvent[] => {
       },
     }),
   );
-  return [{ type: 'ExecRequested', data: { ...request, target_count: request.pcs.length } }, ...scheduled];
+  const whole = execRequestedData(request);
+  if (parts === undefined) return [{ type: 'ExecRequested', data: whole }, ...scheduled];
+  // In parts: what the parts spell must be this very request.
+  const recorded = joinRequestParts(state.parts, request.request_id, parts);
+  if (recorded === undefined || JSON.stringify(recorded) !== JSON.stringify(whole))
+    throw new Error(`the ${parts} recorded part(s) of request ${request.request_id} do not spell this request`);
+  const { exec_id, request_id, kind, job_id, version, target_count } = whole;
+  return [
+    { type: 'ExecRequestedInParts', data: { exec_id, request_id, kind, job_id, version, target_count, parts } },
+    ...scheduled,
+  ];
 };
 
 /** The exec decider (Emmett's Decider shape). */

@@ -36,6 +36,33 @@ export type ExecRequested = DomainEvent<
 >;
 
 /**
+ * One part of an exec request too big for one message (a target of tens of thousands of PCs): the
+ * JSON text of the ExecRequested data, cut in pieces recorded in order before ExecRequestedInParts.
+ * Parts of an attempt that never got its ExecRequestedInParts (a crash between) are ignored.
+ */
+export type ExecRequestPart = DomainEvent<
+  'ExecRequestPart',
+  { exec_id: string; request_id: string; part: number; parts: number; text: string }
+>;
+
+/**
+ * ExecRequested, recorded in parts: the parts of this request id, joined, are the JSON of the
+ * ExecRequested data; the fields here repeat what a reader wants at a glance.
+ */
+export type ExecRequestedInParts = DomainEvent<
+  'ExecRequestedInParts',
+  {
+    exec_id: string;
+    request_id: string;
+    kind: ExecKind;
+    job_id: string;
+    version: string;
+    target_count: number;
+    parts: number;
+  }
+>;
+
+/**
  * A wave is due at `due_at`; recorded with the request, so a restarted server dispatches it on time.
  * `deadline_at` (the starting deadline counted from `due_at`) replaces the command's for this wave.
  */
@@ -44,8 +71,14 @@ export type WaveScheduled = DomainEvent<
   { exec_id: string; wave: number; group: string; target_count: number; due_at: string; deadline_at?: string }
 >;
 
-/** The dispatcher published the command (after pinning the version). */
-export type ExecDispatched = DomainEvent<'ExecDispatched', { exec_id: string; subjects: string[] }>;
+/**
+ * The dispatcher published the command (after pinning the version): to `subject_count` subjects, the
+ * first of them listed (all of them up to a hundred; the rest follow from the target).
+ */
+export type ExecDispatched = DomainEvent<
+  'ExecDispatched',
+  { exec_id: string; subjects: string[]; subject_count?: number }
+>;
 
 /**
  * The wave may go out: its gate passed (or was waived), decided once, before anything is published.
@@ -72,6 +105,8 @@ export type KillRequested = DomainEvent<'KillRequested', { exec_id: string; reas
 /** Every event of the exec aggregate. */
 export type ExecEvent =
   | ExecRequested
+  | ExecRequestPart
+  | ExecRequestedInParts
   | WaveScheduled
   | ExecDispatched
   | WaveReleased

@@ -4,9 +4,11 @@ export type {
   AbortExec,
   DispatchWave,
   ExecAggregateCommand,
+  ExecRequestData,
   ExecState,
   HaltExec,
   MarkDispatched,
+  RecordRequestPart,
   ReleaseWave,
   RequestExec,
   RequestKill,
@@ -14,7 +16,16 @@ export type {
   WaveState,
   WaveTime,
 } from './decider.ts';
-export { ExecNotFound, ExecNotHalted, execDecider, nextWave } from './decider.ts';
+export {
+  ExecNotFound,
+  ExecNotHalted,
+  execDecider,
+  execRequestedData,
+  joinRequestParts,
+  nextWave,
+  withRequestPart,
+} from './decider.ts';
+export { RolloutCannotSucceed, TargetOffline, UnknownGroup, UnknownPc } from './errors.ts';
 export type {
   ExecAborted,
   ExecDispatched,
@@ -22,6 +33,8 @@ export type {
   ExecHalted,
   ExecKind,
   ExecRequested,
+  ExecRequestedInParts,
+  ExecRequestPart,
   ExecResumed,
   KillRequested,
   Rollout,

@@ -1,7 +1,7 @@
 export type { ApplyJob, DeleteJob, JobCommand, RevokeJob, UnrevokeJob } from './commands.ts';
 export type { JobState } from './decider.ts';
 export { decide, evolve, initialState, jobDecider } from './decider.ts';
-export { JobNotFound, VersionNotBumped } from './errors.ts';
+export { JobInUse, JobNotFound, VersionNotBumped } from './errors.ts';
 export type { JobDeleted, JobEvent, JobRegistered, JobRevoked, JobUnrevoked, JobUpdated } from './events.ts';
 export { JOB_EVENT_TYPES, jobStreamName } from './events.ts';
 export type {

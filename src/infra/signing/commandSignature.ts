@@ -1,5 +1,6 @@
-import { fromPublic, type KeyPair } from '@nats-io/nkeys';
+import type { KeyPair } from '@nats-io/nkeys';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { ed25519Sign, ed25519Verify } from './ed25519.ts';
 
 /** Header with the base64url Ed25519 signature of a command. */
 export const SIGNATURE_HEADER = 'Kanade-Sig';
@@ -25,7 +26,7 @@ const asBytes = (body: string | Uint8Array): Uint8Array => (typeof body === 'str
 /** Signs a command body for the subject it is published on; the signature travels in headers. */
 export const signCommand = (signer: KeyPair, subject: string, body: string | Uint8Array): MsgHdrs => {
   const h = headers();
-  h.set(SIGNATURE_HEADER, Buffer.from(signer.sign(signedBytes(subject, asBytes(body)))).toString('base64url'));
+  h.set(SIGNATURE_HEADER, Buffer.from(ed25519Sign(signer, signedBytes(subject, asBytes(body)))).toString('base64url'));
   h.set(SIGNING_KEY_HEADER, signer.getPublicKey());
   h.set(SIGNATURE_ALG_HEADER, 'ed25519');
   return h;
@@ -52,7 +53,7 @@ export const verifyCommand = (
   if (!trusted.has(key))
     return { ok: false, reason: `the command is signed by a key this agent does not trust (${key})` };
   try {
-    const valid = fromPublic(key).verify(signedBytes(subject, asBytes(body)), Buffer.from(signature, 'base64url'));
+    const valid = ed25519Verify(key, signedBytes(subject, asBytes(body)), Buffer.from(signature, 'base64url'));
     return valid
       ? { ok: true, key }
       : {
@@ -74,7 +75,7 @@ export const signTrust = (signer: KeyPair, keys: readonly string[], at: string):
   keys: [...keys],
   at,
   signed_by: signer.getPublicKey(),
-  signature: Buffer.from(signer.sign(trustBytes(keys, at))).toString('base64url'),
+  signature: Buffer.from(ed25519Sign(signer, trustBytes(keys, at))).toString('base64url'),
 });
 
 /** The keys of a trust document, when a key in `trusted` signed it; undefined otherwise. */
@@ -85,9 +86,7 @@ export const verifyTrust = (trusted: ReadonlySet<string>, document: unknown): st
   const keys = d.keys.filter((k): k is string => typeof k === 'string');
   if (keys.length === 0 || keys.length !== d.keys.length) return undefined;
   try {
-    return fromPublic(d.signed_by).verify(trustBytes(keys, d.at), Buffer.from(d.signature, 'base64url'))
-      ? keys
-      : undefined;
+    return ed25519Verify(d.signed_by, trustBytes(keys, d.at), Buffer.from(d.signature, 'base64url')) ? keys : undefined;
   } catch {
     return undefined;
   }

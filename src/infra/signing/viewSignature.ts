@@ -1,4 +1,5 @@
-import { fromPublic, type KeyPair } from '@nats-io/nkeys';
+import type { KeyPair } from '@nats-io/nkeys';
+import { ed25519Sign, ed25519Verify } from './ed25519.ts';
 
 const utf8 = new TextEncoder();
 const signedBytes = (bucket: string, key: string, value: string) =>
@@ -13,7 +14,7 @@ export const signView = (signer: KeyPair, bucket: string, key: string, value: st
   JSON.stringify({
     v: value,
     by: signer.getPublicKey(),
-    sig: Buffer.from(signer.sign(signedBytes(bucket, key, value))).toString('base64url'),
+    sig: Buffer.from(ed25519Sign(signer, signedBytes(bucket, key, value))).toString('base64url'),
   });
 
 /** The value of a stored view, when a trusted key signed it for this bucket and key. */
@@ -27,7 +28,7 @@ export const openView = (
     const d = JSON.parse(stored) as { v?: unknown; by?: unknown; sig?: unknown };
     if (typeof d.v !== 'string' || typeof d.by !== 'string' || typeof d.sig !== 'string' || !trusted.has(d.by))
       return { ok: false };
-    return fromPublic(d.by).verify(signedBytes(bucket, key, d.v), Buffer.from(d.sig, 'base64url'))
+    return ed25519Verify(d.by, signedBytes(bucket, key, d.v), Buffer.from(d.sig, 'base64url'))
       ? { ok: true, value: d.v }
       : { ok: false };
   } catch {

@@ -1,7 +1,13 @@
-import type { ExecEvent, ExecRequested, WaveScheduled } from '../../domain/execs/index.ts';
+import {
+  type ExecEvent,
+  type ExecRequested,
+  type ExecRequestedInParts,
+  joinRequestParts,
+  type WaveScheduled,
+} from '../../domain/execs/index.ts';
 import { EXIT, type RunEvent, type RunFinished, type RunReaped, type RunStarted } from '../../domain/runs/index.ts';
 import type { RecordedEvent } from '../../infra/eventStore/index.ts';
-import { type Projection, put, type RowChange, type RowOf, type RowReader } from '../projection.ts';
+import { del, type Projection, put, type RowChange, type RowOf, type RowReader } from '../projection.ts';
 
 type Exec = RowOf<'executions'>;
 type Wave = RowOf<'exec_waves'>;
@@ -18,7 +24,7 @@ type Delta = Partial<Counters>;
  */
 export const executionsProjection: Projection = {
   name: 'executions',
-  version: 4,
+  version: 5,
   apply: (event, rows) => {
     if (event.stream.startsWith('exec-')) return applyExecEvent(event as RecordedEvent & ExecEvent, rows);
     if (event.stream.startsWith('run-') && RUN_EVENTS.has(event.type))
@@ -67,6 +73,11 @@ const ZERO: Counters = { started: 0, running: 0, succeeded: 0, failed: 0, skippe
 
 const applyExecEvent = (event: RecordedEvent & ExecEvent, rows: RowReader): RowChange[] => {
   if (event.type === 'ExecRequested') return requested(event.data, event);
+  if (event.type === 'ExecRequestPart') {
+    const { parts: _parts, ...part } = event.data;
+    return [put('exec_request_parts', part)];
+  }
+  if (event.type === 'ExecRequestedInParts') return requestedInParts(event.data, event, rows);
   const exec = rows.get('executions', { exec_id: event.data.exec_id });
   if (exec === undefined) return [];
   const update = (changes: Partial<Exec>) => put('executions', withStatus({ ...exec, ...changes, seq: event.seq }));
@@ -180,6 +191,16 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): RowChange[] 
     w.pcs.map((pc_id) => put('exec_targets', { exec_id: d.exec_id, pc_id, wave })),
   );
   return [put('executions', exec), ...targets];
+};
+
+// The parts, joined, are the request; they are not needed once it is there.
+const requestedInParts = (d: ExecRequestedInParts['data'], event: RecordedEvent, rows: RowReader): RowChange[] => {
+  const { exec_id, request_id } = d;
+  const keys = Array.from({ length: d.parts }, (_, part) => ({ exec_id, request_id, part }));
+  const texts = keys.flatMap((key) => rows.get('exec_request_parts', key)?.text ?? []);
+  const request = joinRequestParts({ request_id, texts }, request_id, d.parts);
+  if (request === undefined) return [];
+  return [...requested(request, event), ...keys.map((key) => del('exec_request_parts', key))];
 };
 
 const scheduled = (d: WaveScheduled['data'], seq: number): Wave => ({

@@ -1,4 +1,4 @@
-import { addressesOf, type ExecCommand, type Target } from '../../domain/execs/index.ts';
+import { addressesOf } from '../../domain/execs/index.ts';
 import { isBrokerUnavailable } from '../../infra/nats/errors.ts';
 import { VIEWS } from '../../infra/nats/fleet.ts';
 import { commandSubject, commandToken, killSubject } from '../../infra/nats/subjects.ts';
@@ -16,14 +16,8 @@ const KILL_ANNOUNCE_MS = 10 * 60_000;
 // The longest sleep before a due wave (timers are re-armed on every tick anyway).
 const MAX_WAKE_MS = 60_000;
 
-type PendingExec = {
-  exec_id: string;
-  kind: string;
-  job_id: string;
-  version: string;
-  target: Target;
-  command: ExecCommand;
-};
+// ExecDispatched lists this many of the subjects a command went to (the rest follow from the target).
+const LISTED_SUBJECTS = 100;
 
 /**
  * Turns requested execs into commands on KANADE_COMMANDS. A process manager over the read models:
@@ -74,7 +68,7 @@ export const startDispatcher = (deps: DispatchDeps) => {
     const pending = await deps.readModels
       .db()
       .selectFrom('executions')
-      .select(['exec_id', 'kind', 'job_id', 'version', 'target', 'command'])
+      .select('exec_id')
       .where('dispatched_at', 'is', null)
       .where('rollout', 'is', null)
       .where('kill_requested_at', 'is', null)
@@ -87,29 +81,31 @@ export const startDispatcher = (deps: DispatchDeps) => {
     for (const exec of pending) {
       if (stopped || done.has(exec.exec_id)) continue;
       await isolated(`exec ${exec.exec_id}`, async () => {
-        await dispatch({
-          ...exec,
-          target: JSON.parse(exec.target) as Target,
-          command: JSON.parse(exec.command) as ExecCommand,
-        });
+        await dispatch(exec.exec_id);
         done.add(exec.exec_id);
       });
     }
   };
 
-  const dispatch = async (exec: PendingExec) => {
-    const state = await execState(deps, exec.exec_id);
+  // What goes out is what the exec's events say (never a read model's copy of it).
+  const dispatch = async (execId: string) => {
+    const state = await execState(deps, execId);
     if (state.status !== 'requested' || state.dispatched || state.killed) return;
+    const { kind, job_id, version, target, command } = state.request;
     // The pin first: an agent must never see a command whose version is not pinned yet (kanade #258).
-    if (exec.kind === 'job') await pin(deps, exec.job_id, exec.version);
-    const token = commandToken(exec.job_id, exec.kind === 'adhoc' ? 'adhoc' : 'job', exec.exec_id);
-    const subjects = addressesOf(exec.target).map((address) => commandSubject(address, token));
-    await publishCommand(deps, exec.command, subjects);
-    await recordOnExec(deps, `dispatch:${exec.exec_id}`, {
+    if (kind === 'job') await pin(deps, job_id, version);
+    const token = commandToken(job_id, kind === 'adhoc' ? 'adhoc' : 'job', execId);
+    const subjects = addressesOf(target).map((address) => commandSubject(address, token));
+    await publishCommand(deps, command, subjects);
+    await recordOnExec(deps, `dispatch:${execId}`, {
       type: 'MarkDispatched',
-      data: { exec_id: exec.exec_id, subjects },
+      data: {
+        exec_id: execId,
+        subjects: subjects.slice(0, LISTED_SUBJECTS),
+        ...(subjects.length > LISTED_SUBJECTS ? { subject_count: subjects.length } : {}),
+      },
     });
-    deps.log.info('dispatched', { exec_id: exec.exec_id, job_id: exec.job_id, subjects: subjects.length });
+    deps.log.info('dispatched', { exec_id: execId, job_id, subjects: subjects.length });
   };
 
   const announceKills = async () => {

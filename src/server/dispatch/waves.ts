@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { type ExecCommand, judgeGate, nextWave, type WaveGate } from '../../domain/execs/index.ts';
+import { type ExecCommand, type ExecRequested, judgeGate, nextWave, type WaveGate } from '../../domain/execs/index.ts';
 import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { commandSubject, commandToken } from '../../infra/nats/subjects.ts';
 import type { ReadModels } from '../../projections/index.ts';
@@ -11,17 +11,7 @@ const BATCH = 100;
 const GATE_CATCH_UP_MS = 10_000;
 
 /** A wave the dispatcher works on, with what it needs of its exec. */
-export type DueWave = {
-  exec_id: string;
-  wave: number;
-  kind: string;
-  job_id: string;
-  version: string;
-  command: string;
-  rollout: string | null;
-  due_at: string;
-  deadline_at: string | null;
-};
+export type DueWave = { exec_id: string; wave: number; due_at: string; deadline_at: string | null };
 
 // The waves that are next in a live rollout: the first, or one whose previous wave went out. Waves
 // behind a halted, aborted or killed rollout never show up here (they would be re-read every tick).
@@ -60,17 +50,7 @@ export const dispatchDueWaves = async (
 /** Waves to work on now: due and next in a live rollout, or released and not published yet. */
 export const dueWaves = (db: Kysely<ReadModels>, now: Date, viewsPosition: number): Promise<DueWave[]> =>
   nextWaves(db)
-    .select([
-      'w.exec_id',
-      'w.wave',
-      'w.due_at',
-      'w.deadline_at',
-      'e.kind',
-      'e.job_id',
-      'e.version',
-      'e.command',
-      'e.rollout',
-    ])
+    .select(['w.exec_id', 'w.wave', 'w.due_at', 'w.deadline_at'])
     .where((eb) =>
       eb.or([
         eb.and([eb('w.status', '=', 'scheduled'), eb('w.due_at', '<=', now.toISOString())]),
@@ -95,10 +75,10 @@ export const nextDueAt = async (db: Kysely<ReadModels>, now: Date): Promise<stri
 const dispatchWave = async (deps: DispatchDeps, due: DueWave) => {
   const state = await execState(deps, due.exec_id);
   let next = nextWave(state);
-  if (next?.wave !== due.wave) return;
+  if (next?.wave !== due.wave || state.status !== 'requested') return;
   if (next.state.step === 'pending') {
-    const waived = state.status === 'requested' && state.waived === due.wave;
-    const gate = (JSON.parse(due.rollout ?? '{}') as { gate?: WaveGate }).gate;
+    const waived = state.waived === due.wave;
+    const gate = state.request.rollout?.gate;
     if (due.wave > 0 && !waived && gate !== undefined) {
       const breach = await judge(deps, due, gate);
       if (breach !== undefined) {
@@ -119,7 +99,7 @@ const dispatchWave = async (deps: DispatchDeps, due: DueWave) => {
     if (next?.wave !== due.wave) return;
   }
   if (next.state.step !== 'released') return;
-  await publishWave(deps, due, next.state.deadline_at);
+  await publishWave(deps, due, state.request, next.state.deadline_at);
 };
 
 // The gate's verdict on the previous wave, once the read models hold every result recorded so far.
@@ -145,21 +125,20 @@ const shiftedDeadline = (due: DueWave, now: Date): string | undefined => {
   return new Date(Date.parse(due.deadline_at) + late).toISOString();
 };
 
-const publishWave = async (deps: DispatchDeps, due: DueWave, deadline: string | undefined) => {
-  const pcs = await deps.readModels
-    .db()
-    .selectFrom('exec_targets')
-    .select('pc_id')
-    .where('exec_id', '=', due.exec_id)
-    .where('wave', '=', due.wave)
-    .orderBy('pc_id')
-    .execute();
+// A wave goes to each of its PCs (not to its group: members of earlier waves are not in it).
+const publishWave = async (
+  deps: DispatchDeps,
+  due: DueWave,
+  request: ExecRequested['data'],
+  deadline: string | undefined,
+) => {
+  const { kind, job_id, version } = request;
+  const pcs = request.rollout?.waves[due.wave]?.pcs ?? [];
   // The pin goes with the first wave; a newer exec of the job may re-pin before later waves (they then skip, 124).
-  if (due.wave === 0 && due.kind === 'job') await pin(deps, due.job_id, due.version);
-  const recorded = JSON.parse(due.command) as ExecCommand;
-  const command: ExecCommand = { ...recorded, ...(deadline === undefined ? {} : { deadline_at: deadline }) };
-  const token = commandToken(due.job_id, due.kind === 'adhoc' ? 'adhoc' : 'job', due.exec_id);
-  const subjects = pcs.map(({ pc_id }) => commandSubject({ kind: 'pc', pc: pc_id }, token));
+  if (due.wave === 0 && kind === 'job') await pin(deps, job_id, version);
+  const command: ExecCommand = { ...request.command, ...(deadline === undefined ? {} : { deadline_at: deadline }) };
+  const token = commandToken(job_id, kind === 'adhoc' ? 'adhoc' : 'job', due.exec_id);
+  const subjects = pcs.map((pc) => commandSubject({ kind: 'pc', pc }, token));
   await publishCommand(deps, command, subjects);
   await recordOnExec(deps, `dispatch:${due.exec_id}:${due.wave}`, {
     type: 'DispatchWave',

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type { KV } from '@nats-io/kv';
 import { ulid } from 'ulid';
-import { RequestRejected } from '../../api/errors.ts';
-import { type ExecDeps, requestExec } from '../../api/execs/service.ts';
+import { type ExecDeps, requestExec } from '../../app/execs/requestExec.ts';
+import { scheduledJob } from '../../app/jobs/registered.ts';
 import { execDecider, execStreamName } from '../../domain/execs/index.ts';
 import {
   type DueSlots,
@@ -20,7 +20,7 @@ import { dueSlots, MAX_COUNTED_SLOTS } from '../../manifests/index.ts';
 import { getFleet, listSchedules, type ScheduleView } from '../../projections/index.ts';
 import type { LoopReporter } from '../loopHealth.ts';
 import { slotExecId } from './slotExecId.ts';
-import { scheduledJob, slotRequest } from './slotRequest.ts';
+import { slotRequest } from './slotRequest.ts';
 
 const handleSchedule = commandHandlerFor(scheduleDecider);
 const TICK_MS = 1_000;
@@ -145,7 +145,7 @@ export const startScheduler = (deps: Deps) => {
         await requestExec(deps, chosen.request, commitFor(`schedule-exec:${s.schedule_id}:${slot}`, s.schedule_id));
       } catch (error) {
         // A halted fleet, an unknown named PC, a rollout that could only halt: held, with why.
-        if (error instanceof DomainError || error instanceof RequestRejected) return error.message;
+        if (error instanceof DomainError) return error.message;
         throw error;
       }
     }

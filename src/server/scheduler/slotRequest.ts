@@ -1,20 +1,10 @@
-import { type ExecDeps, type ExecRequest, knownAgents } from '../../api/execs/service.ts';
+import { knownAgents } from '../../app/execs/knownAgents.ts';
+import type { ExecDeps, ExecRequest } from '../../app/execs/requestExec.ts';
 import { resolveTarget } from '../../domain/execs/index.ts';
-import { evolve, initialState, type JobManifest, jobStreamName } from '../../domain/jobs/index.ts';
+import type { JobManifest } from '../../domain/jobs/index.ts';
 import { chooseFire, type ScheduleManifest } from '../../domain/schedules/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import { jobHistory } from '../../projections/index.ts';
-
-/** The job a schedule runs, as registered now, or why a slot cannot run it. */
-export const scheduledJob = async (
-  deps: ExecDeps,
-  jobId: string,
-): Promise<{ manifest: JobManifest; blocked?: undefined } | { blocked: string }> => {
-  const { state } = await deps.store.aggregateStream(jobStreamName(jobId), { evolve, initialState });
-  if (state.status !== 'active') return { blocked: `job ${jobId} is not in the catalog` };
-  if (state.revoked) return { blocked: `job ${jobId} is revoked` };
-  return { manifest: state.manifest };
-};
 
 /**
  * What one slot of a schedule asks for: the whole plan (target and rollout), some PCs (once_per_pc),
