@@ -26,6 +26,14 @@ export type RunnerOptions = {
   decode?: (m: StreamMessage) => RecordedEvent[];
   /** Completes events before the (pure) projections see them, e.g. output kept in the object store. */
   enrich?: (events: RecordedEvent[]) => Promise<void>;
+  /** Told of every message read and every batch committed (metrics); it changes nothing applied. */
+  observe?: RunnerObserver;
+};
+
+/** Watches a runner (metrics): messages as they are read, events once their batch is committed. */
+export type RunnerObserver = {
+  received(m: StreamMessage): void;
+  applied(events: readonly RecordedEvent[], projections: readonly Projection[]): void;
 };
 
 /** A runner's health, for /health and `kanade projections status`. */
@@ -112,7 +120,18 @@ const isInfrastructure = (error: unknown): boolean =>
 
 /** Creates a runner over an open read-model database. */
 export const createRunner = (options: RunnerOptions): ProjectionRunner => {
-  const { js, jsm, stream, sqlite, projections, log, batchSize = 10_000, decode = decodeMessage, enrich } = options;
+  const {
+    js,
+    jsm,
+    stream,
+    sqlite,
+    projections,
+    log,
+    batchSize = 10_000,
+    decode = decodeMessage,
+    enrich,
+    observe,
+  } = options;
   const writer = createBatchWriter(sqlite, projections);
   const stored = readCheckpoints(sqlite);
   let position = Math.min(...projections.map((p) => stored.find((c) => c.projection === p.name)?.seq ?? 0));
@@ -156,6 +175,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     }
     position = lastSeq;
     state = { seq: position, state: 'running' };
+    observe?.applied(events, projections);
     signal.notify(position);
   };
 
@@ -200,6 +220,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     let unflushed = 0;
     for await (const m of messages) {
       if (m.seq <= position) continue;
+      observe?.received(m);
       events.push(...decode(m));
       unflushed++;
       const atEnd = m.info.pending === 0 || (stopAt !== undefined && m.seq >= stopAt);

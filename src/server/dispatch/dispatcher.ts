@@ -4,7 +4,7 @@ import { VIEWS } from '../../infra/nats/fleet.ts';
 import { commandSubject, commandToken, killSubject } from '../../infra/nats/subjects.ts';
 import { getFleet, ReadModelsNotReady } from '../../projections/index.ts';
 import { NotYet } from '../loopHealth.ts';
-import { type DispatchDeps, execState, pin, publishCommand, recordOnExec } from './deps.ts';
+import { type DispatchDeps, execState, pin, publishCommand, recordOnExec, timeDispatch } from './deps.ts';
 import { dispatchDueWaves, nextDueAt } from './waves.ts';
 
 const TICK_MS = 2_000;
@@ -23,6 +23,7 @@ type PendingExec = {
   version: string;
   target: Target;
   command: ExecCommand;
+  requested_at: string;
 };
 
 /**
@@ -74,7 +75,7 @@ export const startDispatcher = (deps: DispatchDeps) => {
     const pending = await deps.readModels
       .db()
       .selectFrom('executions')
-      .select(['exec_id', 'kind', 'job_id', 'version', 'target', 'command'])
+      .select(['exec_id', 'kind', 'job_id', 'version', 'target', 'command', 'requested_at'])
       .where('dispatched_at', 'is', null)
       .where('rollout', 'is', null)
       .where('kill_requested_at', 'is', null)
@@ -105,6 +106,7 @@ export const startDispatcher = (deps: DispatchDeps) => {
     const token = commandToken(exec.job_id, exec.kind === 'adhoc' ? 'adhoc' : 'job', exec.exec_id);
     const subjects = addressesOf(exec.target).map((address) => commandSubject(address, token));
     await publishCommand(deps, exec.command, subjects);
+    timeDispatch(deps, 'exec', exec.requested_at);
     await recordOnExec(deps, `dispatch:${exec.exec_id}`, {
       type: 'MarkDispatched',
       data: { exec_id: exec.exec_id, subjects },

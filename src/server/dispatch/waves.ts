@@ -4,7 +4,7 @@ import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { commandSubject, commandToken } from '../../infra/nats/subjects.ts';
 import type { ReadModels } from '../../projections/index.ts';
 import { NotYet } from '../loopHealth.ts';
-import { type DispatchDeps, execState, pin, publishCommand, recordOnExec } from './deps.ts';
+import { type DispatchDeps, execState, pin, publishCommand, recordOnExec, timeDispatch } from './deps.ts';
 
 const BATCH = 100;
 // The gate reads the previous wave's results: the read models must have seen what the stream holds.
@@ -161,6 +161,7 @@ const publishWave = async (deps: DispatchDeps, due: DueWave, deadline: string | 
   const token = commandToken(due.job_id, due.kind === 'adhoc' ? 'adhoc' : 'job', due.exec_id);
   const subjects = pcs.map(({ pc_id }) => commandSubject({ kind: 'pc', pc: pc_id }, token));
   await publishCommand(deps, command, subjects);
+  timeDispatch(deps, 'wave', due.due_at);
   await recordOnExec(deps, `dispatch:${due.exec_id}:${due.wave}`, {
     type: 'DispatchWave',
     data: { exec_id: due.exec_id, wave: due.wave },
