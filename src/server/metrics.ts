@@ -107,9 +107,12 @@ export const scrapeSources = (deps: {
   executions: () => executionsByStatus(deps.readModels.db()),
 });
 
-// Behind by the stream's last sequence minus the position; in time, by the age of the first message
-// after the position (the next one there is: a heartbeat stream keeps only each agent's last).
-const lagOf = async (
+/**
+ * How far a follower at `position` is behind `stream`: by the stream's last sequence minus the
+ * position, and in time by the age of the first message after the position (the next one there is:
+ * the heartbeat stream keeps only each agent's last).
+ */
+export const lagOf = async (
   deps: { jsm: JetStreamManager; now: () => Date },
   readModel: string,
   stream: string,
