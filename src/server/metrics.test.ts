@@ -33,11 +33,11 @@ const histogramCount = async (metrics: ReturnType<typeof createServerMetrics>) =
   );
 
 describe('server metrics › the runner observer', () => {
-  it('times each RunFinished stored since the start once, and counts applied events per projection', async () => {
+  it('times each RunFinished appended since the start once, and counts applied events per projection', async () => {
     const metrics = createServerMetrics();
-    const observer = observeRunners(metrics, START);
+    const observer = observeRunners(metrics, 1); // the head when the server started
     const projections = [executionsProjection];
-    observer.received(message(1, -5_000)); // stored before this server started: not timed
+    observer.received(message(1, -5_000)); // in the stream before this server started: not timed
     observer.received(message(2, 10));
     observer.received(message(3, 20, 'kanade.ev.job.echo'));
     observer.applied(

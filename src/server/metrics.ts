@@ -1,7 +1,14 @@
 import type { Event } from '@event-driven-io/emmett';
 import type { JetStreamManager } from '@nats-io/jetstream';
+import { retryForever } from '../infra/backoff.ts';
 import type { JetStreamEventStore, KanadeAppendOptions, KanadeAppendResult } from '../infra/eventStore/index.ts';
-import type { LagSample, ScrapeSources, ServerMetrics } from '../infra/metrics/server.ts';
+import type { Logger } from '../infra/log.ts';
+import {
+  createServerMetrics,
+  type LagSample,
+  type ScrapeSources,
+  type ServerMetrics,
+} from '../infra/metrics/server.ts';
 import { HEARTBEATS_STREAM } from '../infra/nats/fleet.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import {
@@ -12,6 +19,23 @@ import {
 } from '../projections/index.ts';
 
 const RUN_SUBJECTS = 'kanade.ev.run.';
+
+/** The server's metrics, and the observer of its runners (timing results appended from now on). */
+export const startMetrics = async (jsm: JetStreamManager, log: Logger) => {
+  const metrics = createServerMetrics();
+  const head = await retryForever(
+    'read the event log head',
+    async () => (await jsm.streams.info(EVENTS_STREAM)).state.last_seq,
+    log,
+  );
+  return { metrics, observe: observeRunners(metrics, head) };
+};
+
+/** A gauge that could not be read is left out of that scrape (read models still building, the broker away). */
+export const scrapeFailed =
+  (log: Logger) =>
+  (metric: string, error: unknown): void =>
+    log.debug('a metric could not be read for this scrape', { metric, error });
 
 /**
  * The event store, counting what this server appends: events by stream category, and the
@@ -57,18 +81,18 @@ export const skipReason = (reason: string): string => {
 
 /**
  * Watches the read models' runners: counts applied events per projection, and times each RunFinished
- * from when the broker stored it to when its batch was committed. Only commits stored after this
- * server started, and each sequence once, are timed: a rebuild replaying history, or results that
- * waited for a server that was down, would otherwise fill the histogram with the age of the history.
+ * from when the broker stored it to when its batch was committed. Only commits after `startSeq` (the
+ * event log's head when this server started), and each sequence once, are timed: a rebuild replaying
+ * history, or results that waited for a server that was down, would otherwise fill the histogram
+ * with the age of the history. (Comparing sequences keeps a replay of millions of events cheap.)
  */
-export const observeRunners = (metrics: ServerMetrics, startedAt: number): RunnerObserver => {
+export const observeRunners = (metrics: ServerMetrics, startSeq: number): RunnerObserver => {
   const storedAt = new Map<number, number>(); // run commits read but not applied yet: seq → broker time
-  let timedUpTo = 0;
+  let timedUpTo = startSeq;
   return {
     received: (m) => {
       if (m.seq <= timedUpTo || !m.subject.startsWith(RUN_SUBJECTS) || m.timestamp === undefined) return;
-      const at = Date.parse(m.timestamp);
-      if (at >= startedAt) storedAt.set(m.seq, at);
+      storedAt.set(m.seq, Date.parse(m.timestamp));
     },
     applied: (events, projections) => {
       for (const p of projections) metrics.eventsApplied.inc({ projection: p.name }, events.length);

@@ -11,7 +11,6 @@ import { type BrokerAuthority, loadBrokerAuthority } from '../infra/broker/autho
 import { brokerFiles } from '../infra/broker/init.ts';
 import { jetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { createServerMetrics } from '../infra/metrics/server.ts';
 import { connectNats, type NatsAuth, redactUrl } from '../infra/nats/connection.ts';
 import { ensureFleetResources, openOutputStore, openSchedulerState, openViews } from '../infra/nats/fleet.ts';
 import { openEnrollmentSecrets } from '../infra/nats/secrets.ts';
@@ -23,7 +22,7 @@ import { startDispatcher } from './dispatch/dispatcher.ts';
 import { startEnrollmentResponder } from './enrollment/responder.ts';
 import { startRevocationSync } from './enrollment/revocations.ts';
 import { createLoopHealth, type LoopHealth } from './loopHealth.ts';
-import { countAppends, observeRunners, scrapeSources } from './metrics.ts';
+import { countAppends, scrapeFailed, scrapeSources, startMetrics } from './metrics.ts';
 import { startReaper } from './reaper.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { loadCommandSigner, publishTrust } from './signing.ts';
@@ -147,14 +146,14 @@ const startRoles = async (config: ServerConfig) => {
   const secrets = await retryForever('open the secret store', () => openEnrollmentSecrets(nc), log);
   const outputStore = once(() => openOutputStore(nc));
   const loops = createLoopHealth(log);
-  const metrics = createServerMetrics();
+  const { metrics, observe } = await startMetrics(jsm, log);
   const readModels = createReadModels({
     dir: join(config.dataDir, 'readmodels'),
     js,
     jsm,
     log: log.child('projections'),
     sources: [eventLogSource(createOutputEnricher({ js, objects: outputStore })), heartbeatSource],
-    observe: observeRunners(metrics, Date.now()),
+    observe,
   });
   // Nothing is appended while the read models belong to another history of the stream.
   const store = countAppends(
@@ -172,9 +171,7 @@ const startRoles = async (config: ServerConfig) => {
     health: loops.loop('views'),
   });
   const now = () => new Date();
-  metrics.collectFrom(scrapeSources({ jsm, readModels, views: viewsWriter, now }), (what, error) =>
-    log.debug('a metric could not be read for this scrape', { metric: what, error }),
-  );
+  metrics.collectFrom(scrapeSources({ jsm, readModels, views: viewsWriter, now }), scrapeFailed(log));
   const dispatcher = startDispatcher({
     readModels,
     views: viewsWriter,
