@@ -86,6 +86,7 @@ describe('server metrics', () => {
     expect(denied.headers.get('content-type')).toMatch(/problem\+json/);
     const wrong = await fetch(`${sandbox.server.url}/metrics`, { headers: { Authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
+    expect((await sandbox.server.api('GET', '/api/no-such-route')).status).toBe(404);
     const open = await startTestServer(sandbox.nats, { metricsPublic: true });
     try {
       const m = await scrape(`${open.url}/metrics`);
@@ -131,6 +132,7 @@ describe('server metrics', () => {
       }),
     ).toBeGreaterThanOrEqual(1);
     expect(count(m, 'kanade_http_request_duration_seconds', { route: '/metrics', status: '401' })).toBeGreaterThan(0);
+    expect(count(m, 'kanade_http_request_duration_seconds', { route: '/api/*', status: '404' })).toBeGreaterThan(0);
     const routes = samplesOf(
       m,
       'kanade_http_request_duration_seconds',
