@@ -120,18 +120,7 @@ const isInfrastructure = (error: unknown): boolean =>
 
 /** Creates a runner over an open read-model database. */
 export const createRunner = (options: RunnerOptions): ProjectionRunner => {
-  const {
-    js,
-    jsm,
-    stream,
-    sqlite,
-    projections,
-    log,
-    batchSize = 10_000,
-    decode = decodeMessage,
-    enrich,
-    observe,
-  } = options;
+  const { js, jsm, stream, sqlite, projections, log, batchSize = 10_000, decode = decodeMessage, enrich } = options;
   const writer = createBatchWriter(sqlite, projections);
   const stored = readCheckpoints(sqlite);
   let position = Math.min(...projections.map((p) => stored.find((c) => c.projection === p.name)?.seq ?? 0));
@@ -175,7 +164,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     }
     position = lastSeq;
     state = { seq: position, state: 'running' };
-    observe?.applied(events, projections);
+    options.observe?.applied(events, projections);
     signal.notify(position);
   };
 
@@ -220,7 +209,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     let unflushed = 0;
     for await (const m of messages) {
       if (m.seq <= position) continue;
-      observe?.received(m);
+      options.observe?.received(m);
       events.push(...decode(m));
       unflushed++;
       const atEnd = m.info.pending === 0 || (stopAt !== undefined && m.seq >= stopAt);
