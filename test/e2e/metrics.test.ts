@@ -74,6 +74,7 @@ beforeAll(async () => {
   await agent.ready();
   await agentsOnline(sandbox, 1);
   await api('POST', '/api/jobs', shJob('hello', 'echo hello'));
+  await api('POST', '/api/jobs', shJob('nap', '"sleep 2"'));
 });
 afterAll(async () => {
   await agent?.stop();
@@ -209,6 +210,33 @@ describe('agent metrics', () => {
     expect(sampleValue(m, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status).toBe(404);
     expect(listeningPorts(agent.process.pid as number)).toEqual([metricsPort]);
+  });
+
+  it('show a result waiting in the outbox while the broker is down, and the reconnect', {
+    timeout: 40_000,
+  }, async () => {
+    const { exec_id } = await api<{ exec_id: string }>('POST', '/api/exec/nap', { target: { pcs: ['pc-m1'] } });
+    await eventually(
+      async () => (await api<{ running: number }>('GET', `/api/executions/${exec_id}`)).running === 1,
+      15_000,
+      'the job to start',
+    );
+    await sandbox.nats.stop();
+    await eventually(
+      async () => sampleValue(await scrapeAgent(), 'kanade_agent_outbox_depth') >= 1,
+      15_000,
+      'a result in the outbox',
+    );
+    await sandbox.nats.restart();
+    const m = await eventually(
+      async () => {
+        const now = await scrapeAgent();
+        return sampleValue(now, 'kanade_agent_outbox_depth') === 0 ? now : false;
+      },
+      20_000,
+      'the outbox to empty',
+    );
+    expect(sampleValue(m, 'kanade_agent_reconnects_total')).toBeGreaterThanOrEqual(1);
   });
 
   it('are off by default: an agent without --metrics-port listens on no port', async () => {
