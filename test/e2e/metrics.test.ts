@@ -67,6 +67,7 @@ beforeAll(async () => {
   metricsPort = await freePort();
   agent = startAgentProcess({
     id: 'pc-m1',
+    groups: ['canary'],
     sandbox,
     dataDir: join(dir, 'pc-m1'),
     args: ['--metrics-port', String(metricsPort)],
@@ -97,9 +98,17 @@ describe('server metrics', () => {
     }
   });
 
-  it('after an exec ran to the end: events, dispatch and result latency, lag back to 0, agents and execs by status', async () => {
+  it('after an exec and a rollout ran to the end: events, dispatch and result latency, lag back to 0, agents and execs by status', async () => {
     const exec = await execToEnd(sandbox, 'hello', { pcs: ['pc-m1'] });
     expect(exec.succeeded).toBe(1);
+    const rollout = await api<{ exec_id: string }>('POST', '/api/exec/hello', {
+      rollout: { strategy: 'wave', waves: [{ group: 'canary', delay: '0s' }] },
+    });
+    await eventually(
+      async () => (await api<{ status: string }>('GET', `/api/executions/${rollout.exec_id}`)).status === 'completed',
+      30_000,
+      'the rollout to finish',
+    );
     await api('GET', `/api/executions/${exec.exec_id}`);
     const m = await eventually(async () => {
       const now = await scrapeServer();
@@ -115,6 +124,7 @@ describe('server metrics', () => {
     expect(sampleValue(m, 'kanade_events_applied_total', { projection: 'executions' })).toBeGreaterThanOrEqual(5);
     expect(sampleValue(m, 'kanade_events_applied_total', { projection: 'agent_heartbeats' })).toBeGreaterThan(0);
     expect(count(m, 'kanade_dispatch_latency_seconds', { kind: 'exec' })).toBeGreaterThanOrEqual(1);
+    expect(count(m, 'kanade_dispatch_latency_seconds', { kind: 'wave' })).toBeGreaterThanOrEqual(1);
     expect(count(m, 'kanade_result_latency_seconds')).toBeGreaterThanOrEqual(1);
     const resultSum = sampleValue(m, 'kanade_result_latency_seconds', {}, 'kanade_result_latency_seconds_sum');
     expect(resultSum).toBeGreaterThanOrEqual(0);
