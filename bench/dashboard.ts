@@ -1,10 +1,6 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { agentStreamName } from '../src/domain/agents/index.ts';
-import { jetStreamEventStore } from '../src/infra/eventStore/index.ts';
-import { heartbeatSubject } from '../src/infra/nats/subjects.ts';
+import { enrollAgents } from './enrolled.ts';
 import { startBenchSandbox } from './sandbox.ts';
 
-const GROUPS = ['canary', 'wave1', 'wave2', 'lab', 'kiosk'];
 const ROUNDS = 20;
 
 /**
@@ -17,44 +13,8 @@ export const dashboardBench = async (options: { agents: number }): Promise<void>
   const { server, token, stop, connect } = await startBenchSandbox('dashboard');
   const nc = await connect();
   try {
-    const store = jetStreamEventStore(jetstream(nc), await jetstreamManager(nc));
-    const at = new Date().toISOString();
     const started = performance.now();
-    for (let i = 0; i < options.agents; i += 50) {
-      await Promise.all(
-        Array.from({ length: Math.min(50, options.agents - i) }, (_, k) => {
-          const n = i + k;
-          const pc_id = `pc-${String(n).padStart(6, '0')}`;
-          const groups = [GROUPS[n % GROUPS.length] as string];
-          if (n % 2 === 0)
-            nc.publish(
-              heartbeatSubject(pc_id),
-              JSON.stringify({
-                pc_id,
-                hostname: `host-${n}`,
-                os: 'linux',
-                arch: 'x64',
-                agent_version: '0.1.0',
-                at,
-                groups,
-                running: 0,
-              }),
-            );
-          // Approved agents, recorded the short way (one event each; the enrollment flow is not measured here).
-          return store.appendToStream(
-            agentStreamName(pc_id),
-            [
-              {
-                type: 'AgentEnrolled',
-                data: { pc_id, hostname: `host-${n}`, os: 'linux', arch: 'x64', agent_version: '0.1.0', groups },
-              },
-            ],
-            { commit: { id: `enroll-${pc_id}`, actor: `agent:${pc_id}`, at, via: 'agent' } },
-          );
-        }),
-      );
-    }
-    const head = (await (await jetstreamManager(nc)).streams.info('KANADE_EVENTS')).state.last_seq;
+    const head = await enrollAgents(nc, options.agents);
     await server.readModels.waitFor(head, 120_000);
     console.log(
       `setup: ${options.agents} agents enrolled and projected in ${((performance.now() - started) / 1000).toFixed(1)} s`,

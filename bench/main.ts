@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { dashboardBench } from './dashboard.ts';
 import { fleetBench } from './fleet.ts';
 import { hostileBench } from './hostile.ts';
+import { metricsBench } from './metrics.ts';
 import { rebuildBench, rebuildWorker } from './rebuild.ts';
 
 // `npm run bench -- <name> [options]`. Benchmarks print numbers and the machine; they never assert timings.
@@ -20,6 +21,7 @@ const benches: Record<string, () => Promise<void>> = {
   fleet: () => fleetBench({ agents: Number(values.agents ?? 1000), disk: values.disk === true }),
   dashboard: () => dashboardBench({ agents: Number(values.agents ?? 5000) }),
   hostile: () => hostileBench(),
+  metrics: () => metricsBench({ agents: Number(values.agents ?? 20_000) }),
   rebuild: () =>
     rebuildBench({
       events: Number(values.events ?? 200_000),
@@ -32,7 +34,7 @@ benches['rebuild-worker'] = () =>
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
   console.error(
-    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] [--disk] | dashboard [--agents N] | hostile>`,
+    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] [--disk] | dashboard [--agents N] | metrics [--agents N] | hostile>`,
   );
   process.exit(2);
 }

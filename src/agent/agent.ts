@@ -8,6 +8,7 @@ import { normalizeGroups } from '../domain/shared/index.ts';
 import { retryForever } from '../infra/backoff.ts';
 import { subjectOf } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
+import type { AgentMetrics } from '../infra/metrics/agent.ts';
 import { bindViews, TRUST_KEY, VIEWS } from '../infra/nats/fleet.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
@@ -56,6 +57,8 @@ export type AgentOptions = {
   now?: () => number;
   /** Already bound KV views (many emulated agents in one process share them); bound here otherwise. */
   views?: Promise<Awaited<ReturnType<typeof bindViews>>>;
+  /** Counters of the agent process (`--metrics-port`); the outbox gauges read the data dir themselves. */
+  metrics?: Pick<AgentMetrics, 'reconnected' | 'commandReceived' | 'runFinished'>;
 };
 
 /** A running agent. */
@@ -123,6 +126,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     random: Math.random,
     log,
     stopping: quitting.signal,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   handler.recover();
   const intake = createIntake({ nc, js, jsm, pcId: facts.pc_id, handle: handler.handle, log });
@@ -162,6 +166,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   });
   void onStatus(nc, signal, (status) => {
     if (status.type !== 'reconnect') return;
+    options.metrics?.reconnected();
     heartbeat.publish();
     // After a broker restart the whole fleet reconnects at once: spread the catch-up reads.
     void sleep(Math.floor(Math.random() * RECONNECT_SPREAD_MS), undefined, { signal })

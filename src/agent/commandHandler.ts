@@ -3,6 +3,7 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { ExecCommand } from '../domain/execs/index.ts';
 import { EXIT, type GateDecision, gate, type Outcome, outcomeOf, type RunIdentity } from '../domain/runs/index.ts';
 import type { Logger } from '../infra/log.ts';
+import type { AgentMetrics } from '../infra/metrics/agent.ts';
 import { killSubject } from '../infra/nats/subjects.ts';
 import { refusedResultIdOf } from '../infra/runIds.ts';
 import type { CommandJournal, JournalEntry } from './commandJournal.ts';
@@ -40,6 +41,8 @@ export type HandlerDeps = {
   log: Logger;
   /** Aborted when the agent stops: waits end, the command stays accepted in the journal for the next start. */
   stopping: AbortSignal;
+  /** Counts what became of each command, and how the runs ended. */
+  metrics?: Pick<AgentMetrics, 'commandReceived' | 'runFinished'>;
 };
 
 type End = { exit_code: number; outcome: Outcome; reason?: string; stdout: string; stderr: string };
@@ -57,8 +60,10 @@ export const createCommandHandler = (deps: HandlerDeps) => {
   const finish = (identity: RunIdentity, startedAt: string | null, end: End) => {
     deps.outbox.enqueue(finishedEntry({ ...identity, started_at: startedAt, finished_at: iso(deps.now()), ...end }));
     deps.journal.done(identity.result_id);
+    if (startedAt !== null) deps.metrics?.runFinished(end.outcome); // it ran (refusals never start)
   };
-  const refuse = (identity: RunIdentity, d: Extract<GateDecision, { run: false }>) =>
+  const refuse = (identity: RunIdentity, d: Extract<GateDecision, { run: false }>) => {
+    deps.metrics?.commandReceived('skipped');
     finish(identity, null, {
       exit_code: d.exit_code,
       outcome: d.outcome,
@@ -66,6 +71,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
       stdout: '',
       stderr: `${d.reason}\n`,
     });
+  };
 
   const check = async (command: ExecCommand): Promise<GateDecision> =>
     gate({
@@ -78,6 +84,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     });
 
   const execute = async (command: ExecCommand, identity: RunIdentity) => {
+    deps.metrics?.commandReceived('run');
     const startedAt = iso(deps.now());
     deps.journal.write(identity.result_id, { state: 'running', command, identity, started_at: startedAt });
     deps.outbox.enqueue(startedEntry(identity, startedAt));
@@ -124,6 +131,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
       if (!again.run) return refuse(identity, again);
       if (await deps.alreadyRecorded(identity)) {
         deps.log.warn('this run is already in the event log; not running it again', { exec_id: command.exec_id });
+        deps.metrics?.commandReceived('already_recorded');
         return deps.journal.done(identity.result_id);
       }
       await execute(command, identity);
@@ -170,7 +178,10 @@ export const createCommandHandler = (deps: HandlerDeps) => {
         return;
       }
       const identity = runIdentity(command, deps.pcId);
-      if (deps.dedup.has(command.request_id)) return;
+      if (deps.dedup.has(command.request_id)) {
+        deps.metrics?.commandReceived('duplicate');
+        return;
+      }
       // Journal before dedup: a crash between the two leaves the command to be taken up again, not lost.
       deps.journal.write(identity.result_id, { state: 'accepted', command, accepted_at: iso(deps.now()) });
       deps.dedup.add(command.request_id);
@@ -203,6 +214,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
   function refuseUnverified(message: CommandMessage, payload: string, reason: string, source: string) {
     const identity = parseIdentity(payload, deps.pcId);
     deps.log.warn('refused a command that failed its signature check', { source, subject: message.subject, reason });
+    deps.metrics?.commandReceived('refused');
     if (identity === undefined) return;
     const result_id = refusedResultIdOf(identity.request_id, deps.pcId);
     if (deps.dedup.has(`unverified:${result_id}`)) return;
@@ -221,6 +233,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
   function refuseUnreadable(payload: string, source: string) {
     const identity = parseIdentity(payload, deps.pcId);
     deps.log.warn('dropped an unreadable command', { source, exec_id: identity?.exec_id });
+    deps.metrics?.commandReceived('unreadable');
     if (identity === undefined || deps.dedup.has(identity.request_id)) return;
     deps.dedup.add(identity.request_id);
     failWith(identity, 'refused: this agent cannot read the command (a newer or broken command format)');

@@ -12,6 +12,7 @@ import { execRoutes, executionRoutes } from './execs/routes.ts';
 import { fleetRoutes } from './fleet/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { jobRoutes } from './jobs/routes.ts';
+import { measureRequests, metricsRoutes } from './metrics/routes.ts';
 import { problemResponse, toProblem } from './problem.ts';
 import { projectionRoutes } from './projections/routes.ts';
 import { resultRoutes } from './results/routes.ts';
@@ -20,8 +21,10 @@ import { scheduleRoutes } from './schedules/routes.ts';
 /** The HTTP API: queries read SQLite read models, writes become events; every error is problem+json. */
 export const createApp = (deps: ApiDeps) =>
   new Hono<ApiEnv>()
+    .use(deps.metrics === undefined ? passThrough : measureRequests(deps.metrics))
     .use(secureHeaders())
     .route('/health', healthRoutes(deps))
+    .route('/metrics', deps.metrics === undefined ? new Hono<ApiEnv>() : metricsRoutes(deps, deps.metrics))
     .use('/api/*', authenticate(deps.auth))
     .use('/api/*', consistentReads(deps))
     .use('/api/*', limitBodies)
@@ -43,6 +46,8 @@ export const createApp = (deps: ApiDeps) =>
       else if (problem.status >= 500) deps.log.warn('request refused', { path: c.req.path, error });
       return problemResponse(c, problem);
     });
+
+const passThrough: MiddlewareHandler<ApiEnv> = (_c, next) => next();
 
 // Writes are small JSON bodies, except manifests posted to the catalogs (up to 8 MiB: many manifests
 // at once) and execs (up to 4 MiB: a target may name tens of thousands of PCs).

@@ -3,6 +3,7 @@ import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
+import type { ServerMetrics } from '../infra/metrics/server.ts';
 import type { ReadModelsService } from '../projections/index.ts';
 
 /** How a background loop of the server is doing (dispatcher, views writer, …), as /health shows it. */
@@ -38,6 +39,14 @@ export type ApiDeps = {
   newId: () => string;
   /** Longest wait for `min_seq` before answering 503. */
   minSeqWaitMs?: number;
+  /** Request timing and `GET /metrics` (absent: neither). */
+  metrics?: ApiMetrics;
+};
+
+/** What the API feeds and serves: the request histogram, and the registry `/metrics` prints. */
+export type ApiMetrics = Pick<ServerMetrics, 'registry' | 'httpRequestDuration'> & {
+  /** `/metrics` without a token (KANADE_METRICS_PUBLIC=1): for a scraper on a trusted network. */
+  public?: boolean;
 };
 
 /** Hono's environment for our routes. */

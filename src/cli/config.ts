@@ -26,6 +26,11 @@ export type CliConfig = {
   extraTokens: string | undefined;
   logLevel: string;
   path: string | undefined;
+  /** `GET /metrics` on the server without a token (KANADE_METRICS_PUBLIC=1). */
+  metricsPublic: boolean;
+  /** An agent's metrics endpoint (KANADE_AGENT_METRICS_PORT; off when unset) and its address (default 127.0.0.1). */
+  agentMetricsPort: string | undefined;
+  agentMetricsHost: string | undefined;
 };
 
 /** Reads KANADE_* variables (the only place that reads the environment). */
@@ -45,6 +50,9 @@ export const readConfig = (env: NodeJS.ProcessEnv): CliConfig => ({
   extraTokens: env.KANADE_TOKENS || undefined,
   logLevel: env.KANADE_LOG_LEVEL || 'info',
   path: env.PATH,
+  metricsPublic: env.KANADE_METRICS_PUBLIC === '1' || env.KANADE_METRICS_PUBLIC === 'true',
+  agentMetricsPort: env.KANADE_AGENT_METRICS_PORT || undefined,
+  agentMetricsHost: env.KANADE_AGENT_METRICS_HOST || undefined,
 });
 
 const natsAuthFrom = (env: NodeJS.ProcessEnv): NatsAuth => {

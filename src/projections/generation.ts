@@ -2,7 +2,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from '../infra/log.ts';
 import { enterBuildMode, openReadModelDatabase, type ReadModelDatabase } from './database.ts';
 import type { Projection } from './projection.ts';
-import { createRunner, type ProjectionRunner, type RunnerOptions } from './runner.ts';
+import { createRunner, type ProjectionRunner, type RunnerObserver, type RunnerOptions } from './runner.ts';
 
 /** One stream a generation folds, with the projections it feeds. */
 export type SourceSpec = Pick<RunnerOptions, 'stream' | 'projections' | 'decode' | 'enrich'>;
@@ -17,6 +17,7 @@ export type GenerationSource = {
   log: Logger;
   batchSize?: number;
   sources: readonly [SourceSpec, ...SourceSpec[]];
+  observe?: RunnerObserver;
 };
 
 /** One stream of a generation and the runner that folds it. */

@@ -26,6 +26,14 @@ export type RunnerOptions = {
   decode?: (m: StreamMessage) => RecordedEvent[];
   /** Completes events before the (pure) projections see them, e.g. output kept in the object store. */
   enrich?: (events: RecordedEvent[]) => Promise<void>;
+  /** Told of every message read and every batch committed (metrics); it changes nothing applied. */
+  observe?: RunnerObserver;
+};
+
+/** Watches a runner (metrics): messages as they are read, events once their batch is committed. */
+export type RunnerObserver = {
+  received(m: StreamMessage): void;
+  applied(events: readonly RecordedEvent[], projections: readonly Projection[]): void;
 };
 
 /** A runner's health, for /health and `kanade projections status`. */
@@ -156,6 +164,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     }
     position = lastSeq;
     state = { seq: position, state: 'running' };
+    options.observe?.applied(events, projections);
     signal.notify(position);
   };
 
@@ -200,6 +209,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     let unflushed = 0;
     for await (const m of messages) {
       if (m.seq <= position) continue;
+      options.observe?.received(m);
       events.push(...decode(m));
       unflushed++;
       const atEnd = m.info.pending === 0 || (stopAt !== undefined && m.seq >= stopAt);

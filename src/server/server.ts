@@ -22,6 +22,7 @@ import { startDispatcher } from './dispatch/dispatcher.ts';
 import { startEnrollmentResponder } from './enrollment/responder.ts';
 import { startRevocationSync } from './enrollment/revocations.ts';
 import { createLoopHealth, type LoopHealth } from './loopHealth.ts';
+import { countAppends, scrapeFailed, scrapeSources, startMetrics } from './metrics.ts';
 import { startReaper } from './reaper.ts';
 import { startScheduler } from './scheduler/scheduler.ts';
 import { loadCommandSigner, publishTrust } from './signing.ts';
@@ -49,6 +50,8 @@ export type ServerConfig = {
   minSeqWaitMs?: number;
   /** How long an agent's broker credential is valid (default 12 h; agents renew it at half-life). */
   agentCredentialLifetimeS?: number;
+  /** Serve `GET /metrics` without a token (KANADE_METRICS_PUBLIC=1); by default it needs one, like the API. */
+  metricsPublic?: boolean;
 };
 
 /** A running server. */
@@ -143,15 +146,20 @@ const startRoles = async (config: ServerConfig) => {
   const secrets = await retryForever('open the secret store', () => openEnrollmentSecrets(nc), log);
   const outputStore = once(() => openOutputStore(nc));
   const loops = createLoopHealth(log);
+  const { metrics, observe } = await startMetrics(jsm, log);
   const readModels = createReadModels({
     dir: join(config.dataDir, 'readmodels'),
     js,
     jsm,
     log: log.child('projections'),
     sources: [eventLogSource(createOutputEnricher({ js, objects: outputStore })), heartbeatSource],
+    observe,
   });
   // Nothing is appended while the read models belong to another history of the stream.
-  const store = jetStreamEventStore(js, jsm, { msgIdKey: signer.msgIdKey, refuseWrites: readModels.writeRefusal });
+  const store = countAppends(
+    jetStreamEventStore(js, jsm, { msgIdKey: signer.msgIdKey, refuseWrites: readModels.writeRefusal }),
+    metrics,
+  );
   const starting = readModels.start().catch((error: unknown) => log.error('read models failed to start', { error }));
   const viewsWriter = startViewsWriter({
     js,
@@ -163,6 +171,7 @@ const startRoles = async (config: ServerConfig) => {
     health: loops.loop('views'),
   });
   const now = () => new Date();
+  metrics.collectFrom(scrapeSources({ jsm, readModels, views: viewsWriter, now }), scrapeFailed(log));
   const dispatcher = startDispatcher({
     readModels,
     views: viewsWriter,
@@ -175,6 +184,7 @@ const startRoles = async (config: ServerConfig) => {
     health: loops.loop('dispatcher'),
     log: log.child('dispatcher'),
     now,
+    metrics,
   });
   const reaper = startReaper({ readModels, store, log: log.child('reaper'), now, health: loops.loop('reaper') });
   const schedulerState = await retryForever('open the scheduler state', () => openSchedulerState(nc), log);
@@ -224,6 +234,7 @@ const startRoles = async (config: ServerConfig) => {
     now,
     newId: ulid,
     ...(config.minSeqWaitMs === undefined ? {} : { minSeqWaitMs: config.minSeqWaitMs }),
+    metrics: { ...metrics, public: config.metricsPublic === true },
   });
   const web = createWebApp({
     callApi: (request) => app.fetch(request),
@@ -231,10 +242,10 @@ const startRoles = async (config: ServerConfig) => {
     live: readModels,
     log: log.child('web'),
   });
-  // /api and /health are the API; everything else is the dashboard (a client of the API, in process).
+  // /api, /health and /metrics are the API; everything else is the dashboard (a client of the API, in process).
   const fetch: Handler = (request) => {
     const { pathname } = new URL(request.url);
-    return pathname.startsWith('/api/') || pathname === '/api' || pathname === '/health'
+    return pathname.startsWith('/api/') || pathname === '/api' || pathname === '/health' || pathname === '/metrics'
       ? app.fetch(request)
       : web.app.fetch(request);
   };

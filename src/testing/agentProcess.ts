@@ -32,6 +32,8 @@ export const startAgentProcess = (o: {
   sandbox: AgentSandbox;
   dataDir: string;
   env?: Record<string, string>;
+  /** More `kanade agent` flags. */
+  args?: string[];
 }): AgentProcess => {
   const args = [
     resolve(ROOT, 'bin/kanade.js'),
@@ -49,6 +51,7 @@ export const startAgentProcess = (o: {
     args.push('--nats-creds', o.sandbox.nats.bootstrapAuth.credsFile);
   if (o.sandbox.enrollToken !== undefined) args.push('--enroll-token', o.sandbox.enrollToken);
   if (o.groups !== undefined && o.groups.length > 0) args.push('--groups', o.groups.join(','));
+  args.push(...(o.args ?? []));
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH, KANADE_LOG_LEVEL: 'info', ...o.env },

@@ -25,6 +25,7 @@ export const startTestServer = async (
     dataDir?: string;
     signing?: { keyFile: string; previousKeyFile?: string };
     agentCredentialLifetimeS?: number;
+    metricsPublic?: boolean;
   } = {},
 ): Promise<TestServer> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kanade-server-'));
@@ -42,6 +43,7 @@ export const startTestServer = async (
     ...(options.agentCredentialLifetimeS === undefined
       ? {}
       : { agentCredentialLifetimeS: options.agentCredentialLifetimeS }),
+    ...(options.metricsPublic === undefined ? {} : { metricsPublic: options.metricsPublic }),
   });
   const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, {

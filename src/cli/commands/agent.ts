@@ -4,6 +4,7 @@ import type { AgentBrokerOptions } from '../../agent/brokerSession.ts';
 import { detectShells } from '../../agent/shells.ts';
 import { encodeId, isGroupName, parseDuration, pcIdProblem } from '../../domain/shared/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../../infra/log.ts';
+import type { AgentMetrics } from '../../infra/metrics/agent.ts';
 import { type Args, type CliContext, type CommandSpec, str, stringFlag } from '../command.ts';
 import type { CliConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
@@ -18,6 +19,8 @@ export type AgentSettings = {
   dataDir: string;
   broker: AgentBrokerOptions;
   heartbeatMs: number;
+  /** Where to serve `GET /metrics` (off when absent). */
+  metrics?: { host: string; port: number };
 };
 
 /** Validates agent flags. */
@@ -29,6 +32,8 @@ export const agentSettings = (
     dataDir?: string | undefined;
     heartbeat?: string | undefined;
     enrollToken?: string | undefined;
+    metricsPort?: string | undefined;
+    metricsHost?: string | undefined;
   },
   broker: { url: string; auth: AgentBrokerOptions['auth'] },
 ): AgentSettings => {
@@ -47,13 +52,29 @@ export const agentSettings = (
   const heartbeat = flags.heartbeat === undefined ? 30 : parseDuration(flags.heartbeat);
   if (heartbeat === undefined || heartbeat < 1) throw new UsageError('--heartbeat must be a duration such as 30s');
   const enrollToken = flags.enrollToken ?? config.enrollToken;
+  const metrics = metricsAddress(
+    flags.metricsPort ?? config.agentMetricsPort,
+    flags.metricsHost ?? config.agentMetricsHost,
+  );
   return {
     pcId,
     groups,
     dataDir: flags.dataDir ?? join(config.dataDir, `agent-${encodeId(pcId)}`),
     broker: { ...broker, ...(enrollToken === undefined ? {} : { enrollToken }) },
     heartbeatMs: heartbeat * 1000,
+    ...(metrics === undefined ? {} : { metrics }),
   };
+};
+
+// The metrics endpoint is opt-in, and local unless an address is given: it tells what the agent runs.
+const metricsAddress = (port: string | undefined, host: string | undefined) => {
+  if (port === undefined) {
+    if (host !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
+    return undefined;
+  }
+  const n = Number(port);
+  if (!/^\d+$/.test(port) || n > 65_535) throw new UsageError('--metrics-port must be a port number (0 to 65535)');
+  return { host: host ?? '127.0.0.1', port: n };
 };
 
 /**
@@ -67,6 +88,7 @@ export const runAgent = async (settings: AgentSettings, config: CliConfig, log: 
     import('../../agent/agent.ts'),
     import('../../agent/brokerSession.ts'),
   ]);
+  const metrics = await startMetrics(settings, log);
   const stopping = new AbortController();
   const facts = {
     pc_id: settings.pcId,
@@ -95,6 +117,7 @@ export const runAgent = async (settings: AgentSettings, config: CliConfig, log: 
       log,
       shells: detectShells(config.path ?? '', platform()),
       heartbeatIntervalMs: settings.heartbeatMs,
+      ...(metrics === undefined ? {} : { metrics: metrics.counters }),
     });
     return { session, agent };
   };
@@ -135,9 +158,31 @@ export const runAgent = async (settings: AgentSettings, config: CliConfig, log: 
     fatal,
     stop: async () => {
       stopping.abort();
-      return stopCurrent();
+      const stopped = await stopCurrent();
+      await metrics?.endpoint.close();
+      return stopped;
     },
   };
+};
+
+// One registry for the process: an agent restarted with a renewed credential keeps its counters.
+const startMetrics = async (
+  settings: AgentSettings,
+  log: Logger,
+): Promise<{ counters: AgentMetrics; endpoint: { close(): Promise<void> } } | undefined> => {
+  if (settings.metrics === undefined) return undefined;
+  const [{ createAgentMetrics }, { serveMetrics }, { outboxGauges }] = await Promise.all([
+    import('../../infra/metrics/agent.ts'),
+    import('../../infra/metrics/serve.ts'),
+    import('../../agent/metrics.ts'),
+  ]);
+  const counters = createAgentMetrics(outboxGauges(join(settings.dataDir, 'outbox')));
+  const { host, port } = settings.metrics;
+  const endpoint = await serveMetrics(counters.registry, host, port).catch((error: unknown) => {
+    throw new Error(`cannot serve metrics on ${host}:${port}: ${error instanceof Error ? error.message : error}`);
+  });
+  log.info('serving metrics', { url: endpoint.url });
+  return { counters, endpoint };
 };
 
 /** What stopping agents did, in one or two lines. */
@@ -157,7 +202,7 @@ export const stoppedAgents = (agents: { pcId: string; killed: number; unsent: nu
 export const agentCommand: CommandSpec = {
   path: ['agent'],
   usage:
-    'kanade agent [--id PC] [--groups a,b] [--data-dir DIR] [--nats-url URL] [--nats-creds FILE] [--enroll-token T] [--heartbeat 30s]',
+    'kanade agent [--id PC] [--groups a,b] [--data-dir DIR] [--nats-url URL] [--nats-creds FILE] [--enroll-token T] [--heartbeat 30s] [--metrics-port N]',
   summary: 'Run an agent: enrolls (once approved, takes commands for this PC, its groups and all) and reports results',
   options: {
     id: str('this PC’s id', { default: 'the host name', value: 'pc' }),
@@ -171,6 +216,14 @@ export const agentCommand: CommandSpec = {
       default: '$KANADE_ENROLL_TOKEN',
       value: 'token',
     }),
+    'metrics-port': str('serve GET /metrics (Prometheus) on this port', {
+      default: '$KANADE_AGENT_METRICS_PORT, else off',
+      value: 'n',
+    }),
+    'metrics-host': str('the address the metrics port listens on', {
+      default: '$KANADE_AGENT_METRICS_HOST or 127.0.0.1',
+      value: 'host',
+    }),
     ...NATS_FLAGS,
   },
   run: async (args: Args, ctx: CliContext) => {
@@ -182,6 +235,8 @@ export const agentCommand: CommandSpec = {
         dataDir: stringFlag(args, 'data-dir'),
         heartbeat: stringFlag(args, 'heartbeat'),
         enrollToken: stringFlag(args, 'enroll-token'),
+        metricsPort: stringFlag(args, 'metrics-port'),
+        metricsHost: stringFlag(args, 'metrics-host'),
       },
       natsSettings(args, ctx.config, 'agent'),
     );

@@ -27,6 +27,9 @@ const serverOptions = {
   'data-dir': DATA_DIR,
   listen: LISTEN,
   insecure: bool('accept API requests without a token (throwaway sandboxes only; never the default)'),
+  'metrics-public': bool(
+    'serve GET /metrics without a token, for a scraper on a trusted network (also $KANADE_METRICS_PUBLIC=1)',
+  ),
   'broker-dir': str('a broker directory (kanade broker init): issue and revoke agent credentials', {
     default: '$KANADE_BROKER_DIR',
     value: 'dir',
@@ -69,6 +72,7 @@ type ServerRun = {
   dataDir: string;
   listen: string;
   insecure: boolean;
+  metricsPublic: boolean;
   signingKey: string | undefined;
   previousSigningKey: string | undefined;
 };
@@ -93,6 +97,7 @@ const runServer = async (ctx: CliContext, opts: ServerRun) => {
     port,
     auth,
     log,
+    metricsPublic: opts.metricsPublic,
   }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new Error(`${opts.listen} is already in use; choose another with --listen or KANADE_LISTEN`);
@@ -111,7 +116,7 @@ export const serverCommands: CommandSpec[] = [
   {
     path: ['server'],
     usage:
-      'kanade server [--nats-url URL] [--nats-creds FILE] [--broker-dir DIR] [--data-dir DIR] [--listen host:port] [--insecure]',
+      'kanade server [--nats-url URL] [--nats-creds FILE] [--broker-dir DIR] [--data-dir DIR] [--listen host:port] [--insecure] [--metrics-public]',
     summary: 'Run the API and the projections against a NATS JetStream broker',
     options: serverOptions,
     run: async (args, ctx) => {
@@ -122,6 +127,7 @@ export const serverCommands: CommandSpec[] = [
         dataDir,
         listen: stringFlag(args, 'listen') ?? ctx.config.listen,
         insecure: boolFlag(args, 'insecure'),
+        metricsPublic: boolFlag(args, 'metrics-public') || ctx.config.metricsPublic,
         signingKey: pathFlag(args, 'signing-key') ?? ctx.config.signingKeyFile,
         previousSigningKey: pathFlag(args, 'previous-signing-key') ?? ctx.config.previousSigningKeyFile,
       });
@@ -163,6 +169,7 @@ export const serverCommands: CommandSpec[] = [
           dataDir,
           listen: stringFlag(args, 'listen') ?? ctx.config.listen,
           insecure: false,
+          metricsPublic: ctx.config.metricsPublic,
           signingKey: ctx.config.signingKeyFile,
           previousSigningKey: undefined,
         });

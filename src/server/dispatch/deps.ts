@@ -4,6 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type ExecAggregateCommand, type ExecCommand, execDecider, execStreamName } from '../../domain/execs/index.ts';
 import { commandHandlerFor, type JetStreamEventStore } from '../../infra/eventStore/index.ts';
 import type { Logger } from '../../infra/log.ts';
+import type { ServerMetrics } from '../../infra/metrics/server.ts';
 import { VIEWS } from '../../infra/nats/fleet.ts';
 import type { ReadModelsService } from '../../projections/index.ts';
 import type { LoopReporter } from '../loopHealth.ts';
@@ -25,6 +26,13 @@ export type DispatchDeps = {
   health: LoopReporter;
   log: Logger;
   now: () => Date;
+  /** Times request (or a wave's due time) → published. */
+  metrics?: Pick<ServerMetrics, 'dispatchLatency'>;
+};
+
+/** Records how long a command took to go out since `since` (the exec's request, or its wave's due time). */
+export const timeDispatch = (deps: DispatchDeps, kind: 'exec' | 'wave', since: string): void => {
+  deps.metrics?.dispatchLatency.observe({ kind }, Math.max(0, deps.now().getTime() - Date.parse(since)) / 1000);
 };
 
 const handleExec = commandHandlerFor(execDecider);

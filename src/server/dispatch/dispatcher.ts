@@ -4,7 +4,7 @@ import { VIEWS } from '../../infra/nats/fleet.ts';
 import { commandSubject, commandToken, killSubject } from '../../infra/nats/subjects.ts';
 import { getFleet, ReadModelsNotReady } from '../../projections/index.ts';
 import { NotYet } from '../loopHealth.ts';
-import { type DispatchDeps, execState, pin, publishCommand, recordOnExec } from './deps.ts';
+import { type DispatchDeps, execState, pin, publishCommand, recordOnExec, timeDispatch } from './deps.ts';
 import { dispatchDueWaves, nextDueAt } from './waves.ts';
 
 const TICK_MS = 2_000;
@@ -68,7 +68,7 @@ export const startDispatcher = (deps: DispatchDeps) => {
     const pending = await deps.readModels
       .db()
       .selectFrom('executions')
-      .select('exec_id')
+      .select(['exec_id', 'requested_at'])
       .where('dispatched_at', 'is', null)
       .where('rollout', 'is', null)
       .where('kill_requested_at', 'is', null)
@@ -81,14 +81,14 @@ export const startDispatcher = (deps: DispatchDeps) => {
     for (const exec of pending) {
       if (stopped || done.has(exec.exec_id)) continue;
       await isolated(`exec ${exec.exec_id}`, async () => {
-        await dispatch(exec.exec_id);
+        await dispatch(exec.exec_id, exec.requested_at);
         done.add(exec.exec_id);
       });
     }
   };
 
   // What goes out is what the exec's events say (never a read model's copy of it).
-  const dispatch = async (execId: string) => {
+  const dispatch = async (execId: string, requestedAt: string) => {
     const state = await execState(deps, execId);
     if (state.status !== 'requested' || state.dispatched || state.killed) return;
     const { kind, job_id, version, target, command } = state.request;
@@ -97,6 +97,7 @@ export const startDispatcher = (deps: DispatchDeps) => {
     const token = commandToken(job_id, kind === 'adhoc' ? 'adhoc' : 'job', execId);
     const subjects = addressesOf(target).map((address) => commandSubject(address, token));
     await publishCommand(deps, command, subjects);
+    timeDispatch(deps, 'exec', requestedAt);
     await recordOnExec(deps, `dispatch:${execId}`, {
       type: 'MarkDispatched',
       data: {

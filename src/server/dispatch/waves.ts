@@ -4,7 +4,7 @@ import { EVENTS_STREAM } from '../../infra/nats/streams.ts';
 import { commandSubject, commandToken } from '../../infra/nats/subjects.ts';
 import type { ReadModels } from '../../projections/index.ts';
 import { NotYet } from '../loopHealth.ts';
-import { type DispatchDeps, execState, pin, publishCommand, recordOnExec } from './deps.ts';
+import { type DispatchDeps, execState, pin, publishCommand, recordOnExec, timeDispatch } from './deps.ts';
 
 const BATCH = 100;
 // The gate reads the previous wave's results: the read models must have seen what the stream holds.
@@ -140,6 +140,7 @@ const publishWave = async (
   const token = commandToken(job_id, kind === 'adhoc' ? 'adhoc' : 'job', due.exec_id);
   const subjects = pcs.map((pc) => commandSubject({ kind: 'pc', pc }, token));
   await publishCommand(deps, command, subjects);
+  timeDispatch(deps, 'wave', due.due_at);
   await recordOnExec(deps, `dispatch:${due.exec_id}:${due.wave}`, {
     type: 'DispatchWave',
     data: { exec_id: due.exec_id, wave: due.wave },
