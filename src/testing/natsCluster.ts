@@ -14,8 +14,8 @@ import { findNatsServer, type NatsServerProcess, startNatsServer } from '../infr
  * init`. Nodes can be killed (SIGKILL: no goodbye to the cluster) and started again with their store.
  */
 export type TestNatsCluster = {
-  /** Every node's client URL, comma-separated. */
-  urls: string;
+  /** Every node's client URL, comma-separated (what a kanade server or agent is given). */
+  url: string;
   nodes: readonly ClusterNode[];
   brokerDir: string;
   serverAuth: NatsAuth;
@@ -65,7 +65,7 @@ export const startTestNatsCluster = async (size = 3): Promise<TestNatsCluster> =
       ...options,
     });
   return {
-    urls: plan.urls,
+    url: plan.urls,
     nodes: plan.nodes,
     brokerDir,
     serverAuth: { credsFile: files.serverCreds },
