@@ -88,7 +88,7 @@ afterAll(async () => {
   await child?.kill();
   await cluster?.dispose();
   rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 // Every pc has one result, succeeded, and started the script exactly once.
 const expectEachRanOnce = (e: Execution) => {
@@ -106,7 +106,7 @@ describe('kanade on a three-server NATS cluster', () => {
   it('finishes an exec to 100 agents when the event log’s leader is killed mid-run: no result lost, none run twice', async () => {
     const { exec_id } = await api<{ exec_id: string }>('POST', '/api/exec/slow', { target: { all: true } });
     // Kill while the scripts run: results are all still to be recorded.
-    await eventually(async () => fleet.runs(exec_id).size >= AGENTS / 2, 20_000, 'half the agents to start').catch(
+    await eventually(async () => fleet.runs(exec_id).size >= AGENTS / 2, 40_000, 'half the agents to start').catch(
       async (error) => {
         const e = await execution(exec_id);
         throw new Error(`${error.message}; ${JSON.stringify({ ...e, results: e.results.slice(0, 3) })}`);
@@ -144,9 +144,15 @@ describe('kanade on a three-server NATS cluster', () => {
     });
     await eventually(
       async () => (await execution(exec_id)).waves[0]?.dispatched_at != null,
-      15_000,
+      30_000,
       'the canary wave to go out',
-    );
+    ).catch(async (error) => {
+      const health = await (await server.api('GET', '/health')).text();
+      const e = await execution(exec_id);
+      throw new Error(
+        `${error.message}; ${JSON.stringify({ ...e, results: e.results.length })}\n${health}\n${child.output().slice(-3000)}`,
+      );
+    });
     await sleep(2_000); // a few slots fired by the child server
     await child.kill(); // the scheduler's leader, and a dispatcher, gone without a word
     const done = await eventually(
