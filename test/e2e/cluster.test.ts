@@ -154,6 +154,8 @@ describe('kanade on a three-server NATS cluster', () => {
       );
     });
     await sleep(2_000); // a few slots fired by the child server
+    const nc = await cluster.connect();
+    expect(await leaseHolder(nc)).toContain(`:${child.process.pid}:`);
     await child.kill(); // the scheduler's leader, and a dispatcher, gone without a word
     const done = await eventually(
       async () => {
@@ -167,7 +169,6 @@ describe('kanade on a three-server NATS cluster', () => {
     expectEachRanOnce(done);
 
     // The remaining server takes the lease over once it has gone stale (15 s) and fires again.
-    const nc = await cluster.connect();
     try {
       await eventually(
         async () => {
