@@ -44,6 +44,16 @@ const api = async <T>(method: string, path: string, body?: unknown): Promise<T> 
 };
 const execution = (id: string) => api<Execution>('GET', `/api/executions/${id}`);
 
+// What an exec and the server's health looked like, for a wait that timed out.
+const describeExec = async (id: string) => {
+  const e = await execution(id);
+  const outcomes: Record<string, number> = {};
+  for (const r of e.results) outcomes[String(r.outcome)] = (outcomes[String(r.outcome)] ?? 0) + 1;
+  const started = fleet.runs(id);
+  const health = await (await server.api('GET', '/health')).text();
+  return `${JSON.stringify({ ...e, results: outcomes, started: started.size })}\n${health}`;
+};
+
 // Who holds the scheduler lease: `<host>:<pid>:<ulid>`.
 const leaseHolder = async (nc: NatsConnection) => {
   const entry = await (await new Kvm(nc).open(SCHEDULER_BUCKET)).get('leader');
@@ -147,11 +157,7 @@ describe('kanade on a three-server NATS cluster', () => {
       30_000,
       'the canary wave to go out',
     ).catch(async (error) => {
-      const health = await (await server.api('GET', '/health')).text();
-      const e = await execution(exec_id);
-      throw new Error(
-        `${error.message}; ${JSON.stringify({ ...e, results: e.results.length })}\n${health}\n${child.output().slice(-3000)}`,
-      );
+      throw new Error(`${error.message}; ${await describeExec(exec_id)}\n${child.output().slice(-3000)}`);
     });
     await sleep(2_000); // a few slots fired by the child server
     const nc = await cluster.connect();
@@ -162,9 +168,11 @@ describe('kanade on a three-server NATS cluster', () => {
         const e = await execution(exec_id);
         return e.status === 'completed' ? e : false;
       },
-      40_000,
+      60_000,
       'the rollout to complete on the remaining server',
-    );
+    ).catch(async (error) => {
+      throw new Error(`${error.message}; ${await describeExec(exec_id)}`);
+    });
     expect(done.waves.every((w) => w.dispatched_at !== null)).toBe(true);
     expectEachRanOnce(done);
 
