@@ -161,23 +161,23 @@ describe('kanade on a three-server NATS cluster', () => {
     });
     await sleep(2_000); // a few slots fired by the child server
     const nc = await cluster.connect();
-    expect(await leaseHolder(nc)).toContain(`:${child.process.pid}:`);
-    await child.kill(); // the scheduler's leader, and a dispatcher, gone without a word
-    const done = await eventually(
-      async () => {
-        const e = await execution(exec_id);
-        return e.status === 'completed' ? e : false;
-      },
-      60_000,
-      'the rollout to complete on the remaining server',
-    ).catch(async (error) => {
-      throw new Error(`${error.message}; ${await describeExec(exec_id)}`);
-    });
-    expect(done.waves.every((w) => w.dispatched_at !== null)).toBe(true);
-    expectEachRanOnce(done);
-
-    // The remaining server takes the lease over once it has gone stale (15 s) and fires again.
     try {
+      expect(await leaseHolder(nc)).toContain(`:${child.process.pid}:`);
+      await child.kill(); // the scheduler's leader, and a dispatcher, gone without a word
+      const done = await eventually(
+        async () => {
+          const e = await execution(exec_id);
+          return e.status === 'completed' ? e : false;
+        },
+        60_000,
+        'the rollout to complete on the remaining server',
+      ).catch(async (error) => {
+        throw new Error(`${error.message}; ${await describeExec(exec_id)}`);
+      });
+      expect(done.waves.every((w) => w.dispatched_at !== null)).toBe(true);
+      expectEachRanOnce(done);
+
+      // The remaining server takes the lease over once it has gone stale (15 s) and fires again.
       await eventually(
         async () => {
           const holder = await leaseHolder(nc);
