@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { brokerFiles, initBroker } from '../infra/broker/init.ts';
 import type { NatsAuth } from '../infra/nats/connection.ts';
@@ -50,20 +51,31 @@ export const startTestNatsCluster = async (size = 3): Promise<TestNatsCluster> =
   const start = async (node: ClusterNode) => {
     servers.set(node.name, await startNatsServer(nodeStartOptions(bin, node)));
   };
-  try {
-    await Promise.all(plan.nodes.map(start));
-    await waitForMetaLeader(plan.nodes);
-  } catch (error) {
-    await Promise.all([...servers.values()].map((s) => s.stop()));
-    rmSync(root, { recursive: true, force: true });
-    throw error;
-  }
+  // A test worker that exits without disposing (a hook that timed out) must not leave servers behind.
+  const killAll = () => {
+    for (const s of servers.values()) s.process.kill('SIGKILL');
+  };
+  process.on('exit', killAll);
   const connectServer = (options: Partial<ConnectionOptions> = {}) =>
     connect({
       servers: plan.urls.split(','),
       authenticator: credsAuthenticator(readFileSync(files.serverCreds)),
       ...options,
     });
+  // A leader elected is not yet an answer: the account's JetStream comes up on the servers after it.
+  const ready = async () => {
+    await waitForMetaLeader(plan.nodes);
+    await askUntilAnswered(connectServer, async (jsm) => jsm.getAccountInfo());
+  };
+  try {
+    await Promise.all(plan.nodes.map(start));
+    await ready();
+  } catch (error) {
+    process.off('exit', killAll);
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url: plan.urls,
     nodes: plan.nodes,
@@ -71,16 +83,12 @@ export const startTestNatsCluster = async (size = 3): Promise<TestNatsCluster> =
     serverAuth: { credsFile: files.serverCreds },
     bootstrapAuth: { credsFile: files.enrollCreds },
     connect: connectServer,
-    streamLeader: async (stream) => {
-      const nc = await connectServer();
-      try {
-        const leader = (await (await jetstreamManager(nc)).streams.info(stream)).cluster?.leader;
+    streamLeader: (stream) =>
+      askUntilAnswered(connectServer, async (jsm) => {
+        const leader = (await jsm.streams.info(stream)).cluster?.leader;
         if (leader === undefined || leader === '') throw new Error(`stream ${stream} has no leader`);
         return leader;
-      } finally {
-        await nc.close();
-      }
-    },
+      }),
     kill: async (name) => {
       const server = servers.get(name);
       if (server === undefined) return;
@@ -93,13 +101,35 @@ export const startTestNatsCluster = async (size = 3): Promise<TestNatsCluster> =
     restart: async (name) => {
       if (servers.has(name)) return;
       await start(nodeNamed(name));
-      await waitForMetaLeader(plan.nodes);
+      await ready();
     },
     running: () => [...servers.keys()],
     dispose: async () => {
+      process.off('exit', killAll);
       await Promise.all([...servers.values()].map((s) => s.stop()));
       servers.clear();
       rmSync(root, { recursive: true, force: true });
     },
   };
+};
+
+// Asks JetStream until it answers: right after a start or a kill the servers elect leaders and load
+// the account for a few seconds, and requests time out meanwhile.
+const askUntilAnswered = async <T>(
+  connectServer: () => Promise<NatsConnection>,
+  ask: (jsm: JetStreamManager) => Promise<T>,
+  timeoutMs = 30_000,
+): Promise<T> => {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const nc = await connectServer();
+    try {
+      return await ask(await jetstreamManager(nc, { timeout: 2_000 }));
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+    } finally {
+      await nc.close();
+    }
+    await sleep(200);
+  }
 };

@@ -93,11 +93,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await fleet?.stop();
-  await server?.dispose();
-  await child?.kill();
-  await cluster?.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    await fleet?.stop();
+    await server?.dispose();
+  } finally {
+    await child?.kill();
+    await cluster?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
 
 // Every pc has one result, succeeded, and started the script exactly once.
