@@ -22,6 +22,8 @@ export type CliConfig = {
   dataDir: string;
   listen: string;
   natsServerBin: string | undefined;
+  /** KANADE_REPLICAS: copies of every stream and bucket (checked where it is used). */
+  replicas: string | undefined;
   /** Extra named API tokens for the server: `name=token,name=token`. */
   extraTokens: string | undefined;
   logLevel: string;
@@ -47,6 +49,7 @@ export const readConfig = (env: NodeJS.ProcessEnv): CliConfig => ({
   dataDir: resolve(env.KANADE_DATA_DIR || '.kanade'),
   listen: env.KANADE_LISTEN || '127.0.0.1:8080',
   natsServerBin: env.KANADE_NATS_SERVER_BIN || undefined,
+  replicas: env.KANADE_REPLICAS || undefined,
   extraTokens: env.KANADE_TOKENS || undefined,
   logLevel: env.KANADE_LOG_LEVEL || 'info',
   path: env.PATH,

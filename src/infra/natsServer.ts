@@ -126,15 +126,20 @@ export const superviseNatsServer = async (
   });
   const killOnExit = () => current.process.kill('SIGKILL');
   process.on('exit', killOnExit);
+  let restarting: Promise<void> = Promise.resolve(); // stop() waits for a restart under way
   const watch = (server: NatsServerProcess) =>
     server.process.once('exit', (code, signal) => {
       if (stopping) return;
       onEvent({ kind: 'died', detail: `nats-server exited (${signal ?? `code ${code}`}); restarting it` });
-      void restart(0);
+      restarting = restart(0);
     });
   const restart = async (failures: number): Promise<void> => {
+    if (stopping) return;
     try {
-      current = await startNatsServer({ ...options, port: current.port });
+      const started = await startNatsServer({ ...options, port: current.port });
+      current = started;
+      // Stopped while it came up (a Ctrl-C that reached the whole process group, say): not left behind.
+      if (stopping) return void (await started.stop());
       watch(current);
       onEvent({ kind: 'restarted', detail: `nats-server is back on ${current.url}` });
     } catch (error) {
@@ -156,6 +161,7 @@ export const superviseNatsServer = async (
     fatal,
     stop: async () => {
       stopping = true;
+      await restarting;
       process.off('exit', killOnExit);
       await current.stop();
     },

@@ -41,6 +41,11 @@ export type ServerConfig = {
   brokerDir?: string;
   /** The command-signing key file (default `<dataDir>/signing.nk`) and, during a rotation, the previous key. */
   signing?: { keyFile?: string; previousKeyFile?: string };
+  /**
+   * Copies JetStream keeps of every stream and bucket (a cluster: 3); existing ones are scaled to it.
+   * Unset: new ones get one, existing ones keep theirs.
+   */
+  replicas?: number;
   dataDir: string;
   host: string;
   port: number;
@@ -129,8 +134,16 @@ const startRoles = async (config: ServerConfig) => {
       'no broker directory (--broker-dir): agents get no credentials of their own, and the broker must be secured by other means',
     );
   const jsm = await retryForever('open JetStream', () => jetstreamManager(nc), log);
-  await retryForever('create or update the event stream', () => ensureStream(jsm, eventsStreamConfig(), log), log);
-  await retryForever('create or update the fleet resources', () => ensureFleetResources(nc, jsm, log), log);
+  await retryForever(
+    'create or update the event stream',
+    () => ensureStream(jsm, eventsStreamConfig(config.replicas), log),
+    log,
+  );
+  await retryForever(
+    'create or update the fleet resources',
+    () => ensureFleetResources(nc, jsm, log, config.replicas),
+    log,
+  );
   const js = jetstream(nc);
   const views = await retryForever('open the agent views', () => openViews(nc), log);
   const signer = loadCommandSigner({

@@ -20,8 +20,10 @@ export type TestServer = RunningServer & {
  * test broker signs commands with the same key (as every server of one fleet must).
  */
 export const startTestServer = async (
-  nats: TestNats,
+  nats: TestBroker,
   options: {
+    /** Copies of every stream and bucket (a cluster's test asks for 3). */
+    replicas?: number;
     dataDir?: string;
     signing?: { keyFile: string; previousKeyFile?: string };
     agentCredentialLifetimeS?: number;
@@ -32,6 +34,7 @@ export const startTestServer = async (
   const token = 'test-token';
   const server = await startServer({
     nats: { url: nats.url, auth: nats.serverAuth },
+    ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
     brokerDir: nats.brokerDir,
     signing: options.signing ?? { keyFile: testSigningKey(nats) },
     dataDir,
@@ -69,8 +72,12 @@ export const startTestServer = async (
   };
 };
 
+/** What a test server needs of its broker: a single test nats-server or a test cluster. */
+export type TestBroker = Pick<TestNats, 'url' | 'serverAuth' | 'brokerDir'>;
+
 /** The command-signing key every test server of a broker shares (unless a test rotates it). */
-export const testSigningKey = (nats: TestNats): string => join(nats.brokerDir, 'command-signing.nk');
+export const testSigningKey = (nats: Pick<TestBroker, 'brokerDir'>): string =>
+  join(nats.brokerDir, 'command-signing.nk');
 
 /** The groups the tests' agents ask for, which their auto-approve token grants. */
 export const TEST_GROUPS = ['canary', 'wave1', 'wave2', 'lab', 'kiosk'];

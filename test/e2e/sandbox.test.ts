@@ -30,11 +30,25 @@ const pgrep = (pattern: string): string[] => {
 
 type Sandbox = { child: ChildProcess; dataDir: string; url: string; output(): string; exited: Promise<number | null> };
 
-const startSandbox = (port: number, dataDir = mkdtempSync(join(tmpdir(), 'kanade-sandbox-'))): Sandbox => {
+const startSandbox = (
+  port: number,
+  dataDir = mkdtempSync(join(tmpdir(), 'kanade-sandbox-')),
+  extra: string[] = [],
+): Sandbox => {
   dirs.push(dataDir);
   const child = spawn(
     process.execPath,
-    [resolve(ROOT, 'bin/kanade.js'), 'dev', '--agents', '1', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`],
+    [
+      resolve(ROOT, 'bin/kanade.js'),
+      'dev',
+      '--agents',
+      '1',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      `127.0.0.1:${port}`,
+      ...extra,
+    ],
     { cwd: ROOT, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);
@@ -132,5 +146,43 @@ describe('kanade dev', () => {
       again.child.kill('SIGINT');
       await again.exited;
     }
+  });
+
+  it('runs a three-server cluster with --cluster 3: R3 streams, a killed server restarted, all stopped on Ctrl-C', {
+    timeout: 90_000,
+  }, async () => {
+    const s = startSandbox(await freePort(), undefined, ['--cluster', '3']);
+    await up(s);
+    expect(s.output()).toMatch(
+      /NATS {4}(nats:\/\/127\.0\.0\.1:\d+,){2}nats:\/\/127\.0\.0\.1:\d+ {3}\(a 3-server cluster/,
+    );
+    expect(s.output()).toMatch(/created stream stream="KANADE_EVENTS" replicas=3/);
+    const servers = pgrep(`nats-server.*${s.dataDir}/nats-cluster`);
+    expect(servers).toHaveLength(3);
+    const env = { KANADE_API_URL: s.url, KANADE_DATA_DIR: s.dataDir };
+
+    process.kill(Number(servers[0]), 'SIGKILL');
+    await eventually(
+      async () =>
+        /n\d: nats-server exited \(SIGKILL\); restarting it/.test(s.output()) && /is back on/.test(s.output()),
+      20_000,
+      'the sandbox to restart the killed server',
+    );
+    // A request during the election may be refused (503); the sandbox goes on.
+    const ran = await eventually(
+      async () => {
+        const r = await runKanade(['run', 'dev-pc-1', '--', 'echo on a cluster'], env);
+        return r.code === 0 ? r : false;
+      },
+      30_000,
+      'a command to run on the cluster',
+    );
+    expect(ran.out).toContain('on a cluster');
+    expect(pgrep(`nats-server.*${s.dataDir}/nats-cluster`)).toHaveLength(3);
+
+    s.child.kill('SIGINT');
+    await s.exited;
+    expect(s.output()).toContain('stopped the server and the 3 nats-servers');
+    expect(pgrep(`nats-server.*${s.dataDir}`)).toEqual([]);
   });
 });

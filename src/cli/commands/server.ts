@@ -5,10 +5,11 @@ import type { AuthMode } from '../../api/env.ts';
 import { brokerFiles, initBroker } from '../../infra/broker/init.ts';
 import { createLogger, type Logger, type LogLevel } from '../../infra/log.ts';
 import type { NatsAuth } from '../../infra/nats/connection.ts';
-import { findNatsServer, type SupervisedNatsServer, superviseNatsServer } from '../../infra/natsServer.ts';
+import { type SupervisedNatsServer, superviseNatsServer } from '../../infra/natsServer.ts';
 import { loadOrCreateToken, tokenFile } from '../../server/token.ts';
 import { type Args, bool, boolFlag, type CliContext, type CommandSpec, str, stringFlag } from '../command.ts';
 import type { CliConfig } from '../config.ts';
+import { clusterDir, natsServerBin, parseClusterSize, parseReplicas, spawnNatsCluster } from '../devCluster.ts';
 import { UsageError } from '../errors.ts';
 import { parseListen } from '../listen.ts';
 import { NATS_FLAGS, natsSettings } from '../natsFlags.ts';
@@ -23,7 +24,12 @@ const LISTEN = str('HTTP address of the API and the dashboard', {
   default: '$KANADE_LISTEN or 127.0.0.1:8080',
   value: 'host:port',
 });
+const REPLICAS = str('copies JetStream keeps of every stream and bucket (3 on a cluster); existing ones are scaled', {
+  default: '$KANADE_REPLICAS, else 1 for new ones and existing ones as they are',
+  value: 'n',
+});
 const serverOptions = {
+  replicas: REPLICAS,
   'data-dir': DATA_DIR,
   listen: LISTEN,
   insecure: bool('accept API requests without a token (throwaway sandboxes only; never the default)'),
@@ -68,6 +74,7 @@ const authFor = (
 
 type ServerRun = {
   nats: { url: string; auth: NatsAuth };
+  replicas: number | undefined;
   brokerDir: string | undefined;
   dataDir: string;
   listen: string;
@@ -87,6 +94,7 @@ const runServer = async (ctx: CliContext, opts: ServerRun) => {
   const { startServer } = await import('../../server/server.ts');
   const server = await startServer({
     nats: opts.nats,
+    ...(opts.replicas === undefined ? {} : { replicas: opts.replicas }),
     ...(opts.brokerDir === undefined ? {} : { brokerDir: opts.brokerDir }),
     signing: {
       ...(opts.signingKey === undefined ? {} : { keyFile: opts.signingKey }),
@@ -116,13 +124,14 @@ export const serverCommands: CommandSpec[] = [
   {
     path: ['server'],
     usage:
-      'kanade server [--nats-url URL] [--nats-creds FILE] [--broker-dir DIR] [--data-dir DIR] [--listen host:port] [--insecure] [--metrics-public]',
+      'kanade server [--nats-url URL[,URL…]] [--nats-creds FILE] [--replicas N] [--broker-dir DIR] [--data-dir DIR] [--listen host:port] [--insecure] [--metrics-public]',
     summary: 'Run the API and the projections against a NATS JetStream broker',
     options: serverOptions,
     run: async (args, ctx) => {
       const dataDir = stringFlag(args, 'data-dir') ?? ctx.config.dataDir;
       const { server, created } = await runServer(ctx, {
         nats: natsSettings(args, ctx.config),
+        replicas: parseReplicas(stringFlag(args, 'replicas') ?? ctx.config.replicas),
         brokerDir: pathFlag(args, 'broker-dir') ?? ctx.config.brokerDir,
         dataDir,
         listen: stringFlag(args, 'listen') ?? ctx.config.listen,
@@ -140,11 +149,16 @@ export const serverCommands: CommandSpec[] = [
   },
   {
     path: ['dev'],
-    usage: 'kanade dev [--agents N] [--data-dir DIR] [--listen host:port]',
+    usage: 'kanade dev [--agents N] [--cluster N] [--replicas N] [--data-dir DIR] [--listen host:port]',
     summary:
       'A sandbox: spawns an authenticated nats-server (unless KANADE_NATS_URL is set), runs the server and N local agents',
     options: {
       agents: str('how many local agents to run (0-200)', { default: '0', value: 'n' }),
+      cluster: str('run a cluster of N nats-servers on loopback instead of one (streams get min(N, 3) replicas)', {
+        default: '1',
+        value: 'n',
+      }),
+      replicas: REPLICAS,
       'data-dir': str('everything the sandbox keeps: broker keys, NATS store, read models, agents', {
         default: '$KANADE_DATA_DIR or ./.kanade',
         value: 'dir',
@@ -154,17 +168,25 @@ export const serverCommands: CommandSpec[] = [
     run: async (args, ctx) => {
       const dataDir = resolve(stringFlag(args, 'data-dir') ?? ctx.config.dataDir);
       const agentCount = devAgentCount(stringFlag(args, 'agents'));
+      const clusterSize = parseClusterSize(stringFlag(args, 'cluster'));
       const external = ctx.config.natsUrlFromEnv;
+      if (external && clusterSize > 1)
+        throw new UsageError('--cluster spawns its own nats-servers; unset KANADE_NATS_URL to use it');
+      const replicas =
+        parseReplicas(stringFlag(args, 'replicas') ?? ctx.config.replicas) ??
+        (clusterSize > 1 ? Math.min(clusterSize, 3) : undefined);
       const brokerDir = external ? ctx.config.brokerDir : await ensureBrokerDir(join(dataDir, 'broker'));
+      const onNatsEvent = (event: { detail: string }) => line(ctx.io.err, `kanade dev: ${event.detail}`);
       const nats = external
         ? undefined
-        : await spawnNats(ctx.config, join(dataDir, 'nats'), brokerDir as string, (event) =>
-            line(ctx.io.err, `kanade dev: ${event.detail}`),
-          );
+        : clusterSize > 1
+          ? await spawnNatsCluster(ctx.config, clusterSize, clusterDir(dataDir), brokerDir as string, onNatsEvent)
+          : await spawnNats(ctx.config, join(dataDir, 'nats'), brokerDir as string, onNatsEvent);
       try {
         const natsUrl = nats?.url ?? ctx.config.natsUrl;
         const { server, token, log } = await runServer(ctx, {
           nats: { url: natsUrl, auth: external ? ctx.config.natsAuth : {} },
+          replicas,
           brokerDir,
           dataDir,
           listen: stringFlag(args, 'listen') ?? ctx.config.listen,
@@ -193,7 +215,7 @@ export const serverCommands: CommandSpec[] = [
             url: server.url,
             token,
             natsUrl,
-            spawned: nats !== undefined,
+            spawned: nats === undefined ? undefined : clusterSize > 1 ? `cluster:${clusterSize}` : 'single',
             brokerDir,
             dataDir,
             agents: agents.map((a) => a.agent.pcId),
@@ -211,7 +233,10 @@ export const serverCommands: CommandSpec[] = [
         );
         if (stopped.length > 0) line(ctx.io.err, stoppedAgents(stopped));
         await server.close();
-        line(ctx.io.err, `stopped the server${nats === undefined ? '' : ' and nats-server'}`);
+        line(
+          ctx.io.err,
+          `stopped the server${nats === undefined ? '' : clusterSize > 1 ? ` and the ${clusterSize} nats-servers` : ' and nats-server'}`,
+        );
         return fatal === undefined ? 0 : 1;
       } finally {
         await nats?.stop();
@@ -324,7 +349,8 @@ const sandboxBanner = (s: {
   url: string;
   token: string | undefined;
   natsUrl: string;
-  spawned: boolean;
+  /** What the sandbox spawned: one nats-server, a cluster of n, or nothing (KANADE_NATS_URL). */
+  spawned: 'single' | `cluster:${number}` | undefined;
   brokerDir: string | undefined;
   dataDir: string;
   agents: string[];
@@ -335,7 +361,7 @@ const sandboxBanner = (s: {
     `  web     ${s.url}/   (sign in with the token below)`,
     `  API     ${s.url}/api`,
     `  token   ${s.token}   (saved in ${s.dataDir}/token; the CLI reads it from there)`,
-    `  NATS    ${s.natsUrl}${s.spawned ? `   (JetStream store in ${s.dataDir}/nats)` : ''}`,
+    `  NATS    ${s.natsUrl}${natsNote(s.spawned, s.dataDir)}`,
     ...(s.brokerDir === undefined
       ? []
       : [`  broker  credentials in ${s.brokerDir} (anonymous connections are refused)`]),
@@ -347,6 +373,12 @@ const sandboxBanner = (s: {
     'Ctrl-C stops everything.',
   ].join('\n');
 
+const natsNote = (spawned: 'single' | `cluster:${number}` | undefined, dataDir: string) => {
+  if (spawned === undefined) return '';
+  if (spawned === 'single') return `   (JetStream store in ${dataDir}/nats)`;
+  return `   (a ${spawned.slice('cluster:'.length)}-server cluster; stores under ${clusterDir(dataDir)})`;
+};
+
 // The sandbox prefers the usual port 4222 and falls back to any free one; it restarts a broker that dies.
 const spawnNats = async (
   config: CliConfig,
@@ -354,13 +386,7 @@ const spawnNats = async (
   brokerDir: string,
   onEvent: Parameters<typeof superviseNatsServer>[1],
 ): Promise<SupervisedNatsServer> => {
-  const bin = findNatsServer(config.natsServerBin, config.path);
-  if (bin === undefined) {
-    throw new Error(
-      'nats-server was not found (PATH, /usr/sbin, /usr/local/bin). Install it: `sudo apt-get install nats-server`, ' +
-        'or set KANADE_NATS_SERVER_BIN to its path, or KANADE_NATS_URL to a running broker.',
-    );
-  }
+  const bin = natsServerBin(config);
   const configFile = brokerFiles(brokerDir).serverConfig;
   try {
     return await superviseNatsServer({ bin, storeDir, port: 4222, configFile }, onEvent);

@@ -156,15 +156,23 @@ const serverConfig = (
     '# connections are refused. The full resolver keeps account updates (agent revocations) on disk.',
     `operator: ${JSON.stringify(files.operatorJwt)}`,
     `system_account: ${systemAccount}`,
-    'resolver {',
-    '  type: full',
-    `  dir: ${JSON.stringify(files.resolverDir)}`,
-    '  allow_delete: false',
-    '  interval: "2m"',
-    '}',
+    ...resolverConfig(files.resolverDir),
     'resolver_preload {',
     `  ${systemAccount}: ${systemJwt}`,
     `  ${account}: ${accountJwt}`,
     '}',
     '',
   ].join('\n');
+
+/**
+ * The account resolver block of a nats-server configuration: `full` keeps account updates (agent
+ * revocations) on disk in `dir`. Each server of a cluster needs a directory of its own.
+ */
+export const resolverConfig = (dir: string): string[] => [
+  'resolver {',
+  '  type: full',
+  `  dir: ${JSON.stringify(dir)}`,
+  '  allow_delete: false',
+  '  interval: "2m"',
+  '}',
+];

@@ -9,6 +9,8 @@ import { type KV, Kvm } from '@nats-io/kv';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { Logger } from '../log.ts';
+import { isReplicasNotSupported, type Replicas, reconcileReplicas, replicasField } from './replicas.ts';
+import { ENROLLMENT_SECRETS_BUCKET } from './secrets.ts';
 import { ensureStream, recordStreamConfig } from './streams.ts';
 import { COMMANDS_PREFIX, HEARTBEATS_PREFIX, OUTPUT_PREFIX } from './subjects.ts';
 
@@ -43,7 +45,7 @@ export const VIEWS = {
 
 const DAY_MS = 86_400_000;
 
-const commandsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
+const commandsStreamConfig = (replicas: Replicas): Partial<StreamConfig> & { name: string } => ({
   name: COMMANDS_STREAM,
   subjects: [`${COMMANDS_PREFIX}.>`],
   storage: StorageType.File,
@@ -54,12 +56,15 @@ const commandsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
   max_bytes: 256 * 1024 * 1024,
   duplicate_window: nanos(2 * 60_000),
   allow_direct: true,
+  ...replicasField(replicas),
 });
 
-const outputStreamConfig = (): Partial<StreamConfig> & { name: string } =>
-  recordStreamConfig(OUTPUT_STREAM, [`${OUTPUT_PREFIX}.>`]);
+const outputStreamConfig = (replicas: Replicas): Partial<StreamConfig> & { name: string } => ({
+  ...recordStreamConfig(OUTPUT_STREAM, [`${OUTPUT_PREFIX}.>`]),
+  ...replicasField(replicas),
+});
 
-const heartbeatsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
+const heartbeatsStreamConfig = (replicas: Replicas): Partial<StreamConfig> & { name: string } => ({
   name: HEARTBEATS_STREAM,
   subjects: [`${HEARTBEATS_PREFIX}.>`],
   storage: StorageType.File,
@@ -69,33 +74,59 @@ const heartbeatsStreamConfig = (): Partial<StreamConfig> & { name: string } => (
   max_age: nanos(90 * DAY_MS),
   max_bytes: 256 * 1024 * 1024,
   allow_direct: true,
+  ...replicasField(replicas),
 });
 
-/** Creates or updates the fleet's streams, KV buckets and object store (never crashing on drift). */
-export const ensureFleetResources = async (nc: NatsConnection, jsm: JetStreamManager, log: Logger): Promise<void> => {
-  await ensureStream(jsm, commandsStreamConfig(), log);
-  await ensureStream(jsm, heartbeatsStreamConfig(), log);
-  await ensureStream(jsm, outputStreamConfig(), log);
+/**
+ * Creates or updates the fleet's streams, KV buckets and object store (never crashing on drift), each
+ * with `replicas` copies when a count is given (existing ones are scaled to it where JetStream can).
+ */
+export const ensureFleetResources = async (
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  log: Logger,
+  replicas?: Replicas,
+): Promise<void> => {
+  await ensureStream(jsm, commandsStreamConfig(replicas), log);
+  await ensureStream(jsm, heartbeatsStreamConfig(replicas), log);
+  await ensureStream(jsm, outputStreamConfig(replicas), log);
+  const created = await createBuckets(nc, replicas, log);
   await openViews(nc);
   await allowDirectReads(jsm, log);
-  await openSchedulerState(nc);
-  await openOutputStore(nc);
+  for (const stream of created) await reconcileReplicas(jsm, stream, replicas, log);
+};
+
+// Every bucket and store kanade keeps, created with the replica count asked for; the names of their
+// streams, to scale existing ones. A single nats-server creates them with one replica (and says so).
+const createBuckets = async (nc: NatsConnection, replicas: Replicas, log: Logger): Promise<string[]> => {
+  const kv = [...Object.values(VIEWS), SCHEDULER_BUCKET, ENROLLMENT_SECRETS_BUCKET];
+  const open = async (create: (r: { replicas?: number }) => Promise<unknown>) => {
+    try {
+      await create(replicas === undefined ? {} : { replicas });
+    } catch (error) {
+      if (!isReplicasNotSupported(error)) throw error;
+      log.warn('this nats-server is not part of a cluster: buckets get one replica', { wanted: replicas });
+      await create({});
+    }
+  };
+  for (const bucket of kv) await open((r) => new Kvm(nc).create(bucket, { ...bucketOptions(bucket), ...r }));
+  await open((r) => new Objm(nc).create(OUTPUT_STORE, r));
+  return [...kv.map((b) => `KV_${b}`), `OBJ_${OUTPUT_STORE}`];
+};
+
+// History 1 everywhere; agents read the views by direct get; kills are forgotten after 30 days.
+const bucketOptions = (bucket: string) => {
+  if (!(Object.values(VIEWS) as string[]).includes(bucket)) return { history: 1 };
+  return { history: 1, allow_direct: true, ...(bucket === VIEWS.kills ? { ttl: 30 * DAY_MS } : {}) };
 };
 
 /** The views' KV buckets (created when missing). History 1: replaying old values flapped agents in the original (#830). */
 export const openViews = async (nc: NatsConnection): Promise<Record<keyof typeof VIEWS, KV>> => {
   const kvm = new Kvm(nc);
-  const open = (name: string, maxAgeMs?: number) =>
-    kvm.create(name, { history: 1, allow_direct: true, ...(maxAgeMs === undefined ? {} : { ttl: maxAgeMs }) });
-  const [jobStatus, pins, groups, kills, fleet, meta] = await Promise.all([
-    open(VIEWS.jobStatus),
-    open(VIEWS.pins),
-    open(VIEWS.groups),
-    open(VIEWS.kills, 30 * DAY_MS),
-    open(VIEWS.fleet),
-    open(VIEWS.meta),
-  ]);
-  return { jobStatus, pins, groups, kills, fleet, meta };
+  const entries = await Promise.all(
+    Object.entries(VIEWS).map(async ([k, name]) => [k, await kvm.create(name, bucketOptions(name))] as const),
+  );
+  return Object.fromEntries(entries) as Record<keyof typeof VIEWS, KV>;
 };
 
 /**

@@ -8,6 +8,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from '../log.ts';
+import { isReplicasNotSupported, type Replicas, reconcileReplicas, replicasField } from './replicas.ts';
 
 /** The event log: the system of record. Never ages out, never deleted or purged. */
 export const EVENTS_STREAM = 'KANADE_EVENTS';
@@ -33,15 +34,18 @@ export const recordStreamConfig = (name: string, subjects: string[]): Partial<St
   duplicate_window: nanos(2 * 60_000),
 });
 
-/** The stream configuration kanade expects for the event log. */
-export const eventsStreamConfig = (): Partial<StreamConfig> & { name: string } => ({
+/** The stream configuration kanade expects for the event log (`replicas` copies, when asked for). */
+export const eventsStreamConfig = (replicas?: Replicas): Partial<StreamConfig> & { name: string } => ({
   ...recordStreamConfig(EVENTS_STREAM, [`${EVENTS_SUBJECT_PREFIX}.>`]),
   allow_direct: true,
+  ...replicasField(replicas),
 });
 
 const STREAM_NAME_IN_USE = 10058;
 
-// The fields kanade owns; anything else on an existing stream (replicas, placement) is the operator's.
+// The fields kanade owns; anything else on an existing stream (placement, say) is the operator's. The
+// replica count is owned only when the configuration names one (`--replicas` was given), and changed
+// on its own: a cluster too small for it must not hold back the other fixes.
 const OWNED: readonly (keyof StreamConfig)[] = [
   'subjects',
   'max_age',
@@ -57,7 +61,9 @@ const OWNED: readonly (keyof StreamConfig)[] = [
 
 /**
  * Creates the stream, or brings an existing one in line with `config`. A drift the server refuses to
- * change (storage, retention) is logged and left alone: the original crashed on boot here (kanade #506).
+ * change (storage, retention, more replicas than servers) is logged and left alone: the original
+ * crashed on boot here (kanade #506). A single nats-server asked for several replicas gets the stream
+ * with one, and a warning.
  */
 export const ensureStream = async (
   jsm: JetStreamManager,
@@ -68,9 +74,16 @@ export const ensureStream = async (
   if (existing === undefined) {
     try {
       await jsm.streams.add(config);
-      log.info('created stream', { stream: config.name });
+      log.info('created stream', { stream: config.name, replicas: config.num_replicas ?? 1 });
       return;
     } catch (error) {
+      if (isReplicasNotSupported(error)) {
+        log.warn('this nats-server is not part of a cluster: the stream gets one replica', {
+          stream: config.name,
+          wanted: config.num_replicas,
+        });
+        return ensureStream(jsm, { ...config, num_replicas: 1 }, log);
+      }
       if (!(error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE)) throw error;
     }
   }
@@ -83,7 +96,17 @@ export const ensureStream = async (
     });
   }
   const drift = OWNED.filter((k) => k in config && JSON.stringify(current[k]) !== JSON.stringify(config[k]));
-  if (drift.length === 0) return;
+  if (drift.length > 0) await updateOwned(jsm, config, current, drift, log);
+  await reconcileReplicas(jsm, config.name, config.num_replicas, log);
+};
+
+const updateOwned = async (
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+  current: StreamConfig,
+  drift: (keyof StreamConfig)[],
+  log: Logger,
+) => {
   try {
     await jsm.streams.update(config.name, { ...current, ...pick(config, drift) });
     log.info('updated stream configuration', { stream: config.name, fields: drift });
