@@ -11,11 +11,13 @@ const ROUNDS = 20;
  */
 export const dashboardBench = async (options: { agents: number }): Promise<void> => {
   const { server, token, stop, connect } = await startBenchSandbox('dashboard');
+  const { readModels } = server;
+  if (readModels === undefined) throw new Error("this benchmark reads the server's read models: it runs in process");
   const nc = await connect();
   try {
     const started = performance.now();
     const head = await enrollAgents(nc, options.agents);
-    await server.readModels.waitFor(head, 120_000);
+    await readModels.waitFor(head, 120_000);
     console.log(
       `setup: ${options.agents} agents enrolled and projected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );

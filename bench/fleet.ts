@@ -38,8 +38,10 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
  */
 export const fleetBench = async (options: { agents: number; disk: boolean }): Promise<void> => {
   const n = options.agents;
-  const base = options.disk ? undefined : '/dev/shm';
-  const { dir, api, stop, connect, signingKey } = await startBenchSandbox('fleet', base);
+  const { dir, api, stop, connect, signingKey } = await startBenchSandbox('fleet', {
+    serverProcess: true,
+    ...(options.disk ? {} : { baseDir: '/dev/shm' }),
+  });
   console.log(`load: ${n} agents, ${AGENTS_PER_CONNECTION} per connection, data on ${options.disk ? 'disk' : 'tmpfs'}`);
   const connections: NatsConnection[] = [];
   const agents: RunningAgent[] = [];
@@ -114,16 +116,21 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
       await sleep(20);
     }
     const kanadeMs = performance.now() - t0;
+    const timeline = await api<{ requested_at: string; dispatched_at: string | null }>(
+      'GET',
+      `/api/executions/${exec_id}?results_limit=1`,
+    );
+    const dispatchMs = Date.parse(timeline.dispatched_at ?? timeline.requested_at) - Date.parse(timeline.requested_at);
     const { results } = await api<{ results: { outcome: string }[] }>(
       'GET',
       `/api/results?exec_id=${exec_id}&limit=1000`,
     );
-    if (results.length !== Math.min(target_count, 1000) || results.some((r) => r.outcome !== 'success'))
+    if (results.length !== Math.min(target_count, 1000) || results.some((r) => r.outcome !== 'succeeded'))
       throw new Error(`expected ${target_count} successful results, got ${results.length}`);
     const floorMs = await floor(connections, n);
     const rss = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(
-      `kanade: exec to ${target_count} agents accepted in ${seconds(acceptedMs)} s, first result ${seconds(firstResultMs ?? 0)} s, all results queryable ${seconds(kanadeMs)} s`,
+      `kanade: exec to ${target_count} agents accepted in ${seconds(acceptedMs)} s, dispatched ${seconds(dispatchMs)} s after the request, first result ${seconds(firstResultMs ?? 0)} s, all results queryable ${seconds(kanadeMs)} s`,
     );
     console.log(`floor: broadcast to ${n} subscribers and ${n} JetStream-persisted answers: ${seconds(floorMs)} s`);
     console.log(
@@ -137,6 +144,7 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
         floor_ms: Math.round(floorMs),
         ratio_to_floor: Number((kanadeMs / floorMs).toFixed(2)),
         accepted_ms: Math.round(acceptedMs),
+        dispatch_ms: dispatchMs,
         first_result_ms: Math.round(firstResultMs ?? 0),
         setup_ms: Math.round(t0 - setupStarted),
         peak_rss_mib: rss,

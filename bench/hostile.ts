@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Lexer } from 'yaml';
 import { startBenchSandbox } from './sandbox.ts';
+import { memoryOf } from './serverProcess.ts';
 
 // Hostile bodies, each well under the 8 MiB manifest limit (or 64 KiB for small bodies): what a
 // fuzzer or an attacker with a token sends. Every one must be refused with a 4xx problem document,
@@ -57,22 +57,7 @@ const corpus: { name: string; type: string; path: string; body: string }[] = [
 ];
 const ROUNDS = 3;
 
-// The server under test runs in a process of its own (`kanade server`), so its memory is its own:
-// resident now (VmRSS) and at its highest (VmHWM), from /proc.
-const memoryOf = (pid: number) => {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-};
-
-const freePort = async () => {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as { port: number };
-  await new Promise((done) => probe.close(done));
-  return port;
-};
-
+// The server under test runs in a process of its own (`kanade server`), so its memory is its own.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
@@ -90,42 +75,10 @@ const floorMs = (c: (typeof corpus)[number]) => {
 };
 
 export const hostileBench = async (): Promise<void> => {
-  const sandbox = await startBenchSandbox('hostile');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    process.execPath,
-    [
-      resolve(import.meta.dirname, '../bin/kanade.js'),
-      'server',
-      '--nats-url',
-      sandbox.nats.url,
-      '--nats-creds',
-      sandbox.serverCreds,
-      '--broker-dir',
-      sandbox.brokerDir,
-      '--signing-key',
-      sandbox.signingKeyFile,
-      '--data-dir',
-      join(sandbox.dir, 'child'),
-      '--listen',
-      `127.0.0.1:${port}`,
-    ],
-    { env: { PATH: process.env.PATH, KANADE_TOKEN: sandbox.token, KANADE_LOG_LEVEL: 'error' }, stdio: 'ignore' },
-  );
+  const sandbox = await startBenchSandbox('hostile', { serverProcess: true });
+  const { url, pid } = sandbox.server;
   try {
-    for (
-      let i = 0;
-      i < 200 &&
-      !(await fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      ));
-      i++
-    )
-      await sleep(100);
     await sleep(2000); // let start-up settle
-    const pid = child.pid ?? 0;
     const baseline = memoryOf(pid).rss;
     console.log(
       `kanade server (pid ${pid}) resident at start: ${baseline.toFixed(0)} MB; ${ROUNDS} rounds of each body`,
@@ -166,8 +119,6 @@ export const hostileBench = async (): Promise<void> => {
       `kanade server RSS: at start ${baseline.toFixed(0)} MB, peak ${peak.toFixed(0)} MB, right after ${after.toFixed(0)} MB, 10 s later ${memoryOf(pid).rss.toFixed(0)} MB`,
     );
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
     await sandbox.stop();
   }
 };

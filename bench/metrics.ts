@@ -25,11 +25,13 @@ const timed = async (rounds: number, work: () => Promise<unknown>): Promise<numb
  */
 export const metricsBench = async (options: { agents: number }): Promise<void> => {
   const { server, token, stop, connect } = await startBenchSandbox('metrics');
+  const { readModels } = server;
+  if (readModels === undefined) throw new Error("this benchmark reads the server's read models: it runs in process");
   const nc = await connect();
   try {
     const started = performance.now();
     const head = await enrollAgents(nc, options.agents);
-    await server.readModels.waitFor(head, 300_000);
+    await readModels.waitFor(head, 300_000);
     console.log(
       `setup: ${options.agents} agents enrolled and projected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
@@ -40,7 +42,7 @@ export const metricsBench = async (options: { agents: number }): Promise<void> =
       if (!res.ok) throw new Error(`/metrics: ${res.status}`);
       bytes = text.length;
     });
-    const file = server.readModels.status().file;
+    const file = readModels.status().file;
     if (file === undefined) throw new Error('no live read-model file');
     const db = new Database(file, { readonly: true });
     const agents = db.prepare(`

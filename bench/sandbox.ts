@@ -8,15 +8,24 @@ import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
 import { startServer } from '../src/server/server.ts';
 import { loadOrCreateSigningKey } from '../src/server/signing.ts';
 import { describeMachine } from './machine.ts';
+import { startServerProcess } from './serverProcess.ts';
 
 /**
  * A throwaway nats-server (operator mode, as in production) and kanade server for one benchmark,
  * with a JSON API caller and a NATS client with the server's credential.
  */
-export const startBenchSandbox = async (name: string, baseDir: string = tmpdir()) => {
+export const startBenchSandbox = async (
+  name: string,
+  options: {
+    /** Where the throwaway files go (tmpfs: `/dev/shm`). */
+    baseDir?: string;
+    /** Run the server as a `kanade server` process of its own instead of in this one. */
+    serverProcess?: boolean;
+  } = {},
+) => {
   const bin = findNatsServer(process.env.KANADE_NATS_SERVER_BIN, process.env.PATH);
   if (bin === undefined) throw new Error('nats-server not found');
-  const dir = mkdtempSync(join(baseDir, `kanade-${name}-bench-`));
+  const dir = mkdtempSync(join(options.baseDir ?? tmpdir(), `kanade-${name}-bench-`));
   const brokerDir = join(dir, 'broker');
   await initBroker(brokerDir);
   const files = brokerFiles(brokerDir);
@@ -24,16 +33,16 @@ export const startBenchSandbox = async (name: string, baseDir: string = tmpdir()
   const signingKeyFile = join(dir, 'signing.nk');
   const signingKey = loadOrCreateSigningKey(signingKeyFile).key.getPublicKey();
   const token = 'bench-token-0123456789';
-  const server = await startServer({
-    nats: { url: nats.url, auth: { credsFile: files.serverCreds } },
-    brokerDir,
-    signing: { keyFile: signingKeyFile },
-    dataDir: join(dir, 'server'),
-    host: '127.0.0.1',
-    port: 0,
-    auth: { kind: 'tokens', tokens: new Map([['bench', token]]) },
-    log: createLogger('server', 'warn'),
-  });
+  const server = options.serverProcess
+    ? await serverProcess({
+        natsUrl: nats.url,
+        serverCreds: files.serverCreds,
+        brokerDir,
+        signingKeyFile,
+        dataDir: join(dir, 'server'),
+        token,
+      })
+    : await inProcessServer(nats.url, files.serverCreds, brokerDir, signingKeyFile, join(dir, 'server'), token);
   console.log(`machine: ${describeMachine(bin)}`);
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${server.url}${path}`, {
@@ -60,9 +69,36 @@ export const startBenchSandbox = async (name: string, baseDir: string = tmpdir()
     connect: (options: Partial<ConnectionOptions> = {}) =>
       connect({ servers: nats.url, authenticator: credsAuthenticator(creds), ...options }),
     stop: async () => {
-      await server.close();
+      await server.stop();
       await nats.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 };
+
+const inProcessServer = async (
+  url: string,
+  credsFile: string,
+  brokerDir: string,
+  keyFile: string,
+  dataDir: string,
+  token: string,
+) => {
+  const server = await startServer({
+    nats: { url, auth: { credsFile } },
+    brokerDir,
+    signing: { keyFile },
+    dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    auth: { kind: 'tokens', tokens: new Map([['bench', token]]) },
+    log: createLogger('server', 'warn'),
+  });
+  return { url: server.url, pid: process.pid, readModels: server.readModels, stop: () => server.close() };
+};
+
+// A server in a process of its own: its read models are not this process's to read.
+const serverProcess = async (o: Parameters<typeof startServerProcess>[0]) => ({
+  ...(await startServerProcess(o)),
+  readModels: undefined,
+});

@@ -43,15 +43,18 @@ export const fleetDirect = async (options: {
       at: new Date().toISOString(),
       via: 'cli-direct',
     };
-    const handled = await handleFleet(store, FLEET_STREAM, options.command, commit);
+    // The flag first, then the event: a running server rewrites the flag (signed) once it sees the
+    // event, so its write always lands after this one (the other way round, an unsigned flag written
+    // after the server's signed one would leave agents refusing work).
+    const { state } = await store.aggregateStream(FLEET_STREAM, fleetDecider);
     const views = await openViews(nc);
-    for (const [index, event] of handled.events.entries()) {
+    for (const [index, event] of fleetDecider.decide(options.command, state).entries()) {
       await applyViewChanges(
         views,
         {
           ...event,
           schema: 1,
-          seq: handled.seq,
+          seq: 0,
           index,
           stream: FLEET_STREAM,
           commitId: commit.id,
@@ -62,6 +65,7 @@ export const fleetDirect = async (options: {
         signer?.signView,
       );
     }
+    const handled = await handleFleet(store, FLEET_STREAM, options.command, commit);
     return { changed: handled.events.length > 0, seq: handled.seq, signed: signer !== undefined };
   } finally {
     await nc.drain();

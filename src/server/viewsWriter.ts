@@ -35,18 +35,63 @@ const BUCKET_NAMES: Record<ViewChange['bucket'], string> = {
   fleet: VIEWS.fleet,
 };
 
+/**
+ * What the writer knows KV holds, so it need not read a key before writing it: every value of the
+ * buckets it loaded whole at the start of a pass (only it writes them), kept as it writes.
+ */
+type Known = { buckets: ReadonlySet<ViewChange['bucket']>; values: Map<string, string> };
+const knownKey = (change: ViewChange) => `${change.bucket}\u0000${change.key}`;
+
 // Signatures are deterministic (Ed25519), so a value already there compares equal and is not rewritten.
-const writeChange = async (views: Omit<Views, 'meta'>, change: ViewChange, sign?: ViewSigner): Promise<void> => {
+const writeChange = async (
+  views: Omit<Views, 'meta'>,
+  change: ViewChange,
+  sign: ViewSigner | undefined,
+  known: Known | undefined,
+): Promise<void> => {
   const kv = views[change.bucket];
   const wanted =
     change.value === null || sign === undefined
       ? change.value
       : sign(BUCKET_NAMES[change.bucket], change.key, change.value);
-  const current = await kv.get(change.key);
-  const value = current === null || current.operation !== 'PUT' ? null : current.string();
+  const value = known?.buckets.has(change.bucket)
+    ? (known.values.get(knownKey(change)) ?? null)
+    : await readValue(kv, change.key);
   if (value === wanted) return;
   if (wanted === null) await kv.delete(change.key);
   else await kv.put(change.key, wanted);
+  if (wanted === null) known?.values.delete(knownKey(change));
+  else known?.values.set(knownKey(change), wanted);
+};
+
+const readValue = async (kv: KV, key: string): Promise<string | null> => {
+  const current = await kv.get(key);
+  return current === null || current.operation !== 'PUT' ? null : current.string();
+};
+
+// The buckets that grow with the fleet (one key per agent, job or exec), read whole once per pass
+// (the last value of every key, in one consumer) instead of one read per key written. The fleet
+// bucket is left out: `fleet halt --direct` may write it while the server runs.
+const LOADED_BUCKETS: readonly ViewChange['bucket'][] = ['groups', 'jobStatus', 'kills'];
+
+const loadKnown = async (js: JetStreamClient, jsm: JetStreamManager): Promise<Known> => {
+  const values = new Map<string, string>();
+  for (const bucket of LOADED_BUCKETS) {
+    const stream = `KV_${BUCKET_NAMES[bucket]}`;
+    if ((await jsm.streams.info(stream)).state.messages === 0) continue;
+    const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.LastPerSubject });
+    for (let more = true; more; ) {
+      more = false;
+      for await (const m of await consumer.fetch({ max_messages: 10_000, expires: 5_000 })) {
+        const key = m.subject.slice(`$KV.${BUCKET_NAMES[bucket]}.`.length);
+        const op = m.headers?.get('KV-Operation') ?? '';
+        if (op === '') values.set(`${bucket}\u0000${key}`, m.string());
+        more = m.info.pending > 0;
+        if (!more) break;
+      }
+    }
+  }
+  return { buckets: new Set(LOADED_BUCKETS), values };
 };
 
 /**
@@ -60,11 +105,12 @@ const writeChanges = async (
   changes: Iterable<ViewChange>,
   sign: ViewSigner | undefined,
   health?: LoopReporter,
+  known?: Known,
 ): Promise<void> => {
   const write = async (change: ViewChange) => {
     const item = `${change.bucket}/${change.key}`;
     try {
-      await writeChange(views, change, sign);
+      await writeChange(views, change, sign, known);
       health?.unstuck(item);
     } catch (error) {
       if (health === undefined || isBrokerUnavailable(error)) throw error;
@@ -114,9 +160,10 @@ export const startViewsWriter = (deps: {
   let position = 0;
   // The last sequence received (written or not): what the stall watch judges progress by.
   let received = 0;
+  let known: Known | undefined;
 
   const flush = async (folded: Map<string, ViewChange>, seq: number) => {
-    await writeChanges(deps.views, folded.values(), deps.sign, deps.health);
+    await writeChanges(deps.views, folded.values(), deps.sign, deps.health, known);
     deps.health.ok();
     await deps.views.meta.put(CHECKPOINT, String(seq));
     position = seq;
@@ -185,6 +232,7 @@ export const startViewsWriter = (deps: {
 
   const pass = async () => {
     position = await checkpoint();
+    known = await loadKnown(deps.js, deps.jsm);
     received = position;
     advanced.notify(position);
     const from = position + 1;

@@ -1,6 +1,6 @@
 import type { KeyPair } from '@nats-io/nkeys';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { ed25519Sign, ed25519Verify } from './ed25519.ts';
+import { ed25519Sign, ed25519Verify, publicNkeyOf } from './ed25519.ts';
 
 /** Header with the base64url Ed25519 signature of a command. */
 export const SIGNATURE_HEADER = 'Kanade-Sig';
@@ -27,7 +27,7 @@ const asBytes = (body: string | Uint8Array): Uint8Array => (typeof body === 'str
 export const signCommand = (signer: KeyPair, subject: string, body: string | Uint8Array): MsgHdrs => {
   const h = headers();
   h.set(SIGNATURE_HEADER, Buffer.from(ed25519Sign(signer, signedBytes(subject, asBytes(body)))).toString('base64url'));
-  h.set(SIGNING_KEY_HEADER, signer.getPublicKey());
+  h.set(SIGNING_KEY_HEADER, publicNkeyOf(signer));
   h.set(SIGNATURE_ALG_HEADER, 'ed25519');
   return h;
 };
@@ -74,7 +74,7 @@ const trustBytes = (keys: readonly string[], at: string) => utf8.encode(`kanade-
 export const signTrust = (signer: KeyPair, keys: readonly string[], at: string): TrustDocument => ({
   keys: [...keys],
   at,
-  signed_by: signer.getPublicKey(),
+  signed_by: publicNkeyOf(signer),
   signature: Buffer.from(ed25519Sign(signer, trustBytes(keys, at))).toString('base64url'),
 });
 

@@ -55,6 +55,18 @@ const publicKeyOf = (nkey: string): KeyObject => {
   return key;
 };
 
+const publicNkeys = new WeakMap<KeyPair, string>();
+
+/** The public nkey of a pair (nkeys derives it from the seed on every call: a scalar multiplication). */
+export const publicNkeyOf = (pair: KeyPair): string => {
+  let key = publicNkeys.get(pair);
+  if (key === undefined) {
+    key = pair.getPublicKey();
+    publicNkeys.set(pair, key);
+  }
+  return key;
+};
+
 /** The Ed25519 signature of `data` with an nkey pair (the same bytes `pair.sign` gives). */
 export const ed25519Sign = (pair: KeyPair, data: Uint8Array): Uint8Array => sign(null, data, privateKeyOf(pair));
 

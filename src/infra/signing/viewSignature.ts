@@ -1,5 +1,5 @@
 import type { KeyPair } from '@nats-io/nkeys';
-import { ed25519Sign, ed25519Verify } from './ed25519.ts';
+import { ed25519Sign, ed25519Verify, publicNkeyOf } from './ed25519.ts';
 
 const utf8 = new TextEncoder();
 const signedBytes = (bucket: string, key: string, value: string) =>
@@ -13,7 +13,7 @@ const signedBytes = (bucket: string, key: string, value: string) =>
 export const signView = (signer: KeyPair, bucket: string, key: string, value: string): string =>
   JSON.stringify({
     v: value,
-    by: signer.getPublicKey(),
+    by: publicNkeyOf(signer),
     sig: Buffer.from(ed25519Sign(signer, signedBytes(bucket, key, value))).toString('base64url'),
   });
 
