@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
 import { Lexer } from 'yaml';
 import { startBenchSandbox } from './sandbox.ts';
 import { memoryOf } from './serverProcess.ts';
