@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { dashboardBench } from './dashboard.ts';
+import { faninBench, faninFloor, faninFollower } from './fanin.ts';
 import { fleetBench } from './fleet.ts';
 import { hostileBench } from './hostile.ts';
 import { metricsBench } from './metrics.ts';
 import { rebuildBench, rebuildWorker } from './rebuild.ts';
+import { rebuildFloorWorker } from './rebuildFloor.ts';
 
 // `npm run bench -- <name> [options]`. Benchmarks print numbers and the machine; they never assert timings.
 const { positionals, values } = parseArgs({
@@ -15,6 +17,7 @@ const { positionals, values } = parseArgs({
     file: { type: 'string' },
     agents: { type: 'string' },
     disk: { type: 'boolean' },
+    results: { type: 'string' },
   },
 });
 const benches: Record<string, () => Promise<void>> = {
@@ -22,6 +25,7 @@ const benches: Record<string, () => Promise<void>> = {
   dashboard: () => dashboardBench({ agents: Number(values.agents ?? 5000) }),
   hostile: () => hostileBench(),
   metrics: () => metricsBench({ agents: Number(values.agents ?? 20_000) }),
+  fanin: () => faninBench({ results: Number(values.results ?? 50_000) }),
   rebuild: () =>
     rebuildBench({
       events: Number(values.events ?? 200_000),
@@ -31,10 +35,19 @@ const benches: Record<string, () => Promise<void>> = {
 const batch = values.batch === undefined ? {} : { batch: Number(values.batch) };
 benches['rebuild-worker'] = () =>
   rebuildWorker({ natsUrl: values['nats-url'] ?? '', file: values.file ?? '', ...batch });
+const follower = () => ({
+  natsUrl: values['nats-url'] ?? '',
+  file: values.file ?? '',
+  events: Number(values.events ?? 0),
+});
+benches['fanin-follower'] = () => faninFollower(follower());
+benches['fanin-floor'] = () => faninFloor(follower());
+benches['rebuild-floor'] = () =>
+  rebuildFloorWorker({ natsUrl: values['nats-url'] ?? '', file: values.file ?? '', ...batch });
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
   console.error(
-    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] [--disk] | dashboard [--agents N] | metrics [--agents N] | hostile>`,
+    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fanin [--results N] | fleet [--agents N] [--disk] | dashboard [--agents N] | metrics [--agents N] | hostile>`,
   );
   process.exit(2);
 }

@@ -10,7 +10,7 @@ import { silentLogger } from '../src/infra/log.ts';
 import { ensureStream, eventsStreamConfig } from '../src/infra/nats/streams.ts';
 import { findNatsServer, startNatsServer } from '../src/infra/natsServer.ts';
 import { bulkCatchUp, closeReadModelDatabase, eventLogSource, openGeneration } from '../src/projections/index.ts';
-import { describeMachine } from './machine.ts';
+import { describeMachine, processResources } from './machine.ts';
 
 const manifest = (id: string, version: number): JobManifest => ({
   id,
@@ -73,7 +73,10 @@ const append = async (js: JetStreamClient, count: number): Promise<number> => {
   return count / ((performance.now() - started) / 1000);
 };
 
-/** `npm run bench -- rebuild [--events N] [--batch N]`: throughput and peak memory of the server's own rebuild path. */
+/**
+ * `npm run bench -- rebuild [--events N] [--batch N]`: throughput and peak memory of the server's own
+ * rebuild path, beside the raw JetStream → SQLite floor for the same stream in the same run.
+ */
 export const rebuildBench = async (options: { events: number; batch?: number }): Promise<void> => {
   const bin = findNatsServer(process.env.KANADE_NATS_SERVER_BIN, process.env.PATH);
   if (bin === undefined) throw new Error('nats-server not found');
@@ -86,33 +89,43 @@ export const rebuildBench = async (options: { events: number; batch?: number }):
     await ensureStream(jsm, eventsStreamConfig(), silentLogger);
     const js = jetstream(nc);
     console.log(`appending ${options.events} events (one per commit)…`);
+    const batchArgs = options.batch === undefined ? [] : ['--batch', String(options.batch)];
     const appendRate = await append(js, options.events);
-    const file = join(dir, 'readmodels.sqlite');
-    const worker = await runWorker([
-      'rebuild-worker',
+    // The floor first, then kanade, each in a fresh process against the same stream.
+    const floor = await runWorker([
+      'rebuild-floor',
       '--nats-url',
       nats.url,
       '--file',
-      file,
-      ...(options.batch === undefined ? [] : ['--batch', String(options.batch)]),
+      join(dir, 'floor.sqlite'),
+      ...batchArgs,
     ]);
-    const {
-      seconds,
-      rows,
-      maxRssMiB: peakRssMiB,
-    } = JSON.parse(worker) as { seconds: number; rows: number; maxRssMiB: number };
-    if (rows !== options.events) throw new Error(`expected ${options.events} event_log rows, found ${rows}`);
+    checkRows(floor, options.events, 'floor');
+    const file = join(dir, 'readmodels.sqlite');
+    const kanade = await runWorker(['rebuild-worker', '--nats-url', nats.url, '--file', file, ...batchArgs]);
+    checkRows(kanade, options.events, 'event_log');
+    const eventsPerS = options.events / kanade.seconds;
+    const floorPerS = options.events / floor.seconds;
     const results = {
       events: options.events,
       batch: options.batch ?? 'default',
+      seconds: Number(kanade.seconds.toFixed(2)),
+      events_per_s: Math.round(eventsPerS),
+      floor_seconds: Number(floor.seconds.toFixed(2)),
+      floor_events_per_s: Math.round(floorPerS),
+      ratio_to_floor: Number((eventsPerS / floorPerS).toFixed(2)),
+      cpu_seconds: kanade.cpuSeconds,
+      floor_cpu_seconds: floor.cpuSeconds,
+      peak_rss_mib: kanade.maxRssMiB,
+      floor_peak_rss_mib: floor.maxRssMiB,
+      sqlite_mib: Number((statSync(file).size / 2 ** 20).toFixed(1)),
       append_events_per_s: Math.round(appendRate),
-      rebuild_seconds: Number(seconds.toFixed(2)),
-      rebuild_events_per_s: Math.round(options.events / seconds),
-      peak_rss_mib: peakRssMiB,
-      sqlite_mib: Number((statSync(join(dir, 'readmodels.sqlite')).size / 2 ** 20).toFixed(1)),
     };
     console.log(
-      `rebuild: ${results.rebuild_events_per_s.toLocaleString('en')} events/s (${results.rebuild_seconds} s), peak RSS of the rebuild process ${peakRssMiB} MiB, SQLite ${results.sqlite_mib} MiB; append ${results.append_events_per_s.toLocaleString('en')} events/s`,
+      `rebuild: ${results.events_per_s.toLocaleString('en')} events/s (${results.seconds} s), ${results.cpu_seconds} s of CPU, peak RSS ${results.peak_rss_mib} MiB, SQLite ${results.sqlite_mib} MiB`,
+    );
+    console.log(
+      `floor (raw JetStream → SQLite rows): ${results.floor_events_per_s.toLocaleString('en')} events/s (${results.floor_seconds} s), ${results.floor_cpu_seconds} s of CPU, peak RSS ${results.floor_peak_rss_mib} MiB; kanade at ${results.ratio_to_floor}× the floor`,
     );
     console.log(JSON.stringify(results));
   } finally {
@@ -135,15 +148,23 @@ export const rebuildWorker = async (options: { natsUrl: string; file: string; ba
     ...(options.batch === undefined ? {} : { batchSize: options.batch }),
   });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await bulkCatchUp(gen);
   const seconds = (performance.now() - started) / 1000;
   const rows = gen.database.sqlite.prepare('SELECT count(*) FROM event_log').pluck().get() as number;
   await closeReadModelDatabase(gen.database);
   await nc.drain();
-  console.log(JSON.stringify({ seconds, rows, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  console.log(JSON.stringify({ seconds, rows, ...processResources(cpu) }));
 };
 
-const runWorker = (args: string[]): Promise<string> =>
+type WorkerRun = { seconds: number; rows: number; maxRssMiB: number; cpuSeconds: number };
+
+const checkRows = (run: WorkerRun, events: number, table: string) => {
+  if (run.rows !== events) throw new Error(`expected ${events} ${table} rows, found ${run.rows}`);
+};
+
+// Runs one side of the bench in a fresh process (so its peak memory is its own); its last line is JSON.
+const runWorker = (args: string[]): Promise<WorkerRun> =>
   new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -157,7 +178,7 @@ const runWorker = (args: string[]): Promise<string> =>
       { maxBuffer: 1 << 20 },
       (error, stdout, stderr) =>
         error === null
-          ? resolve(stdout.trim().split('\n').at(-1) ?? '')
+          ? resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as WorkerRun)
           : reject(new Error(`${error.message}\n${stderr}`)),
     );
   });

@@ -13,9 +13,11 @@ type TableStatements = {
   upsert: Database.Statement;
   remove: Database.Statement;
 };
-/** A row as it stands after the batch so far: `row` null means deleted; `key` holds its primary key. */
+/** A row as it stands after the batch so far: `row` null means deleted; `key` holds its primary key (or is the row). */
 type Pending = { key: Row; row: Row | null };
 type BatchCache = Map<ProjectedTable, Map<string, Pending>>;
+/** Rows the batch looked for and SQLite did not hold (asked again, they are still not there). */
+type Misses = Map<ProjectedTable, Set<string>>;
 
 /**
  * Applies batches of events through projections into SQLite. Within a batch, rows are cached so a
@@ -33,9 +35,9 @@ export const createBatchWriter = (sqlite: Database.Database, projections: readon
     'INSERT OR REPLACE INTO projection_errors (projection, seq, idx, type, error) VALUES (?, ?, ?, ?, ?)',
   );
 
-  const writeBatch = sqlite.transaction((events: readonly RecordedEvent[], lastSeq: number) => {
+  const writeBatch = sqlite.transaction((events: Iterable<RecordedEvent>, lastSeq: number) => {
     const cache: BatchCache = new Map();
-    const reader = cachedReader(cache, statements);
+    const reader = cachedReader(cache, new Map(), statements);
     for (const event of events) {
       for (const projection of projections) {
         // A projection that throws skips this event (its changes are not recorded) and the failure is
@@ -66,8 +68,8 @@ export const createBatchWriter = (sqlite: Database.Database, projections: readon
   });
 
   return {
-    /** Applies `events` (possibly none) and moves every checkpoint to `lastSeq`. */
-    apply: (events: readonly RecordedEvent[], lastSeq: number): void => {
+    /** Applies `events` (possibly none; read once, in order) and moves every checkpoint to `lastSeq`. */
+    apply: (events: Iterable<RecordedEvent>, lastSeq: number): void => {
       writeBatch.immediate(events, lastSeq);
     },
     /**
@@ -104,7 +106,7 @@ const prepareStatements = (sqlite: Database.Database): Record<ProjectedTable, Ta
   for (const table of Object.keys(PRIMARY_KEYS) as ProjectedTable[]) {
     const keys = PRIMARY_KEYS[table] as readonly string[];
     const columns = (sqlite.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
-    const where = keys.map((k) => `${k} = @${k}`).join(' AND ');
+    const where = keys.map((k) => `${k} = ?`).join(' AND ');
     const updates = columns.filter((c) => !keys.includes(c)).map((c) => `${c} = excluded.${c}`);
     // Positional parameters bind measurably faster than named ones on the replay path.
     out[table] = {
@@ -120,20 +122,35 @@ const prepareStatements = (sqlite: Database.Database): Record<ProjectedTable, Ta
   return out;
 };
 
-const keyOf = (table: ProjectedTable, row: Row): Row =>
-  Object.fromEntries((PRIMARY_KEYS[table] as readonly string[]).map((k) => [k, row[k]]));
-
 // Cache key of a row: its primary-key values (NUL cannot occur in them, so joining is unambiguous).
 const cacheKey = (table: ProjectedTable, row: Row): string => {
   const keys = PRIMARY_KEYS[table] as readonly string[];
-  return keys.length === 1 ? String(row[keys[0] as string]) : keys.map((k) => String(row[k])).join('\u0000');
+  if (keys.length === 1) return String(row[keys[0] as string]);
+  if (keys.length === 2) return `${String(row[keys[0] as string])}\u0000${String(row[keys[1] as string])}`;
+  return keys.map((k) => String(row[k])).join('\u0000');
 };
 
-const cachedReader = (cache: BatchCache, statements: Record<ProjectedTable, TableStatements>): RowReader => ({
+// The primary-key values of a row, in the order of the statements' parameters.
+const keyValues = (table: ProjectedTable, row: Row): unknown[] =>
+  (PRIMARY_KEYS[table] as readonly string[]).map((k) => row[k]);
+
+const cachedReader = (
+  cache: BatchCache,
+  misses: Misses,
+  statements: Record<ProjectedTable, TableStatements>,
+): RowReader => ({
   get<T extends ProjectedTable>(table: T, key: KeyOf<T>): RowOf<T> | undefined {
-    const pending = cache.get(table)?.get(cacheKey(table, key as Row));
+    const k = cacheKey(table, key as Row);
+    const pending = cache.get(table)?.get(k);
     if (pending !== undefined) return (pending.row ?? undefined) as RowOf<T> | undefined;
-    return statements[table].select.get(keyOf(table, key as Row)) as RowOf<T> | undefined;
+    const missing = misses.get(table);
+    if (missing?.has(k) === true) return undefined;
+    const row = statements[table].select.get(keyValues(table, key as Row)) as RowOf<T> | undefined;
+    if (row === undefined) {
+      if (missing === undefined) misses.set(table, new Set([k]));
+      else missing.add(k);
+    }
+    return row;
   },
 });
 
@@ -143,19 +160,23 @@ const record = (cache: BatchCache, change: RowChange): void => {
     rows = new Map();
     cache.set(change.table, rows);
   }
-  const source = (change.op === 'put' ? change.row : change.key) as Row;
-  rows.set(cacheKey(change.table, source), {
-    key: keyOf(change.table, source),
-    row: change.op === 'put' ? source : null,
-  });
+  if (change.op === 'put')
+    rows.set(cacheKey(change.table, change.row as Row), { key: change.row as Row, row: change.row as Row });
+  else rows.set(cacheKey(change.table, change.key as Row), { key: change.key as Row, row: null });
 };
 
 const flush = (cache: BatchCache, statements: Record<ProjectedTable, TableStatements>): void => {
+  const values: unknown[] = [];
   for (const [table, rows] of cache) {
     const { columns, upsert, remove } = statements[table];
     for (const { key, row } of rows.values()) {
-      if (row === null) remove.run(key);
-      else upsert.run(columns.map((c) => row[c]));
+      if (row === null) {
+        remove.run(keyValues(table, key));
+        continue;
+      }
+      for (let i = 0; i < columns.length; i++) values[i] = row[columns[i] as string];
+      values.length = columns.length;
+      upsert.run(values);
     }
   }
 };

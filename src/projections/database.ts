@@ -36,7 +36,10 @@ export const enterBuildMode = (sqlite: Database.Database): (() => void) => {
   for (const { name } of indexes) sqlite.exec(`DROP INDEX "${name}"`);
   sqlite.pragma('synchronous = OFF');
   return () => {
+    // Sorting for the indexes happens in memory rather than in temporary files.
+    sqlite.pragma('temp_store = MEMORY');
     for (const { sql } of indexes) sqlite.exec(sql);
+    sqlite.pragma('temp_store = DEFAULT');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
   };

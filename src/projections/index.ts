@@ -1,34 +1,17 @@
 import type { RecordedEvent } from '../infra/eventStore/index.ts';
 import { HEARTBEATS_STREAM } from '../infra/nats/fleet.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
-import { agentsProjection } from './agents/agentsProjection.ts';
 import { decodeHeartbeat, heartbeatsProjection } from './agents/heartbeatsProjection.ts';
-import { boundaryProjection } from './boundaryProjection.ts';
-import { enrollmentTokensProjection } from './enrollment/enrollmentTokensProjection.ts';
-import { eventLogProjection } from './eventLog/eventLogProjection.ts';
-import { executionsProjection } from './executions/executionsProjection.ts';
-import { fleetProjection } from './fleet/fleetProjection.ts';
+import { PROJECTIONS } from './eventLogProjections.ts';
 import type { SourceSpec } from './generation.ts';
-import { jobsProjection } from './jobs/jobsProjection.ts';
-import type { Projection } from './projection.ts';
-import { schedulesProjection } from './schedules/schedulesProjection.ts';
 
-/** Every projection of the event log, in the order they see each event. */
-export const PROJECTIONS: readonly Projection[] = [
-  jobsProjection,
-  eventLogProjection,
-  agentsProjection,
-  executionsProjection,
-  fleetProjection,
-  schedulesProjection,
-  enrollmentTokensProjection,
-  boundaryProjection,
-];
+export { PROJECTIONS } from './eventLogProjections.ts';
 
 /** The event log as a read-model source; `enrich` reads overflowed output back from the object store. */
 export const eventLogSource = (enrich?: (events: RecordedEvent[]) => Promise<void>): SourceSpec => ({
   stream: EVENTS_STREAM,
   projections: PROJECTIONS,
+  offThread: 'event-log',
   ...(enrich === undefined ? {} : { enrich }),
 });
 

@@ -1,16 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type Database from 'better-sqlite3';
-import { misplacedEvent } from '../domain/boundary.ts';
 import { backoffDelay } from '../infra/backoff.ts';
-import { decodeCommit, type RecordedEvent, streamNameOf, subjectParts } from '../infra/eventStore/index.ts';
+import type { RecordedEvent } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
-import { isBrokerUnavailable } from '../infra/nats/errors.ts';
+import { applyOrSkip, enrichOrSkip } from './applyBatch.ts';
 import { createBatchWriter, readCheckpoints } from './batchWriter.ts';
+import { decodeMessage, type StreamMessage } from './decode.ts';
+import { applyOffThread } from './offThread/offThreadApply.ts';
+import type { OffThreadSet } from './offThread/protocol.ts';
 import { createPositionSignal } from './positionSignal.ts';
 import type { Projection } from './projection.ts';
-import { runEventProblem } from './runEvents.ts';
 import { watchForStall } from './stallWatch.ts';
+
+export type { StreamMessage } from './decode.ts';
+export { decodeMessage } from './decode.ts';
 
 /** Where a runner reads from and writes to. */
 export type RunnerOptions = {
@@ -28,12 +32,29 @@ export type RunnerOptions = {
   enrich?: (events: RecordedEvent[]) => Promise<void>;
   /** Told of every message read and every batch committed (metrics); it changes nothing applied. */
   observe?: RunnerObserver;
+  /**
+   * The projections by name, for a bulk load on a writer thread (`catchUp(n, { offThreadFrom })`):
+   * functions cannot cross threads, so the thread imports the set itself. Only with the default decoder.
+   */
+  offThread?: OffThreadSet;
 };
 
 /** Watches a runner (metrics): messages as they are read, events once their batch is committed. */
 export type RunnerObserver = {
   received(m: StreamMessage): void;
   applied(events: readonly RecordedEvent[], projections: readonly Projection[]): void;
+};
+
+/** How a catch-up applies what it reads. */
+export type CatchUpOptions = {
+  /**
+   * With a backlog of at least this many messages, decode, project and write on a writer thread while
+   * this one reads NATS (the runner needs `offThread`). A thread takes a moment to start: small
+   * backlogs are applied here.
+   */
+  offThreadFrom?: number;
+  /** Events per transaction on the writer thread (default: the runner's `batchSize`). */
+  offThreadBatch?: number;
 };
 
 /** A runner's health, for /health and `kanade projections status`. */
@@ -51,72 +72,13 @@ export type ProjectionRunner = {
   /** Follows the stream until `stop()`; broker outages and failing batches are retried with backoff. */
   follow(): Promise<void>;
   /** Applies everything up to the stream's head (or `untilSeq`), then resolves; retries like `follow`. */
-  catchUp(untilSeq?: number): Promise<number>;
+  catchUp(untilSeq?: number, options?: CatchUpOptions): Promise<number>;
   stop(): Promise<void>;
 };
 
 // Messages a pull holds in memory, independent of the transaction size: commits can be large (a
 // manifest with a 256 KiB script). (A byte-bounded pull hangs against nats-server 2.9 with this client.)
 const PULL_MESSAGES = 500;
-
-/** A stream message as decoders see it (a JsMsg, or a stored message in tests and tools). */
-export type StreamMessage = { subject: string; seq: number; string(): string; timestamp?: string };
-
-/**
- * Decodes a message at the read boundary. A commit nobody can read becomes one `$Unreadable` event; an
- * event that does not belong on its subject (a type of another category, or naming another pc, run,
- * exec… than the subject) becomes `$Refused`. Both are recorded, never applied, never a stall.
- */
-export const decodeMessage = (m: StreamMessage): RecordedEvent[] => {
-  const stream = streamNameOf(m.subject) ?? m.subject;
-  let events: RecordedEvent[];
-  try {
-    events = decodeCommit(stream, m.seq, m.string());
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return [marker('$Unreadable', { subject: m.subject, error: reason }, m, stream, 0)];
-  }
-  const parts = subjectParts(m.subject);
-  return events.map((event) => {
-    const misplaced =
-      parts === undefined
-        ? 'not an event-log subject'
-        : (misplacedEvent(parts.category, parts.id, event) ??
-          (parts.category === 'run' ? runEventProblem(event) : undefined));
-    return misplaced === undefined
-      ? event
-      : {
-          ...marker('$Refused', { subject: m.subject, type: event.type, error: misplaced }, m, stream, event.index),
-          actor: event.actor,
-          at: event.at,
-          commitId: event.commitId,
-        };
-  });
-};
-
-const marker = (
-  type: '$Unreadable' | '$Refused',
-  data: Record<string, unknown>,
-  m: StreamMessage,
-  stream: string,
-  index: number,
-): RecordedEvent => ({ type, schema: 1, data, seq: m.seq, index, stream, commitId: '', actor: 'unknown', at: '' });
-
-// The events of each commit, in order (a batch holds several commits; a commit's events share a seq).
-const commitsOf = (events: readonly RecordedEvent[]): RecordedEvent[][] => {
-  const commits: RecordedEvent[][] = [];
-  for (const event of events) {
-    const last = commits.at(-1);
-    if (last !== undefined && last[0]?.seq === event.seq) last.push(event);
-    else commits.push([event]);
-  }
-  return commits;
-};
-
-// Failures of the machine or the broker, not of one commit: retried from the checkpoint.
-const INFRASTRUCTURE_CODES = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|READONLY|NOMEM|CORRUPT|NOTADB|PROTOCOL)/;
-const isInfrastructure = (error: unknown): boolean =>
-  isBrokerUnavailable(error) || INFRASTRUCTURE_CODES.test(String((error as { code?: unknown } | null)?.code ?? ''));
 
 /** Creates a runner over an open read-model database. */
 export const createRunner = (options: RunnerOptions): ProjectionRunner => {
@@ -131,47 +93,58 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
   let running: Promise<void> | undefined;
 
   let applying = false;
-  const applyAll = async (events: RecordedEvent[], lastSeq: number) => {
-    if (enrich !== undefined) await enrich(events);
-    writer.apply(events, lastSeq);
-  };
-  // A batch that fails for one bad commit is applied again commit by commit: the bad one is recorded
-  // and skipped, the others are applied. Infrastructure failures (the disk, the broker) fail the batch,
-  // which is retried from the checkpoint.
-  const applyOneByOne = async (events: RecordedEvent[], lastSeq: number) => {
-    for (const commit of commitsOf(events)) {
-      const seq = commit[0]?.seq as number;
-      try {
-        await applyAll(commit, seq);
-      } catch (error) {
-        if (isInfrastructure(error)) throw error;
-        const reason = error instanceof Error ? error.message : String(error);
-        log.error('a commit cannot be applied; recorded and skipped', { seq, error: reason });
-        writer.skip(commit, seq, reason);
-      }
-    }
-    writer.apply([], lastSeq);
+  // The last message a pass received: a follower that receives is not stalled, even before it applies.
+  let received = 0;
+  // A batch was committed. Its events are told to the observer when this thread decoded them (a
+  // writer thread's batches move the position and the lag, not the applied-events counters).
+  const committed = (lastSeq: number, events?: readonly RecordedEvent[]) => {
+    position = lastSeq;
+    state = { seq: position, state: 'running' };
+    if (events !== undefined) options.observe?.applied(events, projections);
+    signal.notify(position);
   };
   const applied = async (events: RecordedEvent[], lastSeq: number) => {
     applying = true;
     try {
-      await applyAll(events, lastSeq);
-    } catch (error) {
-      if (isInfrastructure(error)) throw error;
-      await applyOneByOne(events, lastSeq);
+      const skip = await enrichOrSkip(enrich, events);
+      for (const s of applyOrSkip(writer, events, lastSeq, skip))
+        log.error('a commit cannot be applied; recorded and skipped', { seq: s.seq, error: s.error });
     } finally {
       applying = false;
     }
-    position = lastSeq;
-    state = { seq: position, state: 'running' };
-    options.observe?.applied(events, projections);
-    signal.notify(position);
+    committed(lastSeq, events);
   };
 
+  // Decoding, projecting and writing on a writer thread while this one reads NATS (a bulk load).
+  const onWriterThread = (
+    messages: AsyncIterable<JsMsg>,
+    stopAt: number | undefined,
+    set: OffThreadSet,
+    batch: number,
+  ) =>
+    applyOffThread(messages, {
+      file: sqlite.name,
+      set,
+      batchSize: batch,
+      log,
+      position: () => position,
+      committed: (lastSeq) => committed(lastSeq),
+      received: (seq) => {
+        received = seq;
+      },
+      busy: (writing) => {
+        applying = writing;
+      },
+      ...(enrich === undefined ? {} : { enrich }),
+      stopAt,
+      aborted: () => abort.signal.aborted,
+    });
+
   // One pass: from position+1 until `stopAt` (or, without it, until aborted).
-  const consume = async (stopAt: number | undefined) => {
+  const consume = async (stopAt: number | undefined, offThreadBatch?: number) => {
     if (stopAt !== undefined && position >= stopAt) return;
     const from = position + 1;
+    received = position;
     const consumer = await js.consumers.get(
       stream,
       from > 1
@@ -184,7 +157,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     // stop() may have been called while the consumer was being created: the listener came too late.
     if (abort.signal.aborted) onAbort();
     const unwatch = watchForStall({
-      position: () => position,
+      position: () => Math.max(position, received),
       idle: () => !applying,
       head: async () => (await jsm.streams.info(stream)).state.last_seq,
       onStall: (at, head) => {
@@ -196,7 +169,10 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
       },
     });
     try {
-      await applyMessages(messages, stopAt);
+      // A writer thread opens the file itself: an in-memory database cannot be shared with it.
+      if (offThreadBatch !== undefined && options.offThread !== undefined && !options.decode && !sqlite.memory)
+        await onWriterThread(messages, stopAt, options.offThread, offThreadBatch);
+      else await applyMessages(messages, stopAt);
     } finally {
       unwatch();
       abort.signal.removeEventListener('abort', onAbort);
@@ -210,6 +186,7 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
     for await (const m of messages) {
       if (m.seq <= position) continue;
       options.observe?.received(m);
+      received = m.seq;
       events.push(...decode(m));
       unflushed++;
       const atEnd = m.info.pending === 0 || (stopAt !== undefined && m.seq >= stopAt);
@@ -255,11 +232,15 @@ export const createRunner = (options: RunnerOptions): ProjectionRunner => {
       });
       return running;
     },
-    catchUp: async (untilSeq) => {
+    catchUp: async (untilSeq, catchUpOptions) => {
       await supervise(async () => {
         const head = (await jsm.streams.info(stream)).state.last_seq;
-        await consume(Math.min(untilSeq ?? Number.MAX_SAFE_INTEGER, head));
-        return 'done';
+        const stopAt = Math.min(untilSeq ?? Number.MAX_SAFE_INTEGER, head);
+        const from = catchUpOptions?.offThreadFrom;
+        const onThread = from !== undefined && stopAt - position >= from;
+        await consume(stopAt, onThread ? (catchUpOptions?.offThreadBatch ?? batchSize) : undefined);
+        // A pass the stall watch ended early starts again from the checkpoint.
+        return position >= stopAt ? 'done' : 'again';
       });
       return position;
     },

@@ -142,6 +142,12 @@ export type ExecutionsTable = {
   aborted_at: string | null;
   aborted_by: string | null;
   abort_reason: string | null;
+  /** Result rows of this exec (a run started or finished), kept so reads never count them. */
+  result_count: number;
+  /** Finished runs that timed out, were killed or lost: `failed` counts them together with plain failures. */
+  timed_out: number;
+  killed: number;
+  lost: number;
 };
 
 /** One wave of a rollout: when it is due, whether it went out, and its own counters. */

@@ -134,6 +134,41 @@ describe('executions projection', () => {
     );
     expect(execRow(db)).toMatchObject({ status: 'killed', failed: 1, succeeded: 1, running: 0 });
   });
+
+  it('keeps result and outcome counts as results arrive, equal to counting the results', async () => {
+    const reap = recorded('run-res-a', 'RunReaped', { ...id('a'), reason: 'no result' });
+    const history = [
+      [requested(), started('a'), reap, started('b'), finished('b', 'timed_out', -1)],
+      [finished('a', 'succeeded', 0), finished('b', 'failed', 1), finished('c', 'killed', -1), started('d')],
+      [started('e'), reap, finished('e', 'lost', -1), finished('f', 'failed', 2), finished('g', 'skipped', 126)],
+    ];
+    // Every split of the history into batches gives the same counters.
+    for (const batches of [history, [history.flat()], history.flat().map((e) => [e])]) {
+      const db = await project([executionsProjection], ...batches);
+      const counted = Object.fromEntries(
+        (
+          db.prepare('SELECT outcome, count(*) AS n FROM results GROUP BY outcome').all() as {
+            outcome: string | null;
+            n: number;
+          }[]
+        ).map((r) => [r.outcome ?? 'running', r.n]),
+      );
+      expect(counted).toEqual({ running: 1, succeeded: 1, timed_out: 1, killed: 1, lost: 1, failed: 1, skipped: 1 });
+      const row = db
+        .prepare('SELECT result_count, running, succeeded, failed, skipped, timed_out, killed, lost FROM executions')
+        .get();
+      expect(row).toEqual({
+        result_count: 7,
+        running: 1,
+        succeeded: 1,
+        failed: 4, // timed_out, killed, lost and the plain failure
+        skipped: 1,
+        timed_out: 1,
+        killed: 1,
+        lost: 1,
+      });
+    }
+  });
 });
 
 describe('executions projection, rollouts', () => {

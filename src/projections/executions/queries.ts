@@ -4,7 +4,10 @@ import { OUTCOMES, type Outcome } from '../../domain/runs/index.ts';
 import type { ExecutionsTable, ExecWavesTable, ReadModels, ResultsTable } from '../schema.ts';
 
 /** An execution as the API shows it. */
-export type ExecutionView = Omit<Selectable<ExecutionsTable>, 'target' | 'pcs' | 'subjects' | 'command' | 'rollout'> & {
+export type ExecutionView = Omit<
+  Selectable<ExecutionsTable>,
+  'target' | 'pcs' | 'subjects' | 'command' | 'rollout' | 'result_count' | 'timed_out' | 'killed' | 'lost'
+> & {
   target: Target;
   pcs: string[];
   subjects: string[] | null;
@@ -17,25 +20,15 @@ export type ExecutionView = Omit<Selectable<ExecutionsTable>, 'target' | 'pcs' |
 /** How many of an execution's results ended each way (a killed run is `killed`, never `failed`). */
 export type OutcomeCounts = Record<Outcome, number>;
 
-const noOutcomes = (): OutcomeCounts => ({ succeeded: 0, failed: 0, timed_out: 0, killed: 0, lost: 0, skipped: 0 });
-
-// The outcome counts of some executions, from their results (one grouped query).
-const outcomesOf = async (db: Kysely<ReadModels>, execIds: readonly string[]): Promise<Map<string, OutcomeCounts>> => {
-  const counts = new Map(execIds.map((id) => [id, noOutcomes()]));
-  if (execIds.length === 0) return counts;
-  const rows = await db
-    .selectFrom('results')
-    .select(['exec_id', 'outcome', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('exec_id', 'in', execIds)
-    .where('outcome', 'is not', null)
-    .groupBy(['exec_id', 'outcome'])
-    .execute();
-  for (const { exec_id, outcome, n } of rows) {
-    const c = counts.get(exec_id);
-    if (c !== undefined && (OUTCOMES as readonly string[]).includes(outcome ?? '')) c[outcome as Outcome] = n;
-  }
-  return counts;
-};
+// Finished results by outcome, from the exec's own counters (its `failed` counts every unsuccessful end).
+const outcomesOf = (row: Selectable<ExecutionsTable>): OutcomeCounts => ({
+  succeeded: row.succeeded,
+  failed: row.failed - row.timed_out - row.killed - row.lost,
+  timed_out: row.timed_out,
+  killed: row.killed,
+  lost: row.lost,
+  skipped: row.skipped,
+});
 
 /** One wave of a rollout as the API shows it. */
 export type WaveView = Omit<Selectable<ExecWavesTable>, 'exec_id' | 'group_name' | 'gate_waived'> & {
@@ -105,11 +98,11 @@ const toPreview = ({
   truncated: r.stdout_bytes > PREVIEW_BYTES || r.stderr_bytes > PREVIEW_BYTES,
 });
 
-const toExecution = (row: Selectable<ExecutionsTable>, outcomes: OutcomeCounts | undefined): ExecutionView => {
-  const { command: _command, ...rest } = row;
+const toExecution = (row: Selectable<ExecutionsTable>): ExecutionView => {
+  const { command: _command, result_count: _count, timed_out: _t, killed: _k, lost: _l, ...rest } = row;
   return {
     ...rest,
-    outcomes: outcomes ?? noOutcomes(),
+    outcomes: outcomesOf(row),
     target: JSON.parse(row.target) as Target,
     pcs: JSON.parse(row.pcs) as string[],
     subjects: row.subjects === null ? null : (JSON.parse(row.subjects) as string[]),
@@ -135,11 +128,7 @@ export const listExecutions = async (
   if (f.status !== undefined) query = query.where('status', '=', f.status);
   const rows = await query.selectAll().orderBy('seq', 'desc').limit(f.limit).execute();
   const { total } = await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  const outcomes = await outcomesOf(
-    db,
-    rows.map((r) => r.exec_id),
-  );
-  return { executions: rows.map((r) => toExecution(r, outcomes.get(r.exec_id))), total };
+  return { executions: rows.map(toExecution), total };
 };
 
 /** One execution with its waves and a page of its PCs' results (output cut to a preview). */
@@ -155,7 +144,10 @@ export const DEFAULT_RESULTS_PAGE = 1000;
 /** Which results of an execution to include: a page of them, by pc id (the first 1000 by default). */
 export type ResultPage = { limit?: number; offset?: number };
 
-/** One execution with its waves and its PCs' results (output previews, paged), or undefined. */
+/**
+ * One execution with its waves and its PCs' results (output previews, paged), or undefined. Its counts
+ * come from the exec's counters: the work is one page of results, whatever the exec's size.
+ */
 export const getExecution = async (
   db: Kysely<ReadModels>,
   execId: string,
@@ -171,16 +163,10 @@ export const getExecution = async (
     .limit(page.limit ?? DEFAULT_RESULTS_PAGE)
     .offset(page.offset ?? 0)
     .execute();
-  const { total } = await db
-    .selectFrom('results')
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .where('exec_id', '=', execId)
-    .executeTakeFirstOrThrow();
   const waves = await db.selectFrom('exec_waves').selectAll().where('exec_id', '=', execId).orderBy('wave').execute();
-  const outcomes = await outcomesOf(db, [execId]);
   return {
-    ...toExecution(row, outcomes.get(execId)),
-    results_total: total,
+    ...toExecution(row),
+    results_total: row.result_count,
     waves: waves.map(toWave),
     results: results.map(toPreview),
   };

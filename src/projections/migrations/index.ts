@@ -8,6 +8,7 @@ import { schedules } from './2026_11_22_0006_schedules.ts';
 import { enrollment } from './2026_12_01_0007_enrollment.ts';
 import { streamIdentity } from './2026_12_02_0008_stream_identity.ts';
 import { requestParts } from './2026_12_02_0009_request_parts.ts';
+import { outcomeCounters } from './2026_12_02_0010_outcome_counters.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_01_0007_enrollment': enrollment,
   '2026_12_02_0008_stream_identity': streamIdentity,
   '2026_12_02_0009_request_parts': requestParts,
+  '2026_12_02_0010_outcome_counters': outcomeCounters,
 };
