@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { apiBench } from './api.ts';
 import { dashboardBench } from './dashboard.ts';
 import { fleetBench } from './fleet.ts';
 import { hostileBench } from './hostile.ts';
@@ -18,6 +19,7 @@ const { positionals, values } = parseArgs({
   },
 });
 const benches: Record<string, () => Promise<void>> = {
+  api: () => apiBench({ agents: Number(values.agents ?? 50_000) }),
   fleet: () => fleetBench({ agents: Number(values.agents ?? 1000), disk: values.disk === true }),
   dashboard: () => dashboardBench({ agents: Number(values.agents ?? 5000) }),
   hostile: () => hostileBench(),
@@ -34,7 +36,7 @@ benches['rebuild-worker'] = () =>
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
   console.error(
-    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] [--disk] | dashboard [--agents N] | metrics [--agents N] | hostile>`,
+    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fleet [--agents N] [--disk] | dashboard [--agents N] | metrics [--agents N] | api [--agents N] | hostile>`,
   );
   process.exit(2);
 }

@@ -62,12 +62,43 @@ const base = (db: Kysely<ReadModels>, cutoff: string) =>
       sql<number>`coalesce(h.at >= ${cutoff}, 0)`.as('online'),
     ]);
 
+// Online is judged to the second, so a page and its total agree and a total can be kept for a second.
+const cutoffOf = (now: Date): string =>
+  new Date(Math.floor(now.getTime() / 1000) * 1000 - ONLINE_WINDOW_MS).toISOString();
+
+/**
+ * Totals per filter, kept until the read models change. Counting 50,000 agents through the joins
+ * costs milliseconds a page of 50 does not; between two projection batches every request asking the
+ * same filter gets the same number. The version is SQLite's own: rows changed through this handle
+ * (`total_changes()`) and commits by any other (`data_version`), so no write is missed.
+ */
+const totals = new WeakMap<Kysely<ReadModels>, Map<string, { version: string; total: number }>>();
+const MAX_TOTALS = 256;
+
+const versionOf = async (db: Kysely<ReadModels>): Promise<string> => {
+  const { rows } = await sql<{ v: string }>`
+    select total_changes() || ':' || (select data_version from pragma_data_version) as v`.execute(db);
+  return rows[0]?.v ?? '';
+};
+
+const cachedTotal = async (db: Kysely<ReadModels>, key: string, count: () => Promise<number>): Promise<number> => {
+  const version = await versionOf(db);
+  const byFilter = totals.get(db) ?? new Map<string, { version: string; total: number }>();
+  totals.set(db, byFilter);
+  const held = byFilter.get(key);
+  if (held !== undefined && held.version === version) return held.total;
+  const total = await count();
+  if (byFilter.size >= MAX_TOTALS) byFilter.clear();
+  byFilter.set(key, { version, total });
+  return total;
+};
+
 /** Agents matching the filter, by pc id, with the total count before paging (the server filters, not the page). */
 export const listAgents = async (
   db: Kysely<ReadModels>,
   f: AgentFilter,
 ): Promise<{ agents: AgentView[]; total: number }> => {
-  const cutoff = new Date(f.now.getTime() - ONLINE_WINDOW_MS).toISOString();
+  const cutoff = cutoffOf(f.now);
   let query = base(db, cutoff);
   if (f.status === 'online') query = query.where('h.at', '>=', cutoff);
   if (f.status === 'offline') query = query.where((eb) => eb.or([eb('h.at', 'is', null), eb('h.at', '<', cutoff)]));
@@ -79,18 +110,20 @@ export const listAgents = async (
   if (f.version !== undefined)
     query = query.where((eb) => eb.fn.coalesce('h.agent_version', 'a.enrolled_version'), '=', f.version);
   const rows = await query.orderBy('a.pc_id').limit(f.limit).offset(f.offset).execute();
-  const { total } = await query
-    .clearSelect()
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .executeTakeFirstOrThrow();
+  const { now: _now, limit: _limit, offset: _offset, ...filter } = f;
+  const total = await cachedTotal(db, JSON.stringify({ ...filter, cutoff }), async () => {
+    const counted = await query
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .executeTakeFirstOrThrow();
+    return counted.total;
+  });
   return { agents: rows.map(toView), total };
 };
 
 /** One agent, or undefined. */
 export const getAgent = async (db: Kysely<ReadModels>, pcId: string, now: Date): Promise<AgentView | undefined> => {
-  const row = await base(db, new Date(now.getTime() - ONLINE_WINDOW_MS).toISOString())
-    .where('a.pc_id', '=', pcId)
-    .executeTakeFirst();
+  const row = await base(db, cutoffOf(now)).where('a.pc_id', '=', pcId).executeTakeFirst();
   return row === undefined ? undefined : toView(row);
 };
 
