@@ -1,11 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { serve } from '@hono/node-server';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Hono } from 'hono';
 import type { Kysely } from 'kysely';
 import { jobDecider, jobStreamName } from '../src/domain/jobs/index.ts';
 import { commandHandlerFor, jetStreamEventStore, subjectOf } from '../src/infra/eventStore/index.ts';
+import { VIEWS } from '../src/infra/nats/fleet.ts';
 import { listAgents, type ReadModels } from '../src/projections/index.ts';
 import type { LoadResult, LoadSpec } from './apiLoad.ts';
 import { enrollSyntheticAgents, growJobHistory, publishHeartbeat } from './apiSetup.ts';
@@ -63,6 +66,7 @@ export const apiBench = async (options: ApiBenchOptions): Promise<void> => {
     }
     const head = (await jsm.streams.info('KANADE_EVENTS')).state.last_seq;
     if (!(await server.readModels.waitFor(head, 300_000))) throw new Error('read models did not catch up');
+    await viewsCaughtUp(nc, head);
     console.log(
       `setup: ${options.agents} agents, a job with ${HISTORY} events, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
@@ -200,6 +204,16 @@ const commandAppend = async (nc: NatsConnection, api: <T>(m: string, p: string, 
     append_floor_p99_ms: Number(pct(floorMs, 0.99).toFixed(2)),
     append_cold_p50_ms: Number(pct(coldMs, 0.5).toFixed(2)),
   };
+};
+
+// The views writer signs and writes a KV value per enrolled agent: measure after it, not beside it.
+const viewsCaughtUp = async (nc: NatsConnection, head: number) => {
+  const meta = await new Kvm(nc).open(VIEWS.meta);
+  for (const until = Date.now() + 600_000; Date.now() < until; await sleep(500)) {
+    const checkpoint = Number((await meta.get('checkpoint'))?.string() ?? 0);
+    if (checkpoint >= head) return;
+  }
+  throw new Error('the views writer did not catch up');
 };
 
 const load = (spec: LoadSpec): Promise<LoadResult> =>

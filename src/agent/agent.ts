@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { runStreamName } from '../domain/runs/index.ts';
 import { normalizeGroups } from '../domain/shared/index.ts';
 import { retryForever } from '../infra/backoff.ts';
-import { subjectOf } from '../infra/eventStore/index.ts';
+import { subjectOf } from '../infra/eventStore/subjects.ts';
 import type { Logger } from '../infra/log.ts';
 import type { AgentMetrics } from '../infra/metrics/agent.ts';
 import { bindViews, TRUST_KEY, VIEWS } from '../infra/nats/fleet.ts';

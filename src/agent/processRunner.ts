@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
 import type { ExecCommand } from '../domain/execs/index.ts';
 
 /** What a finished process left behind. Output beyond `MAX_CAPTURE_BYTES` per stream is cut, with a note. */
@@ -63,6 +62,8 @@ const MAX_TIMER_MS = 2_147_483_647;
  * (grandchildren holding the output pipes kept runs "running" forever in the original, #330).
  */
 export const runProcess: Executor = async (command, signal, onSpawn, exitFile) => {
+  // Loaded on the first run: an idle agent does not keep execa's hundred modules resident.
+  const { execa } = await import('execa');
   const launcher = launcherFor(command);
   const { cleanup } = launcher;
   // Windows has no sh to wrap with: there an agent that dies mid-run reports the run lost.
@@ -116,7 +117,8 @@ export const runProcess: Executor = async (command, signal, onSpawn, exitFile) =
 export const killProcessGroup = (pid: number | undefined, sig: NodeJS.Signals): void => {
   if (pid === undefined) return;
   try {
-    if (process.platform === 'win32') execa('taskkill', ['/pid', String(pid), '/T', '/F'], { reject: false });
+    if (process.platform === 'win32')
+      void import('execa').then(({ execa }) => execa('taskkill', ['/pid', String(pid), '/T', '/F'], { reject: false }));
     else process.kill(-pid, sig);
   } catch {
     // the group is already gone
