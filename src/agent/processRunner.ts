@@ -61,8 +61,14 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Runs the script in its own process group, so a timeout or a kill takes the whole tree down
  * (grandchildren holding the output pipes kept runs "running" forever in the original, #330).
  */
+/**
+ * Loads the process library (execa, a hundred modules) on the first command rather than at start,
+ * so an idle agent does not keep it resident. The handler awaits it before it records a run as
+ * started, so a run is never reported running before its process could be spawned.
+ */
+export const loadRunner = (): Promise<unknown> => import('execa');
+
 export const runProcess: Executor = async (command, signal, onSpawn, exitFile) => {
-  // Loaded on the first run: an idle agent does not keep execa's hundred modules resident.
   const { execa } = await import('execa');
   const launcher = launcherFor(command);
   const { cleanup } = launcher;
