@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
+import { agentCommandsBench } from './agentCommands.ts';
+import { apiBench } from './api.ts';
 import { dashboardBench } from './dashboard.ts';
 import { faninBench, faninFloor, faninFollower } from './fanin.ts';
 import { fleetBench } from './fleet.ts';
+import { footprintBench } from './footprint.ts';
 import { hostileBench } from './hostile.ts';
 import { metricsBench } from './metrics.ts';
 import { rebuildBench, rebuildWorker } from './rebuild.ts';
@@ -18,9 +21,14 @@ const { positionals, values } = parseArgs({
     agents: { type: 'string' },
     disk: { type: 'boolean' },
     results: { type: 'string' },
+    idle: { type: 'string' },
+    commands: { type: 'string' },
   },
 });
 const benches: Record<string, () => Promise<void>> = {
+  'agent-commands': () => agentCommandsBench({ commands: Number(values.commands ?? 50) }),
+  api: () => apiBench({ agents: Number(values.agents ?? 50_000) }),
+  footprint: () => footprintBench({ idleSeconds: Number(values.idle ?? 30) }),
   fleet: () => fleetBench({ agents: Number(values.agents ?? 1000), disk: values.disk === true }),
   dashboard: () => dashboardBench({ agents: Number(values.agents ?? 5000) }),
   hostile: () => hostileBench(),
@@ -47,7 +55,7 @@ benches['rebuild-floor'] = () =>
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
   console.error(
-    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fanin [--results N] | fleet [--agents N] [--disk] | dashboard [--agents N] | metrics [--agents N] | hostile>`,
+    `usage: npm run bench -- <rebuild [--events N] [--batch N] | fanin [--results N] | fleet [--agents N] [--disk] | dashboard [--agents N] | metrics [--agents N] | api [--agents N] | footprint [--idle S] | agent-commands [--commands N] | hostile>`,
   );
   process.exit(2);
 }

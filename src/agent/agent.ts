@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { runStreamName } from '../domain/runs/index.ts';
 import { normalizeGroups } from '../domain/shared/index.ts';
 import { retryForever } from '../infra/backoff.ts';
-import { subjectOf } from '../infra/eventStore/index.ts';
+import { subjectOf } from '../infra/eventStore/subjects.ts';
 import type { Logger } from '../infra/log.ts';
 import type { AgentMetrics } from '../infra/metrics/agent.ts';
 import { bindViews, TRUST_KEY, VIEWS } from '../infra/nats/fleet.ts';
@@ -23,7 +23,7 @@ import { type AgentFacts, startHeartbeat } from './heartbeat.ts';
 import { createIntake, type Intake } from './intake.ts';
 import { followMembership, parseGroups } from './membership.ts';
 import { openOutbox } from './outbox.ts';
-import { type Executor, killProcessGroup, runProcess, wrapperGroupOf } from './processRunner.ts';
+import { type Executor, killProcessGroup, loadRunner, runProcess, wrapperGroupOf } from './processRunner.ts';
 import { createSlots } from './slots.ts';
 import { onStatus } from './status.ts';
 import type { Trust } from './trust.ts';
@@ -105,6 +105,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
 
   let groups = await knownGroups(views.groups, facts.pc_id, options.initialGroups, options.trust, log);
   const connection = trackConnection(nc, now, signal);
+  let haltFlag: { stored: string | undefined } | undefined; // unknown until followHalt has read it
   const handler = createCommandHandler({
     pcId: facts.pc_id,
     nc,
@@ -112,7 +113,12 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     outbox,
     journal,
     executor: options.executor ?? runProcess,
-    views: createViewsReader(() => views, options.trust.keys),
+    ...(options.executor === undefined ? { prepare: loadRunner } : {}),
+    views: createViewsReader(
+      () => views,
+      options.trust.keys,
+      () => haltFlag,
+    ),
     trust: options.trust,
     stalenessSecs: connection.stalenessSecs,
     alreadyRecorded: async (identity) =>
@@ -155,6 +161,9 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     signal,
     log,
     onKill: (reason) => handler.killAll(reason),
+    onStored: (stored) => {
+      haltFlag = { stored };
+    },
   });
   const trusting = followTrust({ nc, kv: views.fleet, trust: options.trust, log, signal });
   const heartbeat = startHeartbeat({

@@ -14,7 +14,7 @@ import { type Executor, recordedExitStatus } from './processRunner.ts';
 import { finishedEntry, runIdentity, startedEntry } from './results.ts';
 import type { Slots } from './slots.ts';
 import type { Trust } from './trust.ts';
-import type { ViewsReader } from './views.ts';
+import type { CommandViews, ViewsReader } from './views.ts';
 
 /** A command as it arrived: the subject it was addressed to, its exact bytes, and its signature headers. */
 export type CommandMessage = { subject: string; data: Uint8Array; headers?: MsgHdrs | undefined };
@@ -33,6 +33,8 @@ export type HandlerDeps = {
   alreadyRecorded: (identity: RunIdentity) => Promise<boolean>;
   stalenessSecs: () => number;
   executor: Executor;
+  /** Loads what the executor needs, before a run is recorded as started (see `loadRunner`). */
+  prepare?: () => Promise<unknown>;
   slots: Slots;
   platform: string;
   shells: readonly string[];
@@ -73,17 +75,21 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     });
   };
 
-  const check = async (command: ExecCommand): Promise<GateDecision> =>
+  // The views are read once per gating: the second gate reuses the first read unless the command
+  // waited (jitter, a slot), since a revoke or a halt during the wait must still stop it.
+  const check = (command: ExecCommand, views: CommandViews): GateDecision =>
     gate({
       command,
       now: deps.now(),
-      views: await deps.views.forCommand(command.id, command.exec_id),
+      views,
       stalenessSecs: deps.stalenessSecs(),
       platform: deps.platform,
       shells: deps.shells,
     });
+  const readViews = (command: ExecCommand) => deps.views.forCommand(command.id, command.exec_id);
 
   const execute = async (command: ExecCommand, identity: RunIdentity) => {
+    await deps.prepare?.();
     deps.metrics?.commandReceived('run');
     const startedAt = iso(deps.now());
     deps.journal.write(identity.result_id, { state: 'running', command, identity, started_at: startedAt });
@@ -121,13 +127,15 @@ export const createCommandHandler = (deps: HandlerDeps) => {
   // Gates now and again after any wait (jitter, a slot): a revoke or a halt must catch waiting commands too.
   const process = async (command: ExecCommand) => {
     const identity = runIdentity(command, deps.pcId);
-    const first = await check(command);
+    const views = await readViews(command);
+    const first = check(command, views);
     if (!first.run) return refuse(identity, first);
     const jitter = Math.min((command.jitter_secs ?? 0) * 1000, MAX_JITTER_MS);
+    const waits = jitter > 1000 || !deps.slots.free();
     if (jitter > 1000) await sleep(Math.floor(deps.random() * jitter), undefined, { signal: deps.stopping });
     await deps.slots.acquire(deps.stopping);
     try {
-      const again = await check(command);
+      const again = check(command, waits ? await readViews(command) : views);
       if (!again.run) return refuse(identity, again);
       if (await deps.alreadyRecorded(identity)) {
         deps.log.warn('this run is already in the event log; not running it again', { exec_id: command.exec_id });

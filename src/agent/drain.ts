@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { backoffDelay } from '../infra/backoff.ts';
-import { decodeCommit } from '../infra/eventStore/index.ts';
+import { decodeCommit } from '../infra/eventStore/envelope.ts';
 import type { Logger } from '../infra/log.ts';
 import { publishOutput } from '../infra/nats/output.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';

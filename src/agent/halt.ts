@@ -15,6 +15,8 @@ export const followHalt = (deps: {
   kv: KV;
   trusted: () => readonly string[];
   onKill: (reason: string) => void;
+  /** Every value of the flag as it arrives, as stored (the gates read it from here and verify it). */
+  onStored?: (stored: string | undefined) => void;
   log: Logger;
   signal: AbortSignal;
 }): Promise<void> =>
@@ -23,6 +25,7 @@ export const followHalt = (deps: {
     bucket: VIEWS.fleet,
     key: HALT_KEY,
     onValue: (value) => {
+      deps.onStored?.(value);
       const halt = haltOf(verifiedView(deps.trusted, VIEWS.fleet, HALT_KEY, value));
       if (halt === undefined) return;
       deps.log.warn('the fleet is halted', { by: halt.by, reason: halt.reason, kill_running: halt.killRunning });

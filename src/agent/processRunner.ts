@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
 import type { ExecCommand } from '../domain/execs/index.ts';
 
 /** What a finished process left behind. Output beyond `MAX_CAPTURE_BYTES` per stream is cut, with a note. */
@@ -62,7 +61,15 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Runs the script in its own process group, so a timeout or a kill takes the whole tree down
  * (grandchildren holding the output pipes kept runs "running" forever in the original, #330).
  */
+/**
+ * Loads the process library (execa, a hundred modules) on the first command rather than at start,
+ * so an idle agent does not keep it resident. The handler awaits it before it records a run as
+ * started, so a run is never reported running before its process could be spawned.
+ */
+export const loadRunner = (): Promise<unknown> => import('execa');
+
 export const runProcess: Executor = async (command, signal, onSpawn, exitFile) => {
+  const { execa } = await import('execa');
   const launcher = launcherFor(command);
   const { cleanup } = launcher;
   // Windows has no sh to wrap with: there an agent that dies mid-run reports the run lost.
@@ -116,7 +123,8 @@ export const runProcess: Executor = async (command, signal, onSpawn, exitFile) =
 export const killProcessGroup = (pid: number | undefined, sig: NodeJS.Signals): void => {
   if (pid === undefined) return;
   try {
-    if (process.platform === 'win32') execa('taskkill', ['/pid', String(pid), '/T', '/F'], { reject: false });
+    if (process.platform === 'win32')
+      void import('execa').then(({ execa }) => execa('taskkill', ['/pid', String(pid), '/T', '/F'], { reject: false }));
     else process.kill(-pid, sig);
   } catch {
     // the group is already gone

@@ -1,7 +1,8 @@
 import { monotonicFactory } from 'ulid';
 import type { ExecCommand } from '../domain/execs/index.ts';
 import { type RunFinished, type RunIdentity, type RunStarted, runStreamName } from '../domain/runs/index.ts';
-import { encodeCommit, subjectOf } from '../infra/eventStore/index.ts';
+import { encodeCommit } from '../infra/eventStore/envelope.ts';
+import { subjectOf } from '../infra/eventStore/subjects.ts';
 import { resultIdOf } from '../infra/runIds.ts';
 
 const nextNonce = monotonicFactory();

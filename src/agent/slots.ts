@@ -23,6 +23,8 @@ export const createSlots = (size: number) => {
         waiting.push(waiter);
       });
     },
+    /** True when `acquire` would not wait now. */
+    free: (): boolean => free > 0,
     release: (): void => {
       const next = waiting.shift();
       if (next === undefined) free++;

@@ -83,7 +83,12 @@ const BUCKET: Record<keyof Buckets, string> = {
  * failed read falls back to the last value seen (how stale the agent may be is judged from its
  * connection, as kanade does: see `connection.ts`).
  */
-export const createViewsReader = (views: () => Buckets | undefined, trusted: () => readonly string[]) => {
+export const createViewsReader = (
+  views: () => Buckets | undefined,
+  trusted: () => readonly string[],
+  /** The halt flag as stored, followed live (see `followHalt`), once known: no read per command for it. */
+  followedHalt: () => { stored: string | undefined } | undefined = () => undefined,
+) => {
   const cache = new Map<string, ViewValue>();
   const read = async (bucket: keyof Buckets, key: string): Promise<ViewValue> => {
     const id = `${bucket}/${key}`;
@@ -103,8 +108,12 @@ export const createViewsReader = (views: () => Buckets | undefined, trusted: () 
   return {
     /** Everything the gates need for one command. */
     forCommand: async (jobId: string, execId: string): Promise<CommandViews> => {
+      const followed = followedHalt();
       const [halt, status, pin, kill] = await Promise.all([
-        read('fleet', HALT_KEY),
+        // verified now, against the keys trusted now (they may have rotated since it arrived)
+        followed === undefined
+          ? read('fleet', HALT_KEY)
+          : verifiedView(trusted, VIEWS.fleet, HALT_KEY, followed.stored),
         read('jobStatus', jobId),
         read('pins', jobId),
         read('kills', execId),

@@ -1,13 +1,7 @@
-// The broker's limit when the server has not said (nats-server's default).
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 // Room left in a message for the commit envelope, its headers and the other events of the commit.
 const ENVELOPE_ROOM = 16 * 1024;
 // In JSON, one UTF-16 unit of a string takes at most 6 bytes (`\uXXXX`).
 const MAX_BYTES_PER_UNIT = 6;
-
-/** The largest message the broker takes. */
-export const maxPayloadOf = (info: { max_payload?: number } | undefined): number =>
-  info?.max_payload !== undefined && info.max_payload > 0 ? info.max_payload : DEFAULT_MAX_PAYLOAD;
 
 /** Whether the request's JSON fits one commit (with room for the rest of the commit). */
 export const fitsOneCommit = (json: string, maxPayload: number): boolean =>

@@ -17,9 +17,10 @@ import { FLEET_STREAM, FleetIsHalted, fleetDecider } from '../../domain/fleet/in
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import { type CommitContext, commandHandlerFor } from '../../infra/eventStore/index.ts';
+import { maxPayloadOf } from '../../infra/nats/payload.ts';
 import type { AppDeps } from '../deps.ts';
 import { knownAgents } from './knownAgents.ts';
-import { cutIntoParts, fitsOneCommit, maxPayloadOf } from './parts.ts';
+import { cutIntoParts, fitsOneCommit } from './parts.ts';
 import { assertGroupsKnown, assertRolloutCanSucceed, nobodyOnline } from './refusals.ts';
 
 const handleExec = commandHandlerFor(execDecider);
@@ -122,7 +123,7 @@ const recordInParts = async (
   commit: CommitContext,
 ): Promise<{ parts?: number }> => {
   const json = JSON.stringify(execRequestedData(data));
-  const maxPayload = maxPayloadOf(deps.nc.info);
+  const maxPayload = maxPayloadOf(deps.nc);
   if (fitsOneCommit(json, maxPayload)) return {};
   const texts = cutIntoParts(json, maxPayload);
   for (const [part, text] of texts.entries()) {

@@ -8,5 +8,8 @@ export type {
   KanadeAppendResult,
   KanadeReadMetadata,
 } from './jetStreamEventStore.ts';
-export { jetStreamEventStore, readCommits } from './jetStreamEventStore.ts';
+export { jetStreamEventStore } from './jetStreamEventStore.ts';
+export { readCommits } from './readCommits.ts';
+export type { StateCache } from './stateCache.ts';
+export { stateCache } from './stateCache.ts';
 export { decodeToken, encodeToken, streamNameOf, subjectOf, subjectParts } from './subjects.ts';

@@ -11,30 +11,21 @@ import {
   ExpectedVersionConflictError,
   NO_CONCURRENCY_CHECK,
   type ReadEvent,
-  type ReadEventMetadataWithGlobalPosition,
   type ReadStreamOptions,
   type ReadStreamResult,
   STREAM_DOES_NOT_EXIST,
   STREAM_EXISTS,
 } from '@event-driven-io/emmett';
-import {
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { assertFitsPayload } from '../nats/payload.ts';
 import { EVENTS_STREAM } from '../nats/streams.ts';
-import { type CommitContext, decodeCommit, encodeCommit, type RecordedEvent } from './envelope.ts';
-import { streamNameOf, subjectOf } from './subjects.ts';
+import { type CommitContext, decodeCommit, encodeCommit } from './envelope.ts';
+import { type KanadeReadMetadata, readCommits, toReadEvent } from './readCommits.ts';
+import { type CachedState, type StateCache, stateCache } from './stateCache.ts';
+import { subjectOf } from './subjects.ts';
 
-/** Read metadata of our events: Emmett's positions plus who caused the commit and when. */
-export type KanadeReadMetadata = ReadEventMetadataWithGlobalPosition & {
-  actor: string;
-  at: string;
-  via?: string;
-  correlationId?: string;
-};
+export type { KanadeReadMetadata } from './readCommits.ts';
 
 /** Append options: Emmett's, plus the commit context. Emmett's command handler passes them through. */
 export type KanadeAppendOptions = AppendToStreamOptions & { commit: CommitContext };
@@ -65,7 +56,17 @@ export type EventStoreOptions = {
   msgIdKey?: Uint8Array;
   /** Asked before every append: an error refuses it (the server's read models belong to another history). */
   refuseWrites?: () => Error | undefined;
+  /** Folded states kept between commands (default: an LRU of 2,000 aggregates). */
+  cache?: StateCache;
+  /** Whose max_payload bounds a commit (default: the connection `js` was made from). */
+  nc?: Pick<NatsConnection, 'info'>;
 };
+
+/** The last commit of a subject: its sequence (0 when none) and message id. */
+type LastCommit = { seq: number; msgId: string };
+
+// Room for the headers an append adds (Nats-Msg-Id, the expected sequence) on top of the body.
+const HEADER_ALLOWANCE = 256;
 
 /** Creates the event store over `stream` (KANADE_EVENTS unless a test says otherwise). */
 export const jetStreamEventStore = (
@@ -77,11 +78,21 @@ export const jetStreamEventStore = (
     stream = EVENTS_STREAM,
     msgIdKey,
     refuseWrites,
+    cache = stateCache(),
+    nc = connectionOf(js),
   } = typeof options === 'string' ? { stream: options } : options;
   const msgIdOf = (commitId: string) =>
     msgIdKey === undefined ? commitId : `k1:${createHmac('sha256', msgIdKey).update(commitId).digest('base64url')}`;
-  const lastSeqOfSubject = async (subject: string): Promise<number> =>
-    (await jsm.streams.getMessage(stream, { last_by_subj: subject }))?.seq ?? 0;
+  // One round trip: a direct get (any replica answers; a stale answer only costs a conflict and a retry).
+  const lastCommitOf = async (subject: string): Promise<LastCommit> => {
+    const m = await jsm.direct.getMessage(stream, { last_by_subj: subject });
+    return { seq: m?.seq ?? 0, msgId: m?.header.get('Nats-Msg-Id') ?? '' };
+  };
+  const lastSeqOfSubject = async (subject: string): Promise<number> => (await lastCommitOf(subject)).seq;
+  const commitAt = async (seq: number): Promise<StoredCommit | undefined> => {
+    const m = await jsm.direct.getMessage(stream, { seq });
+    return m === null ? undefined : { subject: m.subject, msgId: m.header.get('Nats-Msg-Id') };
+  };
 
   const readStream = async <E extends Event>(
     streamName: string,
@@ -106,10 +117,69 @@ export const jetStreamEventStore = (
     streamName: string,
     options: AggregateStreamOptions<State, E, KanadeReadMetadata>,
   ): Promise<AggregateStreamResult<State>> => {
-    const result = await readStream<E>(streamName, options.read);
     const evolve = options.evolve as (s: State, e: ReadEvent<E, KanadeReadMetadata>) => State;
-    const state = result.events.reduce(evolve, options.initialState());
-    return { currentStreamVersion: result.currentStreamVersion, state, streamExists: result.streamExists };
+    if (!isWholeRead(options.read)) {
+      const result = await readStream<E>(streamName, options.read);
+      const state = result.events.reduce(evolve, options.initialState());
+      return { currentStreamVersion: result.currentStreamVersion, state, streamExists: result.streamExists };
+    }
+    const subject = subjectOf(streamName);
+    const last = await lastCommitOf(subject);
+    const folded = await foldedUpTo(streamName, subject, last, evolve, options.initialState);
+    assertExpectedVersionMatchesCurrent(BigInt(folded.seq), options.read?.expectedStreamVersion, 0n);
+    return { currentStreamVersion: BigInt(folded.seq), state: folded.state, streamExists: folded.seq > 0 };
+  };
+
+  // The state after `last`: the cached one when it is that commit, else the cached one (if it is
+  // still a commit of this stream) plus the commits after it, else a fold of the whole subject.
+  const foldedUpTo = async <State, E extends Event>(
+    streamName: string,
+    subject: string,
+    last: LastCommit,
+    evolve: (s: State, e: ReadEvent<E, KanadeReadMetadata>) => State,
+    initialState: () => State,
+  ): Promise<{ seq: number; state: State }> => {
+    const held = cache.get(streamName, evolve);
+    if (held !== undefined && held.seq === last.seq && held.msgId === last.msgId)
+      return held as { seq: number; state: State };
+    const base = held === undefined ? undefined : await baseFrom(held, subject, last);
+    if (base === 'ahead') return held as { seq: number; state: State };
+    if (held !== undefined && base === undefined) cache.delete(streamName, evolve);
+    let state = base === undefined ? initialState() : (base.state as State);
+    const from = (base?.seq ?? 0) + 1;
+    // An empty range must not start a consumer: it would wait for a commit that never comes.
+    if (from <= last.seq) {
+      const recorded = await readCommits(js, stream, subject, { from: BigInt(from), to: BigInt(last.seq) });
+      state = recorded.map((r) => toReadEvent<E>(r, streamName, undefined)).reduce(evolve, state);
+    }
+    cache.set(streamName, evolve, { seq: last.seq, msgId: last.msgId, state });
+    return { seq: last.seq, state };
+  };
+
+  // Whether a cached state not at the last commit can still be used: as a base to fold the later
+  // commits onto when the stream still holds it; as it is ('ahead') when it is later than the answer
+  // (a replica that lags: the append's expected sequence is checked by the leader anyway); not at all
+  // when the stream no longer holds its commit (it was recreated).
+  const baseFrom = async (
+    held: CachedState,
+    subject: string,
+    last: LastCommit,
+  ): Promise<CachedState | 'ahead' | undefined> => {
+    if (held.seq === 0) return last.seq > 0 ? held : undefined; // nothing folded yet: any history starts there
+    if (held.seq === last.seq) return undefined; // same sequence, another commit: recreated
+    const at = await commitAt(held.seq);
+    if (at === undefined || at.subject !== subject || at.msgId !== held.msgId) return undefined;
+    return held.seq > last.seq ? 'ahead' : held;
+  };
+
+  // After our own append, an entry that was the commit before it advances without a read.
+  const advanceCached = (streamName: string, before: number, seq: number, msgId: string, body: string): void => {
+    for (const [evolve, held] of cache.entriesOf(streamName)) {
+      if (held.seq !== before) continue;
+      const fold = evolve as (s: unknown, e: ReadEvent<Event, KanadeReadMetadata>) => unknown;
+      const events = decodeCommit(streamName, seq, body).map((r) => toReadEvent<Event>(r, streamName, undefined));
+      cache.set(streamName, evolve, { seq, msgId, state: events.reduce(fold, held.state) });
+    }
   };
 
   const appendToStream = async <E extends Event>(
@@ -125,11 +195,17 @@ export const jetStreamEventStore = (
     const expected = options.expectedStreamVersion ?? NO_CONCURRENCY_CHECK;
     const lastSubjectSequence = await expectedSequence(expected, () => lastSeqOfSubject(subject));
     const body = encodeCommit(options.commit, events);
+    assertFitsPayload(nc, Buffer.byteLength(body) + HEADER_ALLOWANCE, `a commit to ${streamName}`);
+    const msgID = msgIdOf(options.commit.id);
     try {
       const ack = await js.publish(subject, body, {
-        msgID: msgIdOf(options.commit.id),
+        msgID,
         ...(lastSubjectSequence === undefined ? {} : { expect: { lastSubjectSequence } }),
       });
+      // A duplicate was stored earlier, maybe after other commits: let the next read check it.
+      if (!ack.duplicate && lastSubjectSequence !== undefined) {
+        advanceCached(streamName, lastSubjectSequence, ack.seq, msgID, body);
+      }
       return {
         nextExpectedStreamVersion: BigInt(ack.seq),
         lastEventGlobalPosition: BigInt(ack.seq),
@@ -168,52 +244,24 @@ const expectedSequence = async (
   return Number(expected);
 };
 
+/** Where a commit is stored, to check a cached state still belongs to this stream. */
+type StoredCommit = { subject: string; msgId: string };
+
+// Only a read of the whole stream, without upcasting, folds to a state worth keeping.
+const isWholeRead = <E extends Event>(read: ReadStreamOptions<bigint, E> | undefined): boolean =>
+  read === undefined ||
+  (read.from === undefined &&
+    read.to === undefined &&
+    read.maxCount === undefined &&
+    read.schema?.versioning?.upcast === undefined);
+
+// The client's connection: JetStreamClient does not declare it, its implementation has it.
+const connectionOf = (js: JetStreamClient): Pick<NatsConnection, 'info'> => {
+  if ('nc' in js && typeof js.nc === 'object' && js.nc !== null && 'info' in js.nc) {
+    return js.nc as Pick<NatsConnection, 'info'>;
+  }
+  throw new Error('jetStreamEventStore needs options.nc: the client does not expose its connection');
+};
+
 const isWrongLastSequence = (error: unknown): boolean =>
   error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence;
-
-/** Reads the commits of one subject between two stream sequences with an ordered (ephemeral) consumer. */
-export const readCommits = async (
-  js: JetStreamClient,
-  stream: string,
-  subject: string,
-  range: { from: bigint; to: bigint },
-): Promise<RecordedEvent[]> => {
-  const consumer = await js.consumers.get(stream, {
-    filter_subjects: subject,
-    deliver_policy: range.from > 1n ? DeliverPolicy.StartSequence : DeliverPolicy.All,
-    ...(range.from > 1n ? { opt_start_seq: Number(range.from) } : {}),
-  });
-  const out: RecordedEvent[] = [];
-  const messages = await consumer.consume({ max_messages: 256 });
-  const streamName = streamNameOf(subject) ?? subject;
-  try {
-    for await (const m of messages) {
-      if (BigInt(m.seq) > range.to) break;
-      out.push(...decodeCommit(streamName, m.seq, m.string()));
-      if (BigInt(m.seq) >= range.to || m.info.pending === 0) break;
-    }
-  } finally {
-    await messages.close();
-  }
-  return out;
-};
-
-const toReadEvent = <E extends Event>(
-  r: RecordedEvent,
-  streamName: string,
-  upcast: ((e: Event) => E) | undefined,
-): ReadEvent<E, KanadeReadMetadata> => {
-  const event = { type: r.type, data: r.data } as Event;
-  const current = upcast === undefined ? (event as E) : upcast(event);
-  const metadata: KanadeReadMetadata = {
-    messageId: `${r.commitId}:${r.index}`,
-    streamName,
-    streamPosition: BigInt(r.seq),
-    globalPosition: BigInt(r.seq),
-    actor: r.actor,
-    at: r.at,
-    ...(r.via === undefined ? {} : { via: r.via }),
-    ...(r.correlationId === undefined ? {} : { correlationId: r.correlationId }),
-  };
-  return { ...current, kind: 'Event', metadata } as ReadEvent<E, KanadeReadMetadata>;
-};

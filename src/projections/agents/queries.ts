@@ -62,35 +62,82 @@ const base = (db: Kysely<ReadModels>, cutoff: string) =>
       sql<number>`coalesce(h.at >= ${cutoff}, 0)`.as('online'),
     ]);
 
+// Online is judged to the second, so a page and its total agree and a total can be kept for a second.
+const cutoffOf = (now: Date): string =>
+  new Date(Math.floor(now.getTime() / 1000) * 1000 - ONLINE_WINDOW_MS).toISOString();
+
+/**
+ * Totals per filter, kept until the agents projection moves. Counting 50,000 agents through the
+ * joins costs milliseconds a page of 50 does not; between two batches of events every request asking
+ * the same filter gets the same number. Heartbeats (thousands a second in a large fleet) do not move
+ * it: a total that depends on them (online, version) is kept for the second its cutoff names, so it
+ * trails the heartbeats by at most that second, like the online flag itself.
+ */
+const totals = new WeakMap<Kysely<ReadModels>, Map<string, { version: string; total: number }>>();
+const MAX_TOTALS = 256;
+
+const versionOf = async (db: Kysely<ReadModels>): Promise<string> => {
+  const row = await db
+    .selectFrom('projection_checkpoints')
+    .select('seq')
+    .where('projection', '=', 'agents')
+    .executeTakeFirst();
+  return String(row?.seq ?? 0);
+};
+
+const cachedTotal = async (db: Kysely<ReadModels>, key: string, count: () => Promise<number>): Promise<number> => {
+  const version = await versionOf(db);
+  const byFilter = totals.get(db) ?? new Map<string, { version: string; total: number }>();
+  totals.set(db, byFilter);
+  const held = byFilter.get(key);
+  if (held !== undefined && held.version === version) return held.total;
+  const total = await count();
+  if (byFilter.size >= MAX_TOTALS) byFilter.clear();
+  byFilter.set(key, { version, total });
+  return total;
+};
+
+// Every filter but `online` (which the page and the total apply each their own way).
+const filtered = (query: ReturnType<typeof base>, f: AgentFilter, cutoff: string) => {
+  let q = query;
+  if (f.status === 'offline') q = q.where((eb) => eb.or([eb('h.at', 'is', null), eb('h.at', '<', cutoff)]));
+  if (f.enrollment !== undefined) q = q.where(sql<string>`coalesce(en.status, 'approved')`, '=', f.enrollment);
+  if (f.group !== undefined)
+    q = q.where(sql<boolean>`exists (select 1 from json_each(a.groups) where value = ${f.group})`);
+  if (f.q !== undefined)
+    q = q.where((eb) => eb.or([eb('a.pc_id', 'like', `%${f.q}%`), eb('a.hostname', 'like', `%${f.q}%`)]));
+  if (f.version !== undefined)
+    q = q.where((eb) => eb.fn.coalesce('h.agent_version', 'a.enrolled_version'), '=', f.version);
+  return q;
+};
+
 /** Agents matching the filter, by pc id, with the total count before paging (the server filters, not the page). */
 export const listAgents = async (
   db: Kysely<ReadModels>,
   f: AgentFilter,
 ): Promise<{ agents: AgentView[]; total: number }> => {
-  const cutoff = new Date(f.now.getTime() - ONLINE_WINDOW_MS).toISOString();
-  let query = base(db, cutoff);
-  if (f.status === 'online') query = query.where('h.at', '>=', cutoff);
-  if (f.status === 'offline') query = query.where((eb) => eb.or([eb('h.at', 'is', null), eb('h.at', '<', cutoff)]));
-  if (f.enrollment !== undefined) query = query.where(sql<string>`coalesce(en.status, 'approved')`, '=', f.enrollment);
-  if (f.group !== undefined)
-    query = query.where(sql<boolean>`exists (select 1 from json_each(a.groups) where value = ${f.group})`);
-  if (f.q !== undefined)
-    query = query.where((eb) => eb.or([eb('a.pc_id', 'like', `%${f.q}%`), eb('a.hostname', 'like', `%${f.q}%`)]));
-  if (f.version !== undefined)
-    query = query.where((eb) => eb.fn.coalesce('h.agent_version', 'a.enrolled_version'), '=', f.version);
-  const rows = await query.orderBy('a.pc_id').limit(f.limit).offset(f.offset).execute();
-  const { total } = await query
-    .clearSelect()
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .executeTakeFirstOrThrow();
+  const cutoff = cutoffOf(f.now);
+  const query = filtered(base(db, cutoff), f, cutoff);
+  // The page walks agents in pc id order and stops at the page's end; with the heartbeat time
+  // index SQLite would rather collect every online agent (25,000 of 50,000) and sort them. The unary
+  // `+` keeps the index out of the page (the total, which must see every match, may use it).
+  const page = f.status === 'online' ? query.where(sql<string>`+h.at`, '>=', cutoff) : query;
+  const rows = await page.orderBy('a.pc_id').limit(f.limit).offset(f.offset).execute();
+  const counted = f.status === 'online' ? query.where('h.at', '>=', cutoff) : query;
+  const { now: _now, limit: _limit, offset: _offset, ...filter } = f;
+  const total = await cachedTotal(db, JSON.stringify({ ...filter, cutoff }), async () => {
+    const row = await counted
+      .clearSelect()
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .executeTakeFirstOrThrow();
+    return row.total;
+  });
   return { agents: rows.map(toView), total };
 };
 
 /** One agent, or undefined. */
 export const getAgent = async (db: Kysely<ReadModels>, pcId: string, now: Date): Promise<AgentView | undefined> => {
-  const row = await base(db, new Date(now.getTime() - ONLINE_WINDOW_MS).toISOString())
-    .where('a.pc_id', '=', pcId)
-    .executeTakeFirst();
+  const row = await base(db, cutoffOf(now)).where('a.pc_id', '=', pcId).executeTakeFirst();
   return row === undefined ? undefined : toView(row);
 };
 
