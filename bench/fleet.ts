@@ -1,23 +1,17 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type RunningAgent, startAgent } from '../src/agent/agent.ts';
-import type { Executor } from '../src/agent/processRunner.ts';
-import { openTrust } from '../src/agent/trust.ts';
 import { agentStreamName } from '../src/domain/agents/index.ts';
 import { encodeCommit } from '../src/infra/eventStore/index.ts';
 import { subjectOf } from '../src/infra/eventStore/subjects.ts';
-import { silentLogger } from '../src/infra/log.ts';
-import { bindViews } from '../src/infra/nats/fleet.ts';
+import { AGENTS_PER_CONNECTION, benchPc } from './fleetAgents.ts';
 import { startBenchSandbox } from './sandbox.ts';
 
-// Returns at once: the benchmark measures kanade, not the scripts.
-const instant: Executor = async () => ({ exitCode: 0, timedOut: false, killed: false, stdout: 'ok\n', stderr: '' });
-
-const AGENTS_PER_CONNECTION = 250;
+// Agents per emulator process: each holds a file per agent open, under the open-files limit.
+const AGENTS_PER_PROCESS = 10_000;
 const WINDOW = 500;
 const FLOOR_STREAM = 'BENCH_FLOOR';
 
@@ -29,22 +23,27 @@ const inWindows = async (count: number, work: (i: number) => Promise<unknown>) =
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 /**
- * `npm run bench -- fleet --agents N [--disk]`: N agents emulated in one process — the real intake,
- * signature check, gates, dedup journal and on-disk outbox, many agents per connection, an executor
- * that returns at once — against a real nats-server and server, data on tmpfs (`--disk`: the system
+ * `npm run bench -- fleet --agents N [--disk]`: N agents emulated in processes of 10,000 (fleetAgents.ts:
+ * the real intake, signature check, gates, dedup journal and on-disk outbox, many agents per
+ * connection, an executor that returns at once) against a real nats-server and a `kanade server`
+ * process, data on tmpfs (`--disk`: the system
  * temp dir). Prints kanade's time from POST /api/exec to every result queryable and, in the same run
  * over the same connections, the floor: one broadcast message to N subscribers, each answering with
  * a JetStream-persisted publish, until every ack is back.
  */
 export const fleetBench = async (options: { agents: number; disk: boolean }): Promise<void> => {
   const n = options.agents;
-  const { dir, api, stop, connect, signingKey } = await startBenchSandbox('fleet', {
+  const sandbox = await startBenchSandbox('fleet', {
     serverProcess: true,
     ...(options.disk ? {} : { baseDir: '/dev/shm' }),
   });
-  console.log(`load: ${n} agents, ${AGENTS_PER_CONNECTION} per connection, data on ${options.disk ? 'disk' : 'tmpfs'}`);
+  const { api, stop, connect } = sandbox;
+  const processes = Math.ceil(n / AGENTS_PER_PROCESS);
+  console.log(
+    `load: ${n} agents in ${processes} process(es), ${AGENTS_PER_CONNECTION} per connection, data on ${options.disk ? 'disk' : 'tmpfs'}`,
+  );
   const connections: NatsConnection[] = [];
-  const agents: RunningAgent[] = [];
+  const children: ChildProcess[] = [];
   try {
     await api('POST', '/api/jobs', {
       id: 'bench',
@@ -54,41 +53,10 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
     const setupStarted = performance.now();
     for (let i = 0; i < Math.ceil(n / AGENTS_PER_CONNECTION); i++)
       connections.push(await connect({ maxReconnectAttempts: -1 }));
-    const pcOf = (i: number) => `bench-pc-${String(i + 1).padStart(5, '0')}`;
-    const connectionOf = (i: number) => connections[Math.floor(i / AGENTS_PER_CONNECTION)] as NatsConnection;
-    // Approved agents, recorded the short way (the enrollment flow is not what this measures).
-    const js = jetstream(connections[0] as NatsConnection);
-    const at = new Date().toISOString();
-    await inWindows(n, (i) => {
-      const pc = pcOf(i);
-      const facts = { pc_id: pc, hostname: pc, os: 'linux', arch: 'x64', agent_version: 'bench' };
-      const commit = { id: `enroll:${pc}`, actor: `agent:${pc}`, at, via: 'agent' };
-      return js.publish(
-        subjectOf(agentStreamName(pc)),
-        encodeCommit(commit, [{ type: 'AgentEnrolled', data: { ...facts, groups: ['bench'] } }]),
-      );
-    });
-    const views = connections.map((nc) => bindViews(nc));
-    await inWindows(n, async (i) => {
-      const pc = pcOf(i);
-      const dataDir = join(dir, 'agents', pc);
-      mkdirSync(dataDir, { recursive: true });
-      const trust = openTrust(dataDir);
-      trust.pin([signingKey], false);
-      agents.push(
-        await startAgent({
-          facts: { pc_id: pc, hostname: pc, os: 'linux', arch: 'x64', agent_version: 'bench' },
-          initialGroups: ['bench'],
-          dataDir,
-          nc: connectionOf(i),
-          trust,
-          log: silentLogger,
-          shells: ['sh'],
-          executor: instant,
-          views: views[Math.floor(i / AGENTS_PER_CONNECTION)] as (typeof views)[number],
-        }),
-      );
-    });
+    await enroll(connections[0] as NatsConnection, n);
+    for (let from = 0; from < n; from += AGENTS_PER_PROCESS)
+      children.push(startAgentsProcess(sandbox, from, Math.min(AGENTS_PER_PROCESS, n - from)));
+    await Promise.all(children.map(ready));
     for (;;) {
       const { total } = await api<{ total: number }>('GET', '/api/agents?status=online&limit=1');
       if (total >= n) break;
@@ -116,26 +84,20 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
       await sleep(20);
     }
     const kanadeMs = performance.now() - t0;
-    const timeline = await api<{ requested_at: string; dispatched_at: string | null }>(
+    const timeline = await api<{ requested_at: string; dispatched_at: string | null; succeeded: number }>(
       'GET',
       `/api/executions/${exec_id}?results_limit=1`,
     );
     const dispatchMs = Date.parse(timeline.dispatched_at ?? timeline.requested_at) - Date.parse(timeline.requested_at);
-    const { results } = await api<{ results: { outcome: string }[] }>(
-      'GET',
-      `/api/results?exec_id=${exec_id}&limit=1000`,
-    );
-    if (results.length !== Math.min(target_count, 1000) || results.some((r) => r.outcome !== 'succeeded'))
-      throw new Error(`expected ${target_count} successful results, got ${results.length}`);
+    if (timeline.succeeded !== target_count)
+      throw new Error(`expected ${target_count} successful results, got ${timeline.succeeded}`);
     const floorMs = await floor(connections, n);
     const rss = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(
       `kanade: exec to ${target_count} agents accepted in ${seconds(acceptedMs)} s, dispatched ${seconds(dispatchMs)} s after the request, first result ${seconds(firstResultMs ?? 0)} s, all results queryable ${seconds(kanadeMs)} s`,
     );
     console.log(`floor: broadcast to ${n} subscribers and ${n} JetStream-persisted answers: ${seconds(floorMs)} s`);
-    console.log(
-      `ratio to the floor: ${(kanadeMs / floorMs).toFixed(2)}×; peak RSS of this process (server + agents) ${rss} MiB`,
-    );
+    console.log(`ratio to the floor: ${(kanadeMs / floorMs).toFixed(2)}×`);
     console.log(
       JSON.stringify({
         agents: n,
@@ -147,16 +109,63 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
         dispatch_ms: dispatchMs,
         first_result_ms: Math.round(firstResultMs ?? 0),
         setup_ms: Math.round(t0 - setupStarted),
-        peak_rss_mib: rss,
+        agent_processes: processes,
+        bench_process_peak_rss_mib: rss,
         storage: options.disk ? 'disk' : 'tmpfs',
       }),
     );
   } finally {
-    await inWindows(agents.length, (i) => (agents[i] as RunningAgent).stop());
+    await Promise.all(children.map(stopChild));
     await Promise.all(connections.map((c) => c.drain().catch(() => {})));
     await stop();
   }
 };
+
+// Approved agents, recorded the short way (the enrollment flow is not what this measures).
+const enroll = async (nc: NatsConnection, n: number) => {
+  const js = jetstream(nc);
+  const at = new Date().toISOString();
+  await inWindows(n, (i) => {
+    const pc = benchPc(i);
+    const facts = { pc_id: pc, hostname: pc, os: 'linux', arch: 'x64', agent_version: 'bench' };
+    const commit = { id: `enroll:${pc}`, actor: `agent:${pc}`, at, via: 'agent' };
+    return js.publish(
+      subjectOf(agentStreamName(pc)),
+      encodeCommit(commit, [{ type: 'AgentEnrolled', data: { ...facts, groups: ['bench'] } }]),
+    );
+  });
+};
+
+const startAgentsProcess = (
+  sandbox: { dir: string; nats: { url: string }; serverCreds: string; signingKey: string },
+  from: number,
+  count: number,
+): ChildProcess =>
+  spawn(
+    process.execPath,
+    [
+      resolve(import.meta.dirname, 'main.ts'),
+      'fleet-agents',
+      ...['--from', String(from), '--count', String(count), '--dir', sandbox.dir],
+      ...['--nats-url', sandbox.nats.url, '--creds', sandbox.serverCreds, '--key', sandbox.signingKey],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+
+const ready = (child: ChildProcess) =>
+  new Promise<void>((resolvePromise, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolvePromise();
+    });
+    child.once('exit', (code) => reject(new Error(`an agents process exited (${code}) before it was ready`)));
+  });
+
+const stopChild = (child: ChildProcess) =>
+  new Promise<void>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
 
 // The agents' KV views (their groups) are written before the exec, so it is dispatched at once.
 const viewsCaughtUp = async (nc: NatsConnection) => {

@@ -4,6 +4,7 @@ import { apiBench } from './api.ts';
 import { dashboardBench } from './dashboard.ts';
 import { faninBench, faninFloor, faninFollower } from './fanin.ts';
 import { fleetBench } from './fleet.ts';
+import { runEmulatedAgents } from './fleetAgents.ts';
 import { footprintBench } from './footprint.ts';
 import { hostileBench } from './hostile.ts';
 import { metricsBench } from './metrics.ts';
@@ -20,6 +21,11 @@ const { positionals, values } = parseArgs({
     file: { type: 'string' },
     agents: { type: 'string' },
     disk: { type: 'boolean' },
+    from: { type: 'string' },
+    count: { type: 'string' },
+    dir: { type: 'string' },
+    creds: { type: 'string' },
+    key: { type: 'string' },
     results: { type: 'string' },
     idle: { type: 'string' },
     commands: { type: 'string' },
@@ -52,6 +58,16 @@ benches['fanin-follower'] = () => faninFollower(follower());
 benches['fanin-floor'] = () => faninFloor(follower());
 benches['rebuild-floor'] = () =>
   rebuildFloorWorker({ natsUrl: values['nats-url'] ?? '', file: values.file ?? '', ...batch });
+// The emulated agents of one fleet bench process (started by the fleet bench, not by hand).
+benches['fleet-agents'] = () =>
+  runEmulatedAgents({
+    from: Number(values.from ?? 0),
+    count: Number(values.count ?? 0),
+    dir: values.dir ?? '',
+    natsUrl: values['nats-url'] ?? '',
+    credsFile: values.creds ?? '',
+    signingKey: values.key ?? '',
+  });
 const bench = benches[positionals[0] ?? ''];
 if (bench === undefined) {
   console.error(
