@@ -84,13 +84,25 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
       await sleep(20);
     }
     const kanadeMs = performance.now() - t0;
-    const timeline = await api<{ requested_at: string; dispatched_at: string | null; succeeded: number }>(
-      'GET',
-      `/api/executions/${exec_id}?results_limit=1`,
-    );
+    const timeline = await api<{
+      requested_at: string;
+      dispatched_at: string | null;
+      succeeded: number;
+      outcomes: Record<string, number>;
+    }>('GET', `/api/executions/${exec_id}?results_limit=1`);
     const dispatchMs = Date.parse(timeline.dispatched_at ?? timeline.requested_at) - Date.parse(timeline.requested_at);
-    if (timeline.succeeded !== target_count)
-      throw new Error(`expected ${target_count} successful results, got ${timeline.succeeded}`);
+    // Every result is counted, whatever its outcome; anything but success is said, with a reason.
+    if (timeline.succeeded !== target_count) {
+      const sample = (status: string) =>
+        api<{ results: { outcome: string; reason?: string }[] }>(
+          'GET',
+          `/api/results?exec_id=${exec_id}&status=${status}&limit=2`,
+        );
+      const results = [...(await sample('failure')).results, ...(await sample('skipped')).results];
+      console.log(
+        `!! not every run succeeded: ${JSON.stringify(timeline.outcomes)}; e.g. ${results.map((r) => `${r.outcome}: ${r.reason ?? ''}`).join(' | ')}`,
+      );
+    }
     const floorMs = await floor(connections, n);
     const rss = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(
@@ -102,6 +114,7 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
       JSON.stringify({
         agents: n,
         target_count,
+        succeeded: timeline.succeeded,
         kanade_ms: Math.round(kanadeMs),
         floor_ms: Math.round(floorMs),
         ratio_to_floor: Number((kanadeMs / floorMs).toFixed(2)),

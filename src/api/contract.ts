@@ -8,6 +8,7 @@ import type {
   AgentView,
   EnrollmentTokenView,
   ExecutionDetail,
+  ExecutionListed,
   ExecutionView,
   FleetView,
   GroupView,
@@ -24,6 +25,7 @@ export type {
   AgentView as Agent,
   EnrollmentTokenView as EnrollmentToken,
   ExecutionDetail,
+  ExecutionListed,
   ExecutionView as Execution,
   FleetView as Fleet,
   GroupView as Group,
@@ -53,7 +55,7 @@ export type JobList = { jobs: JobView[] };
 export type JobDetail = JobView & { manifest: JobManifest };
 
 /** `GET /api/executions`: the newest executions and how many match. */
-export type ExecutionList = { executions: ExecutionView[]; total: number };
+export type ExecutionList = { executions: ExecutionListed[]; total: number };
 /** `GET /api/results`. */
 export type ResultList = { results: ResultPreview[] };
 

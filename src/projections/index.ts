@@ -36,6 +36,7 @@ export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';
 export type {
   ExecutionDetail,
+  ExecutionListed,
   ExecutionView,
   ResultFilter,
   ResultPage,

@@ -98,18 +98,25 @@ const toPreview = ({
   truncated: r.stdout_bytes > PREVIEW_BYTES || r.stderr_bytes > PREVIEW_BYTES,
 });
 
-const toExecution = (row: Selectable<ExecutionsTable>): ExecutionView => {
-  const { command: _command, result_count: _count, timed_out: _t, killed: _k, lost: _l, ...rest } = row;
+const toListed = (row: Selectable<ExecutionsTable>): ExecutionListed => {
+  const { command: _command, pcs: _pcs, result_count: _count, timed_out: _t, killed: _k, lost: _l, ...rest } = row;
   return {
     ...rest,
     outcomes: outcomesOf(row),
     target: JSON.parse(row.target) as Target,
-    pcs: JSON.parse(row.pcs) as string[],
     subjects: row.subjects === null ? null : (JSON.parse(row.subjects) as string[]),
     rollout: row.rollout === null ? null : (JSON.parse(row.rollout) as unknown),
     done: row.succeeded + row.failed + row.skipped,
   };
 };
+
+const toExecution = (row: Selectable<ExecutionsTable>): ExecutionView => ({
+  ...toListed(row),
+  pcs: JSON.parse(row.pcs) as string[],
+});
+
+/** An exec as lists show it: everything but the resolved PCs (tens of thousands, for some). */
+export type ExecutionListed = Omit<ExecutionView, 'pcs'>;
 
 const toWave = ({ exec_id: _exec, group_name, gate_waived, ...row }: Selectable<ExecWavesTable>): WaveView => ({
   ...row,
@@ -122,13 +129,13 @@ const toWave = ({ exec_id: _exec, group_name, gate_waived, ...row }: Selectable<
 export const listExecutions = async (
   db: Kysely<ReadModels>,
   f: { job_id?: string; status?: string; limit: number },
-): Promise<{ executions: ExecutionView[]; total: number }> => {
+): Promise<{ executions: ExecutionListed[]; total: number }> => {
   let query = db.selectFrom('executions');
   if (f.job_id !== undefined) query = query.where('job_id', '=', f.job_id);
   if (f.status !== undefined) query = query.where('status', '=', f.status);
   const rows = await query.selectAll().orderBy('seq', 'desc').limit(f.limit).execute();
   const { total } = await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  return { executions: rows.map(toExecution), total };
+  return { executions: rows.map(toListed), total };
 };
 
 /** One execution with its waves and a page of its PCs' results (output cut to a preview). */

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import type { Execution, ExecutionDetail, ExecutionList, Result } from '../../api/contract.ts';
+import type { ExecutionDetail, ExecutionList, ExecutionListed, Result } from '../../api/contract.ts';
 import { actionButton, at, badge, duration, pager, progress, time } from '../components.ts';
 import { render } from '../render.ts';
 import type { WebEnv } from '../session.ts';
@@ -31,7 +31,7 @@ export const executionsPage = async (c: Context<WebEnv>) => {
   return render(c, { title: 'Executions', section: 'executions', body });
 };
 
-const finished = (e: Execution) =>
+const finished = (e: ExecutionListed) =>
   e.status === 'completed' || ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
 
 const targetText = (e: ExecutionDetail) => {

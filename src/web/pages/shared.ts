@@ -1,9 +1,9 @@
 import { html } from 'hono/html';
-import type { Execution } from '../../api/contract.ts';
+import type { ExecutionListed } from '../../api/contract.ts';
 import { at, badge, progress, time } from '../components.ts';
 
 /** A table of executions with their progress. */
-export const executionRows = (executions: readonly Execution[]) =>
+export const executionRows = (executions: readonly ExecutionListed[]) =>
   executions.length === 0
     ? html`<p class="muted">No executions yet.</p>`
     : html`<div class="scroll"><table>
