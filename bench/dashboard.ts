@@ -1,5 +1,4 @@
-import { enrollAgents } from './enrolled.ts';
-import { startBenchSandbox } from './sandbox.ts';
+import { startEnrolledSandbox } from './enrolled.ts';
 
 const ROUNDS = 20;
 
@@ -10,17 +9,8 @@ const ROUNDS = 20;
  * worst of 20 rounds).
  */
 export const dashboardBench = async (options: { agents: number }): Promise<void> => {
-  const { server, token, stop, connect } = await startBenchSandbox('dashboard');
-  const { readModels } = server;
-  if (readModels === undefined) throw new Error("this benchmark reads the server's read models: it runs in process");
-  const nc = await connect();
+  const { server, token, stop, nc } = await startEnrolledSandbox('dashboard', options.agents, 120_000);
   try {
-    const started = performance.now();
-    const head = await enrollAgents(nc, options.agents);
-    await readModels.waitFor(head, 120_000);
-    console.log(
-      `setup: ${options.agents} agents enrolled and projected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-    );
     const pages = {
       'agents, first page': '/agents',
       'agents, search': '/agents?q=pc-0042',

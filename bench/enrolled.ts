@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { agentStreamName } from '../src/domain/agents/index.ts';
 import { jetStreamEventStore } from '../src/infra/eventStore/index.ts';
 import { heartbeatSubject } from '../src/infra/nats/subjects.ts';
+import { startBenchSandbox } from './sandbox.ts';
 
 const GROUPS = ['canary', 'wave1', 'wave2', 'lab', 'kiosk'];
 
@@ -29,4 +30,28 @@ export const enrollAgents = async (nc: NatsConnection, count: number): Promise<n
     );
   }
   return (await jsm.streams.info('KANADE_EVENTS')).state.last_seq;
+};
+
+/**
+ * A bench sandbox with the server in this process (the benchmark reads its read models) and
+ * `count` agents enrolled and projected; stops the sandbox when the set-up fails.
+ */
+export const startEnrolledSandbox = async (name: string, count: number, waitMs: number) => {
+  const sandbox = await startBenchSandbox(name);
+  const { readModels } = sandbox.server;
+  if (readModels === undefined) throw new Error("this benchmark reads the server's read models: it runs in process");
+  const nc = await sandbox.connect();
+  try {
+    const started = performance.now();
+    const head = await enrollAgents(nc, count);
+    await readModels.waitFor(head, waitMs);
+    console.log(
+      `setup: ${count} agents enrolled and projected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return { ...sandbox, nc, readModels };
+  } catch (error) {
+    await nc.drain();
+    await sandbox.stop();
+    throw error;
+  }
 };

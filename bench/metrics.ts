@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { enrollAgents } from './enrolled.ts';
-import { startBenchSandbox } from './sandbox.ts';
+import { startEnrolledSandbox } from './enrolled.ts';
 
 const ROUNDS = 30;
 const ONLINE_WINDOW_MS = 120_000;
@@ -24,17 +23,8 @@ const timed = async (rounds: number, work: () => Promise<unknown>): Promise<numb
  * better-sqlite3, and the two `STREAM.INFO` requests over a plain NATS connection.
  */
 export const metricsBench = async (options: { agents: number }): Promise<void> => {
-  const { server, token, stop, connect } = await startBenchSandbox('metrics');
-  const { readModels } = server;
-  if (readModels === undefined) throw new Error("this benchmark reads the server's read models: it runs in process");
-  const nc = await connect();
+  const { server, token, stop, nc, readModels } = await startEnrolledSandbox('metrics', options.agents, 300_000);
   try {
-    const started = performance.now();
-    const head = await enrollAgents(nc, options.agents);
-    await readModels.waitFor(head, 300_000);
-    console.log(
-      `setup: ${options.agents} agents enrolled and projected in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-    );
     let bytes = 0;
     const scrape = await timed(ROUNDS, async () => {
       const res = await fetch(`${server.url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
