@@ -2,7 +2,15 @@ import { DeciderSpecification } from '@event-driven-io/emmett';
 import { describe, expect, it } from 'vitest';
 import { aManifest } from '../../testing/manifests.ts';
 import { buildCommand } from './command.ts';
-import { ExecNotFound, ExecNotHalted, execDecider, type MarkDispatched, type RequestExec } from './decider.ts';
+import {
+  ExecNotFound,
+  ExecNotHalted,
+  execDecider,
+  execRequestedData,
+  type MarkDispatched,
+  type RecordRequestPart,
+  type RequestExec,
+} from './decider.ts';
 import type { ExecEvent } from './events.ts';
 
 const given = DeciderSpecification.for(execDecider);
@@ -199,5 +207,63 @@ describe('exec decider, rollouts', () => {
     given([...requestedWaves, ...dispatched(0), ...dispatched(1)])
       .when({ type: 'AbortExec', data: { exec_id: 'e1' } })
       .thenNothingHappened();
+  });
+});
+
+describe('a request recorded in parts', () => {
+  const json = JSON.stringify(execRequestedData(request.data));
+  const cut = [json.slice(0, 40), json.slice(40, 90), json.slice(90)];
+  const part = (i: number, requestId = 'r1', text = cut[i] as string): ExecEvent => ({
+    type: 'ExecRequestPart',
+    data: { exec_id: 'e1', request_id: requestId, part: i, parts: 3, text },
+  });
+  const record = (i: number): RecordRequestPart => ({
+    type: 'RecordRequestPart',
+    data: part(i).data as RecordRequestPart['data'],
+  });
+  const inParts: RequestExec = { ...request, data: { ...request.data, parts: 3 } };
+  const requestedInParts: ExecEvent = {
+    type: 'ExecRequestedInParts',
+    data: { exec_id: 'e1', request_id: 'r1', kind: 'job', job_id: 'echo', version: '1.0.0', target_count: 2, parts: 3 },
+  };
+
+  it('records each part once, in order', () => {
+    given([])
+      .when(record(0))
+      .then([part(0)]);
+    given([part(0)])
+      .when(record(1))
+      .then([part(1)]);
+    given([part(0), part(1)])
+      .when(record(1))
+      .thenNothingHappened();
+    given([part(0)])
+      .when(record(2))
+      .thenThrows((e) => /comes before part 1/.test(e.message));
+  });
+
+  it('records the request once its parts spell it, and folds it whole', () => {
+    given([part(0), part(1), part(2)])
+      .when(inParts)
+      .then([requestedInParts]);
+    const state = [part(0), part(1), part(2), requestedInParts].reduce(execDecider.evolve, execDecider.initialState());
+    expect(state.status === 'requested' && state.request).toEqual(execRequestedData(request.data));
+  });
+
+  it('refuses a request its parts do not spell, and ignores the parts of another attempt', () => {
+    given([part(0), part(1)])
+      .when(inParts)
+      .thenThrows((e) => /do not spell this request/.test(e.message));
+    const other = json.replace('"b"', '"c"');
+    expect(other).not.toBe(json);
+    given([part(0, 'r1', other.slice(0, 40)), part(1, 'r1', other.slice(40, 90)), part(2, 'r1', other.slice(90))])
+      .when(inParts)
+      .thenThrows((e) => /do not spell this request/.test(e.message));
+    // An attempt that crashed after two parts, then a new attempt from part 0: only the new one counts.
+    const state = [part(0, 'r0'), part(1, 'r0'), part(0), part(1), part(2), requestedInParts].reduce(
+      execDecider.evolve,
+      execDecider.initialState(),
+    );
+    expect(state.status).toBe('requested');
   });
 });
