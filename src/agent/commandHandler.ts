@@ -2,8 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { ExecCommand } from '../domain/execs/index.ts';
 import { EXIT, type GateDecision, gate, type Outcome, outcomeOf, type RunIdentity } from '../domain/runs/index.ts';
+import { retryTransient } from '../infra/backoff.ts';
 import type { Logger } from '../infra/log.ts';
 import type { AgentMetrics } from '../infra/metrics/agent.ts';
+import { isBrokerUnavailable } from '../infra/nats/errors.ts';
 import { killSubject } from '../infra/nats/subjects.ts';
 import { refusedResultIdOf } from '../infra/runIds.ts';
 import type { CommandJournal, JournalEntry } from './commandJournal.ts';
@@ -53,6 +55,9 @@ const KILL_POLL_MS = 5_000;
 // Longest jitter honoured (also bounded when the exec is requested): timers overflow past 24.8 days.
 const MAX_JITTER_MS = 24 * 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
+
+// Tries of a broker read (views, the duplicate check) a command makes before it fails.
+const BROKER_ATTEMPTS = 4;
 
 /** Handles command messages: dedup, gates, jitter, run, results — each accepted command ends in a result. */
 export const createCommandHandler = (deps: HandlerDeps) => {
@@ -125,9 +130,19 @@ export const createCommandHandler = (deps: HandlerDeps) => {
   };
 
   // Gates now and again after any wait (jitter, a slot): a revoke or a halt must catch waiting commands too.
+  // A broker slow to answer under a burst (every agent of a fleet reads its views at once) is waited
+  // for a few times before the command fails with the reason.
+  const patiently = <T>(step: () => Promise<T>) =>
+    retryTransient(step, isBrokerUnavailable, {
+      attempts: BROKER_ATTEMPTS,
+      minMs: 500,
+      maxMs: 5_000,
+      signal: deps.stopping,
+    });
+
   const process = async (command: ExecCommand) => {
     const identity = runIdentity(command, deps.pcId);
-    const views = await readViews(command);
+    const views = await patiently(() => readViews(command));
     const first = check(command, views);
     if (!first.run) return refuse(identity, first);
     const jitter = Math.min((command.jitter_secs ?? 0) * 1000, MAX_JITTER_MS);
@@ -135,9 +150,9 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     if (jitter > 1000) await sleep(Math.floor(deps.random() * jitter), undefined, { signal: deps.stopping });
     await deps.slots.acquire(deps.stopping);
     try {
-      const again = check(command, waits ? await readViews(command) : views);
+      const again = check(command, waits ? await patiently(() => readViews(command)) : views);
       if (!again.run) return refuse(identity, again);
-      if (await deps.alreadyRecorded(identity)) {
+      if (await patiently(() => deps.alreadyRecorded(identity))) {
         deps.log.warn('this run is already in the event log; not running it again', { exec_id: command.exec_id });
         deps.metrics?.commandReceived('already_recorded');
         return deps.journal.done(identity.result_id);

@@ -32,3 +32,27 @@ export const retryForever = async <T>(
     }
   }
 };
+
+/**
+ * Runs `step`, and again with backoff while it fails because the broker is slow or away for a moment
+ * (`isTransient`), up to `attempts` times in all; any other error, the last transient one, or an abort
+ * ends it at once.
+ */
+export const retryTransient = async <T>(
+  step: () => Promise<T>,
+  isTransient: (error: unknown) => boolean,
+  options: BackoffOptions & { attempts: number },
+): Promise<T> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= options.attempts || !isTransient(error) || options.signal?.aborted === true) throw error;
+      await sleep(
+        backoffDelay(attempt - 1, options),
+        undefined,
+        options.signal === undefined ? {} : { signal: options.signal },
+      );
+    }
+  }
+};
