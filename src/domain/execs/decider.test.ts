@@ -259,6 +259,8 @@ describe('a request recorded in parts', () => {
     given([part(0, 'r1', other.slice(0, 40)), part(1, 'r1', other.slice(40, 90)), part(2, 'r1', other.slice(90))])
       .when(inParts)
       .thenThrows((e) => /do not spell this request/.test(e.message));
+    const garbled = [part(0, 'r1', '{"exec_id":'), part(1, 'r1', 'nope'), part(2, 'r1', '}'), requestedInParts];
+    expect(garbled.reduce(execDecider.evolve, execDecider.initialState()).status).toBe('absent');
     // An attempt that crashed after two parts, then a new attempt from part 0: only the new one counts.
     const state = [part(0, 'r0'), part(1, 'r0'), part(0), part(1), part(2), requestedInParts].reduce(
       execDecider.evolve,

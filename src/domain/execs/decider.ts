@@ -95,16 +95,20 @@ export const execRequestedData = (request: ExecRequestData): ExecRequested['data
 
 /**
  * The request the parts of `request_id` spell, once all `parts` of them are there (in order), or
- * undefined. Readers of ExecRequestedInParts (this decider, the projections) all read it this way.
+ * undefined (also when they spell no JSON). Readers of ExecRequestedInParts (this decider, the projections) all read it this way.
  */
 export const joinRequestParts = (
   collected: { request_id: string; texts: readonly string[] } | undefined,
   request_id: string,
   parts: number,
-): ExecRequested['data'] | undefined =>
-  collected?.request_id === request_id && collected.texts.length === parts
-    ? (JSON.parse(collected.texts.join('')) as ExecRequested['data'])
-    : undefined;
+): ExecRequested['data'] | undefined => {
+  if (collected?.request_id !== request_id || collected.texts.length !== parts) return undefined;
+  try {
+    return JSON.parse(collected.texts.join('')) as ExecRequested['data'];
+  } catch {
+    return undefined; // parts that spell no JSON (planted, not ours) make no request
+  }
+};
 
 /** The parts collected so far, with one more (a part 0 starts over: a new attempt of the request). */
 export const withRequestPart = (
