@@ -81,14 +81,16 @@ describe('racing commits on a replicated event log', () => {
   });
   const at = '2026-11-22T10:00:00.000Z';
 
-  it('stores a commit id once however many servers append it at the same moment', async () => {
-    const store = jetStreamEventStore(jetstream(nc), await jetstreamManager(nc));
+  // A busy 2-core machine can keep a three-node cluster's API waiting longer than the client's 5 s default.
+  const patient = { timeout: 30_000 };
+  const storeOn = async (c: NatsConnection) =>
+    jetStreamEventStore(jetstream(c, patient), await jetstreamManager(c, patient));
+
+  it('stores a commit id once however many servers append it at the same moment', { timeout: 120_000 }, async () => {
+    const store = await storeOn(nc);
     const others = await Promise.all([cluster.connect(), cluster.connect(), cluster.connect()]);
     try {
-      const stores = [
-        store,
-        ...(await Promise.all(others.map(async (c) => jetStreamEventStore(jetstream(c), await jetstreamManager(c))))),
-      ];
+      const stores = [store, ...(await Promise.all(others.map(storeOn)))];
       await bump(store, 'race-1', { type: 'Bump', data: {} }, { id: 'first', actor: 't', at });
       for (let round = 0; round < 10; round++) {
         const id = `slot-${round}`;
