@@ -22,8 +22,8 @@ export const heartbeatSource: SourceSpec = {
   decode: decodeHeartbeat,
 };
 
-export type { AgentFilter, AgentView, GroupView } from './agents/queries.ts';
-export { getAgent, listAgents, listGroups, ONLINE_WINDOW_MS } from './agents/queries.ts';
+export type { AgentFilter, AgentView, GroupView, TargetableAgent } from './agents/queries.ts';
+export { getAgent, listAgents, listGroups, ONLINE_WINDOW_MS, targetableAgents } from './agents/queries.ts';
 export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 export { tableChecksums } from './checksum.ts';
 export { agentsByStatus, executionsByStatus } from './counts.ts';

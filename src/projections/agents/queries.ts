@@ -175,3 +175,23 @@ export const listGroups = async (db: Kysely<ReadModels>, now: Date): Promise<Gro
     group by g.value order by g.value`.execute(db);
   return rows;
 };
+
+/** An agent as target resolution sees it: approved (or enrolled before approvals), its groups, online or not. */
+export type TargetableAgent = { pc_id: string; groups: string[]; online: boolean };
+
+/** Every agent a target may name: pending, rejected and terminated agents are in no target. */
+export const targetableAgents = async (db: Kysely<ReadModels>, now: Date): Promise<TargetableAgent[]> => {
+  const cutoff = new Date(now.getTime() - ONLINE_WINDOW_MS).toISOString();
+  const rows = await db
+    .selectFrom('agents as a')
+    .leftJoin('agent_heartbeats as h', 'h.pc_id', 'a.pc_id')
+    .leftJoin('agent_enrollment as en', 'en.pc_id', 'a.pc_id')
+    .select(['a.pc_id', 'a.groups', 'h.at'])
+    .where((eb) => eb.or([eb('en.status', 'is', null), eb('en.status', '=', 'approved')]))
+    .execute();
+  return rows.map((r) => ({
+    pc_id: r.pc_id,
+    groups: JSON.parse(r.groups) as string[],
+    online: r.at !== null && r.at >= cutoff,
+  }));
+};
