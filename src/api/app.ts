@@ -1,14 +1,15 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import { meRoutes, sessionRoutes, tokenRoutes, userRoutes } from './accounts/routes.ts';
 import { agentRoutes, groupRoutes } from './agents/routes.ts';
-import { authenticate } from './auth.ts';
+import { guard } from './auth.ts';
 import { catalogProblem } from './catalog/problems.ts';
 import { consistentReads } from './consistency.ts';
 import { enrollmentTokenRoutes } from './enrollment/routes.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { eventRoutes } from './events/routes.ts';
-import { execRoutes, executionRoutes } from './execs/routes.ts';
+import { approvalRoutes, execRoutes, executionRoutes } from './execs/routes.ts';
 import { fleetRoutes } from './fleet/routes.ts';
 import { healthRoutes } from './health/routes.ts';
 import { jobRoutes } from './jobs/routes.ts';
@@ -25,9 +26,14 @@ export const createApp = (deps: ApiDeps) =>
     .use(secureHeaders())
     .route('/health', healthRoutes(deps))
     .route('/metrics', deps.metrics === undefined ? new Hono<ApiEnv>() : metricsRoutes(deps, deps.metrics))
-    .use('/api/*', authenticate(deps.auth))
+    .use('/api/*', guard(deps))
     .use('/api/*', consistentReads(deps))
     .use('/api/*', limitBodies)
+    .route('/api/me', meRoutes())
+    .route('/api/sessions', sessionRoutes(deps))
+    .route('/api/users', userRoutes(deps))
+    .route('/api/tokens', tokenRoutes(deps))
+    .route('/api/approvals', approvalRoutes(deps))
     .route('/api/jobs', jobRoutes(deps))
     .route('/api', execRoutes(deps))
     .route('/api/executions', executionRoutes(deps))

@@ -3,9 +3,12 @@
  * and the CLI and the dashboard read them (type-only imports), so a renamed field fails `tsc` on
  * both sides instead of showing up blank on a page. JSON drops `undefined`: optional fields are absent.
  */
+
+import type { Role } from '../domain/accounts/index.ts';
 import type { JobManifest } from '../domain/jobs/index.ts';
 import type {
   AgentView,
+  ApiTokenView,
   EnrollmentTokenView,
   ExecutionDetail,
   ExecutionListed,
@@ -14,11 +17,13 @@ import type {
   GroupView,
   JobView,
   LoggedEvent,
+  PendingApproval,
   ReadModelsStatus,
   ResultPreview,
   ResultView,
   ScheduleFireView,
   ScheduleView,
+  UserView,
 } from '../projections/index.ts';
 
 export type {
@@ -48,6 +53,23 @@ export type { CreatedEnrollmentToken } from '../app/enrollment/tokens.ts';
 export type AgentDecision = { pc_id: string; enrollment: string; groups: string[]; status: string; seq: number };
 /** `GET /api/groups`. */
 export type GroupList = { groups: GroupView[] };
+
+/** `GET /api/me`: who the caller is, and the role they act with. */
+export type Me = { actor: string; role: Role; user: string | null };
+/** `POST /api/sessions`: a dashboard session (its token goes in the httpOnly cookie). */
+export type OpenedSession = { user: string; role: Role; token: string; expires_at: string };
+/** `GET /api/users`. */
+export type UserList = { users: UserView[] };
+/** `POST /api/users` and the other account changes (`password`: generated, shown once). */
+export type AccountChange = { user: string; status: string; seq: number; password?: string };
+/** `GET /api/tokens`. */
+export type ApiTokenList = { tokens: ApiTokenView[] };
+/** `POST /api/tokens`: the new token, with its secret shown this once. */
+export type { CreatedApiToken } from '../app/accounts/users.ts';
+/** `GET /api/approvals`. */
+export type ApprovalList = { approvals: PendingApproval[] };
+/** `POST /api/executions/:id/approve|reject`. */
+export type { ApprovalStep } from '../app/execs/approvals.ts';
 
 /** `GET /api/jobs`. */
 export type JobList = { jobs: JobView[] };

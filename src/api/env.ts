@@ -1,6 +1,8 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Role } from '../domain/accounts/index.ts';
+import type { CredentialStore } from '../infra/accounts/credentials.ts';
 import type { JetStreamEventStore } from '../infra/eventStore/index.ts';
 import type { Logger } from '../infra/log.ts';
 import type { ServerMetrics } from '../infra/metrics/server.ts';
@@ -29,6 +31,8 @@ export type ApiDeps = {
   readModels: ReadModelsService;
   /** Secrets kept out of the event stream (enrollment token hashes). */
   secrets: KV;
+  /** People's credentials, kept out of the event stream: password, personal-token and session hashes. */
+  credentials: CredentialStore;
   /** The server's background loops, for /health (absent when the API runs on its own, in tests). */
   background?: () => BackgroundStatus[];
   auth: AuthMode;
@@ -49,5 +53,11 @@ export type ApiMetrics = Pick<ServerMetrics, 'registry' | 'httpRequestDuration'>
   public?: boolean;
 };
 
+/**
+ * Who is calling: the actor their events record (`alice`, `alice:ci` for alice's token named ci, or
+ * the name of one of the server's own tokens), the role they act with, and their user and session.
+ */
+export type Principal = { actor: string; role: Role; user?: string; session?: string };
+
 /** Hono's environment for our routes. */
-export type ApiEnv = { Variables: { actor: string } };
+export type ApiEnv = { Variables: { actor: string; principal: Principal } };

@@ -39,6 +39,13 @@ const STATUS_OF: Record<DomainErrorCode, ContentfulStatusCode> = {
   'target-offline': 422,
   'rollout-cannot-succeed': 422,
   'job-in-use': 409,
+  'user-not-found': 404,
+  'user-exists': 409,
+  'api-token-not-found': 404,
+  'role-above-owner': 422,
+  'approval-by-requester': 403,
+  'already-approved': 409,
+  'not-awaiting-approval': 409,
 };
 
 const typeOf = (code: string) => `/problems/${code}`;

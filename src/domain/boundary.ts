@@ -1,3 +1,4 @@
+import { USER_EVENT_TYPES } from './accounts/users.ts';
 import { AGENT_EVENT_TYPES } from './agents/events.ts';
 import { ENROLLMENT_TOKEN_EVENT_TYPES } from './enrollment/tokens.ts';
 import type { ExecEvent } from './execs/events.ts';
@@ -35,6 +36,9 @@ const RULES: Record<string, Rule> = {
       'ExecResumed',
       'ExecAborted',
       'KillRequested',
+      'ExecApproved',
+      'ExecRejected',
+      'ExecApprovalExpired',
     ] satisfies ExecEvent['type'][],
     owns: one('exec_id'),
   },
@@ -60,6 +64,7 @@ const RULES: Record<string, Rule> = {
     owns: one('schedule_id'),
   },
   enrollment_token: { types: ENROLLMENT_TOKEN_EVENT_TYPES, owns: one('token_id') },
+  user: { types: USER_EVENT_TYPES, owns: one('user') },
 };
 
 /**

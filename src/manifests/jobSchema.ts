@@ -112,7 +112,29 @@ export const jobManifestSchema = v.strictObject({
   execute: executeSchema,
   staleness: v.optional(stalenessSchema, { mode: 'cached' }),
   inventory: v.optional(inventorySchema),
-  require_approval: v.optional(v.boolean('must be true or false'), false),
+  require_approval: v.optional(
+    v.union(
+      [
+        v.boolean(),
+        v.strictObject({
+          approvers: v.pipe(
+            v.number('must be a number'),
+            v.integer('must be a whole number'),
+            v.minValue(1, 'must be at least 1'),
+            v.maxValue(10, 'must be at most 10'),
+          ),
+        }),
+      ],
+      'must be true, false or {approvers: N}',
+    ),
+    false,
+  ),
+  approval_timeout: v.optional(
+    v.pipe(
+      v.string('must be a duration such as 24h'),
+      v.check((d) => (parseDuration(d) ?? 0) > 0, 'must be a duration such as 24h or 30m'),
+    ),
+  ),
   tags: v.optional(
     v.pipe(
       v.array(text('tag'), 'must be a list of strings'),
@@ -143,6 +165,7 @@ export const toJobManifest = (input: JobManifestInput): JobManifest => {
     staleness: input.staleness,
     ...(input.inventory === undefined ? {} : { inventory: input.inventory as InventoryHint }),
     require_approval: input.require_approval,
+    ...(input.approval_timeout === undefined ? {} : { approval_timeout: input.approval_timeout }),
     tags: input.tags,
   };
 };

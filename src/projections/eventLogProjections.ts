@@ -1,3 +1,4 @@
+import { accountsProjection } from './accounts/accountsProjection.ts';
 import { agentsProjection } from './agents/agentsProjection.ts';
 import { boundaryProjection } from './boundaryProjection.ts';
 import { enrollmentTokensProjection } from './enrollment/enrollmentTokensProjection.ts';
@@ -17,5 +18,6 @@ export const PROJECTIONS: readonly Projection[] = [
   fleetProjection,
   schedulesProjection,
   enrollmentTokensProjection,
+  accountsProjection,
   boundaryProjection,
 ];

@@ -22,6 +22,8 @@ export const heartbeatSource: SourceSpec = {
   decode: decodeHeartbeat,
 };
 
+export type { ApiTokenView, UserView } from './accounts/queries.ts';
+export { getApiToken, getUser, listApiTokens, listUsers } from './accounts/queries.ts';
 export type { AgentFilter, AgentView, GroupView, TargetableAgent } from './agents/queries.ts';
 export { getAgent, listAgents, listGroups, ONLINE_WINDOW_MS, targetableAgents } from './agents/queries.ts';
 export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
@@ -34,6 +36,8 @@ export { listEnrollmentTokens } from './enrollment/queries.ts';
 export type { EventFilter, LoggedEvent } from './eventLog/queries.ts';
 export { listEvents } from './eventLog/queries.ts';
 export { summarize } from './eventLog/summary.ts';
+export type { ApprovalStepView, PendingApproval } from './executions/approvals.ts';
+export { listPendingApprovals } from './executions/approvals.ts';
 export type {
   ExecutionDetail,
   ExecutionListed,

@@ -93,6 +93,45 @@ export type EnrollmentTokensTable = {
   seq: number;
 };
 
+/** A user account (role and state; never a password or its hash). */
+export type UsersTable = {
+  user: string;
+  role: string;
+  disabled: number;
+  /** Sessions opened before this time are over (set when the user is disabled or their password changes). */
+  sessions_from: string;
+  password_set_at: string | null;
+  created_at: string;
+  created_by: string;
+  changed_at: string;
+  changed_by: string;
+  seq: number;
+};
+
+/** A personal API token (never its secret or hash). */
+export type ApiTokensTable = {
+  token_id: string;
+  user: string;
+  name: string;
+  role: string;
+  expires_at: string | null;
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  seq: number;
+};
+
+/** One step of an exec's approval: asked, approved, rejected, expired. */
+export type ExecApprovalsTable = {
+  exec_id: string;
+  seq: number;
+  step: string;
+  actor: string;
+  at: string;
+  reason: string | null;
+};
+
 /** The last heartbeat of each agent (from KANADE_HEARTBEATS, which keeps one per agent). */
 export type AgentHeartbeatsTable = {
   pc_id: string;
@@ -148,6 +187,13 @@ export type ExecutionsTable = {
   timed_out: number;
   killed: number;
   lost: number;
+  /** Where the exec's approval stands: null (its job needs none), pending, granted, rejected, expired. */
+  approval: string | null;
+  /** Approvals the exec needs (0 when its job needs none) and has so far. */
+  approvals_needed: number;
+  approvals_given: number;
+  /** When a pending approval lapses (null: none needed). */
+  approval_expires_at: string | null;
 };
 
 /** One wave of a rollout: when it is due, whether it went out, and its own counters. */
@@ -261,6 +307,9 @@ export type ReadModels = {
   agent_enrollment: AgentEnrollmentTable;
   revoked_agent_keys: RevokedAgentKeysTable;
   enrollment_tokens: EnrollmentTokensTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  exec_approvals: ExecApprovalsTable;
   agent_heartbeats: AgentHeartbeatsTable;
   executions: ExecutionsTable;
   exec_waves: ExecWavesTable;
@@ -289,6 +338,9 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   agent_enrollment: ['pc_id'],
   revoked_agent_keys: ['public_key'],
   enrollment_tokens: ['token_id'],
+  users: ['user'],
+  api_tokens: ['token_id'],
+  exec_approvals: ['exec_id', 'seq'],
   agent_heartbeats: ['pc_id'],
   executions: ['exec_id'],
   exec_waves: ['exec_id', 'wave'],

@@ -6,6 +6,7 @@ import { credsAuthenticator, type NatsConnection } from '@nats-io/transport-node
 import { ulid } from 'ulid';
 import { createApp } from '../api/app.ts';
 import type { AuthMode } from '../api/env.ts';
+import { openCredentialStore } from '../infra/accounts/credentials.ts';
 import { retryForever } from '../infra/backoff.ts';
 import { type BrokerAuthority, loadBrokerAuthority } from '../infra/broker/authority.ts';
 import { brokerFiles } from '../infra/broker/init.ts';
@@ -68,7 +69,8 @@ export type RunningServer = {
   close(): Promise<void>;
 };
 
-type Handler = (request: Request) => Response | Promise<Response>;
+// `env` is what @hono/node-server passes (the incoming request: its socket tells the client's address).
+type Handler = (request: Request, env?: unknown) => Response | Promise<Response>;
 
 /**
  * Starts the server: takes its HTTP port first (a port in use fails at once, before anything else
@@ -84,7 +86,7 @@ export const startServer = async (config: ServerConfig): Promise<RunningServer> 
       status: 503,
       headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
     });
-  const http = await listen((request) => handler(request), config.host, config.port);
+  const http = await listen((request, env) => handler(request, env), config.host, config.port);
   const address = http.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   const closeHttp = () =>
@@ -157,6 +159,11 @@ const startRoles = async (config: ServerConfig) => {
     log,
   );
   const secrets = await retryForever('open the secret store', () => openEnrollmentSecrets(nc), log);
+  const credentials = await retryForever(
+    'open the credential store',
+    () => openCredentialStore(nc, config.replicas),
+    log,
+  );
   const outputStore = once(() => openOutputStore(nc));
   const loops = createLoopHealth(log);
   const { metrics, observe } = await startMetrics(jsm, log);
@@ -240,6 +247,7 @@ const startRoles = async (config: ServerConfig) => {
     jsm,
     store,
     secrets,
+    credentials,
     readModels,
     background: loops.status,
     auth: config.auth,
@@ -250,17 +258,17 @@ const startRoles = async (config: ServerConfig) => {
     metrics: { ...metrics, public: config.metricsPublic === true },
   });
   const web = createWebApp({
-    callApi: (request) => app.fetch(request),
+    callApi: (request, env) => app.fetch(request, env),
     insecure: config.auth.kind === 'insecure',
     live: readModels,
     log: log.child('web'),
   });
   // /api, /health and /metrics are the API; everything else is the dashboard (a client of the API, in process).
-  const fetch: Handler = (request) => {
+  const fetch: Handler = (request, env) => {
     const { pathname } = new URL(request.url);
     return pathname.startsWith('/api/') || pathname === '/api' || pathname === '/health' || pathname === '/metrics'
-      ? app.fetch(request)
-      : web.app.fetch(request);
+      ? app.fetch(request, env)
+      : web.app.fetch(request, env);
   };
   return {
     fetch,

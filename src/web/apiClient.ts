@@ -1,5 +1,8 @@
-/** Calls the HTTP API in the same process (the dashboard is a client of the API like the CLI). */
-export type CallApi = (request: Request) => Response | Promise<Response>;
+/**
+ * Calls the HTTP API in the same process (the dashboard is a client of the API like the CLI). `env` is
+ * the browser's own connection, passed on where the API must know the client's address (sign-in throttling).
+ */
+export type CallApi = (request: Request, env?: unknown) => Response | Promise<Response>;
 
 /** One problem with the input, as the API reports it. */
 export type ApiIssue = { path: string; message: string; line?: number; column?: number };

@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
+import { approveExec, rejectExec } from '../../app/execs/approvals.ts';
 import { type ExecRequest, requestExec } from '../../app/execs/requestExec.ts';
 import { registeredManifest } from '../../app/jobs/registered.ts';
 import { type ExecAggregateCommand, execDecider, execStreamName, normalizeTarget } from '../../domain/execs/index.ts';
@@ -11,6 +12,7 @@ import {
   type ExecutionView,
   getExecution,
   listExecutions,
+  listPendingApprovals,
   type ResultPage,
 } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
@@ -20,6 +22,10 @@ import { RequestRejected } from '../errors.ts';
 import { integer } from '../query.ts';
 import { validBody } from '../validate.ts';
 import { execBodySchema, reasonBodySchema, runBodySchema } from './schemas.ts';
+
+const rejectBodySchema = v.strictObject({
+  reason: v.pipe(v.string('must say why'), v.minLength(1, 'must say why'), v.maxLength(500)),
+});
 
 const handleExec = commandHandlerFor(execDecider);
 const MAX_WAIT_SECONDS = 60;
@@ -99,7 +105,20 @@ export const executionRoutes = (deps: ApiDeps) =>
       const exec_id = c.req.param('execId');
       await validBody(c, v.strictObject({}));
       return c.json(await onExec(c, deps, 'resumed', { type: 'ResumeExec', data: { exec_id } }));
+    })
+    // Two people: the decider refuses the requester (403) and a second approval by the same person.
+    .post('/:execId/approve', async (c) => {
+      await validBody(c, v.strictObject({}));
+      return c.json(await approveExec(deps, c.req.param('execId'), commitFor(c, deps)));
+    })
+    .post('/:execId/reject', async (c) => {
+      const { reason } = await validBody(c, rejectBodySchema);
+      return c.json(await rejectExec(deps, c.req.param('execId'), reason, commitFor(c, deps)));
     });
+
+/** `GET /api/approvals`: execs waiting for approval, with the script and target an approver must see. */
+export const approvalRoutes = (deps: ApiDeps) =>
+  new Hono<ApiEnv>().get('/', async (c) => c.json({ approvals: await listPendingApprovals(deps.readModels.db()) }));
 
 // Records an operator's command on an exec; `unchanged` when it had nothing left to do.
 const onExec = async (c: Context<ApiEnv>, deps: ApiDeps, done: string, command: ExecAggregateCommand) => {
@@ -129,10 +148,13 @@ const fanoutRequest = (body: v.InferOutput<typeof execBodySchema>): Omit<ExecReq
   ...(body.starting_deadline === undefined ? {} : { startingDeadline: body.starting_deadline }),
 });
 
-// Finished, or waiting on an operator (halted): either way a waiting client should hear of it.
+// Finished, or waiting on an operator (halted, or for approval): either way a waiting client should hear of it.
 const isSettled = (e: ExecutionView) =>
   e.status === 'completed' ||
   e.status === 'halted' ||
+  e.status === 'awaiting_approval' ||
+  e.status === 'rejected' ||
+  e.status === 'expired' ||
   ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
 
 // Answers as soon as the exec is finished, or after `waitMs` with its progress so far.

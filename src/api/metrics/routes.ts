@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { matchedRoutes, routePath } from 'hono/route';
-import { authenticate } from '../auth.ts';
+import { guard } from '../auth.ts';
 import type { ApiDeps, ApiEnv, ApiMetrics } from '../env.ts';
 
 /**
@@ -30,7 +30,7 @@ const routeOf = (c: Parameters<MiddlewareHandler>[0]): string => {
 /** `GET /metrics`: the Prometheus text format, behind the API's bearer token unless made public. */
 export const metricsRoutes = (deps: ApiDeps, metrics: ApiMetrics) => {
   const app = new Hono<ApiEnv>();
-  if (metrics.public !== true) app.use('/', authenticate(deps.auth));
+  if (metrics.public !== true) app.use('/', guard(deps));
   return app.get('/', async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
   );

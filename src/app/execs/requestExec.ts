@@ -1,4 +1,5 @@
 import {
+  type ApprovalRequest,
   buildCommand,
   type ExecCommand,
   type ExecRequestData,
@@ -14,7 +15,7 @@ import {
   type WaveTime,
 } from '../../domain/execs/index.ts';
 import { FLEET_STREAM, FleetIsHalted, fleetDecider } from '../../domain/fleet/index.ts';
-import type { JobManifest } from '../../domain/jobs/index.ts';
+import { approvalsNeeded, DEFAULT_APPROVAL_TIMEOUT, type JobManifest } from '../../domain/jobs/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import { type CommitContext, commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { maxPayloadOf } from '../../infra/nats/payload.ts';
@@ -79,11 +80,13 @@ export const requestExec = async (
   if (rollout !== undefined) assertRolloutCanSucceed(rollout);
   else if (resolution.pcs.length === 0) throw nobodyOnline(request.target ?? {}, agents);
   // Waves carry their own starting deadline (counted from when each is due); a plain exec's is in the command.
+  const approval = approvalOf(request, commit);
+  // Waiting for approval, a plain exec's starting deadline is set at the last approval (counted from it).
   const command: ExecCommand = buildCommand(request.manifest, {
     exec_id,
     request_id,
     ...(request.jitter === undefined ? {} : { jitter_secs: parseDuration(request.jitter) ?? 0 }),
-    ...(rollout === undefined ? deadlineFrom(nominal) : {}),
+    ...(rollout === undefined && approval === undefined ? deadlineFrom(nominal) : {}),
   });
   const wave_times: WaveTime[] = (rollout?.waves ?? []).map((w) => ({
     due_at: new Date(now + w.delay_secs * 1000).toISOString(),
@@ -101,6 +104,7 @@ export const requestExec = async (
     pcs,
     command,
     ...(rollout === undefined ? {} : { rollout }),
+    ...(approval === undefined ? {} : { approval }),
   };
   const context = { ...commit, correlationId: exec_id };
   const parts = await recordInParts(deps, data, context);
@@ -111,6 +115,20 @@ export const requestExec = async (
     context,
   );
   return { exec_id, target_count: pcs.length, pcs, seq: handled.seq };
+};
+
+// A job marked require_approval waits for that many people other than the requester, until it expires.
+const approvalOf = (request: ExecRequest, commit: CommitContext): ApprovalRequest | undefined => {
+  const approvers = request.kind === 'job' ? approvalsNeeded(request.manifest) : 0;
+  if (approvers === 0) return undefined;
+  const timeoutSecs = parseDuration(request.manifest.approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT) ?? 0;
+  const deadlineSecs = request.startingDeadline === undefined ? undefined : parseDuration(request.startingDeadline);
+  return {
+    approvers,
+    requested_by: commit.actor,
+    expires_at: new Date(Date.parse(commit.at) + timeoutSecs * 1000).toISOString(),
+    ...(deadlineSecs === undefined ? {} : { starting_deadline_secs: deadlineSecs }),
+  };
 };
 
 /**

@@ -43,10 +43,13 @@ export const allSucceeded = (e: Execution): boolean =>
   e.outcomes.succeeded >= e.target_count &&
   e.done === e.outcomes.succeeded;
 
-// Finished, or waiting on an operator (a halted rollout).
+// Finished, or waiting on an operator (a halted rollout, an approval).
 const settled = (e: Execution) =>
   e.status === 'completed' ||
   e.status === 'halted' ||
+  e.status === 'awaiting_approval' ||
+  e.status === 'rejected' ||
+  e.status === 'expired' ||
   ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
 
 /** Parses `--wave group[:delay]` flags into the API's waves. */

@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../command.ts';
+import { accountCommands } from './accounts.ts';
 import { agentCommand } from './agent.ts';
 import { agentCommands } from './agents.ts';
 import { enrollmentCommands } from './enrollment.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...execCommands,
   ...agentCommands,
   ...enrollmentCommands,
+  ...accountCommands,
   ...fleetCommands,
   ...eventCommands,
   ...projectionCommands,

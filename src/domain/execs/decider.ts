@@ -1,3 +1,4 @@
+import { personOf } from '../accounts/roles.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { DomainCommand } from '../shared/messages.ts';
 import { unreachable } from '../shared/unreachable.ts';
@@ -31,6 +32,18 @@ export type ResumeExec = DomainCommand<'ResumeExec', { exec_id: string }>;
 export type AbortExec = DomainCommand<'AbortExec', { exec_id: string; reason?: string }>;
 /** Ask for the exec to be killed. */
 export type RequestKill = DomainCommand<'RequestKill', { exec_id: string; reason?: string }>;
+/**
+ * Approve an exec waiting for approval. `wave_times` (a rollout's waves counted from now) and
+ * `deadline_at` (a plain exec's starting deadline from now) are used when this approval is the last.
+ */
+export type ApproveExec = DomainCommand<
+  'ApproveExec',
+  { exec_id: string; approver: string; wave_times?: WaveTime[]; deadline_at?: string }
+>;
+/** Reject an exec waiting for approval. */
+export type RejectExec = DomainCommand<'RejectExec', { exec_id: string; rejecter: string; reason: string }>;
+/** End an exec whose approval did not come in time (`now` comes from the edge). */
+export type ExpireApproval = DomainCommand<'ExpireApproval', { exec_id: string; now: string }>;
 /** Every command of the exec aggregate. */
 export type ExecAggregateCommand =
   | RequestExec
@@ -41,7 +54,10 @@ export type ExecAggregateCommand =
   | HaltExec
   | ResumeExec
   | AbortExec
-  | RequestKill;
+  | RequestKill
+  | ApproveExec
+  | RejectExec
+  | ExpireApproval;
 
 /** What is known of one exec id. */
 export type ExecState =
@@ -64,7 +80,20 @@ export type ExecState =
       waived: number | undefined;
       /** Per wave, in order (empty without a rollout). */
       waves: WaveState[];
+      /** Where the approval stands, when the job needs one. */
+      approval: ApprovalState | undefined;
     };
+
+/** An exec's approval: who asked, who approved so far, and how it ended. */
+export type ApprovalState = {
+  needed: number;
+  requested_by: string;
+  expires_at: string;
+  approvers: string[];
+  outcome: 'pending' | 'granted' | 'rejected' | 'expired';
+  /** A plain exec's starting deadline, counted from the final approval. */
+  deadline_at?: string;
+};
 
 /** Where one wave is: waiting for its time (and gate), released (decided, being published), or sent. */
 export type WaveState = { step: 'pending' } | { step: 'released'; deadline_at?: string } | { step: 'dispatched' };
@@ -86,6 +115,37 @@ export class ExecNotHalted extends DomainError {
     this.name = 'ExecNotHalted';
   }
 }
+
+/** The approver is the person who asked for the exec: approvals take a second person. */
+export class ApprovalByRequester extends DomainError {
+  readonly code = 'approval-by-requester';
+  constructor(execId: string, requester: string) {
+    super(`${requester} asked for exec ${execId}; somebody else must approve it`);
+    this.name = 'ApprovalByRequester';
+  }
+}
+
+/** The approver has approved this exec already. */
+export class AlreadyApproved extends DomainError {
+  readonly code = 'already-approved';
+  constructor(execId: string, approver: string) {
+    super(`${approver} approved exec ${execId} already; it needs another person`);
+    this.name = 'AlreadyApproved';
+  }
+}
+
+/** The exec is not waiting for approval (none needed, or it was given, rejected, expired or killed). */
+export class NotAwaitingApproval extends DomainError {
+  readonly code = 'not-awaiting-approval';
+  constructor(execId: string, state: string) {
+    super(`exec ${execId} is not waiting for approval (${state})`);
+    this.name = 'NotAwaitingApproval';
+  }
+}
+
+/** True when nothing of the exec may go out yet, or ever, for want of an approval. */
+export const heldForApproval = (state: ExecState): boolean =>
+  state.status === 'requested' && state.approval !== undefined && state.approval.outcome !== 'granted';
 
 /** The data of the ExecRequested a request records (the same object whole or in parts). */
 export const execRequestedData = (request: ExecRequestData): ExecRequested['data'] => ({
@@ -132,6 +192,16 @@ const requestedState = (request: ExecRequested['data']): ExecState => ({
   haltedAt: undefined,
   waived: undefined,
   waves: (request.rollout?.waves ?? []).map((): WaveState => ({ step: 'pending' })),
+  approval:
+    request.approval === undefined
+      ? undefined
+      : {
+          needed: request.approval.approvers,
+          requested_by: request.approval.requested_by,
+          expires_at: request.approval.expires_at,
+          approvers: [],
+          outcome: 'pending',
+        },
 });
 
 const evolve = (state: ExecState, event: ExecEvent): ExecState => {
@@ -177,6 +247,25 @@ const evolve = (state: ExecState, event: ExecEvent): ExecState => {
       return { ...state, aborted: true };
     case 'KillRequested':
       return { ...state, killed: true };
+    case 'ExecApproved': {
+      if (state.approval === undefined) return state;
+      const { approver, approvals, needed, deadline_at } = event.data;
+      const approvers = [...state.approval.approvers, approver];
+      const granted = approvals >= needed;
+      return {
+        ...state,
+        approval: {
+          ...state.approval,
+          approvers,
+          outcome: granted ? 'granted' : 'pending',
+          ...(deadline_at === undefined ? {} : { deadline_at }),
+        },
+      };
+    }
+    case 'ExecRejected':
+      return state.approval === undefined ? state : { ...state, approval: { ...state.approval, outcome: 'rejected' } };
+    case 'ExecApprovalExpired':
+      return state.approval === undefined ? state : { ...state, approval: { ...state.approval, outcome: 'expired' } };
     default:
       return unreachable(event);
   }
@@ -184,7 +273,8 @@ const evolve = (state: ExecState, event: ExecEvent): ExecState => {
 
 type Requested = Extract<ExecState, { status: 'requested' }>;
 
-const live = (s: Requested) => !s.killed && !s.aborted && s.haltedAt === undefined;
+const live = (s: Requested) =>
+  !s.killed && !s.aborted && s.haltedAt === undefined && (s.approval === undefined || s.approval.outcome === 'granted');
 
 /** The first wave not sent yet, when the rollout is live (not halted, aborted or killed). */
 const nextIndex = (s: Requested): number | undefined => {
@@ -216,6 +306,7 @@ const decide = (command: ExecAggregateCommand, state: ExecState): ExecEvent[] =>
       return state.status === 'absent' ? recordPart(command, state) : [];
     case 'MarkDispatched': {
       const s = requested(command.data.exec_id, state);
+      if (heldForApproval(s)) throw new NotAwaitingApproval(command.data.exec_id, 'it was never approved');
       return s.dispatched || s.killed || s.aborted ? [] : [{ type: 'ExecDispatched', data: command.data }];
     }
     case 'ReleaseWave': {
@@ -244,9 +335,71 @@ const decide = (command: ExecAggregateCommand, state: ExecState): ExecEvent[] =>
       const s = requested(command.data.exec_id, state);
       return s.killed ? [] : [{ type: 'KillRequested', data: command.data }];
     }
+    case 'ApproveExec':
+      return approve(command, requested(command.data.exec_id, state));
+    case 'RejectExec': {
+      const { exec_id, rejecter, reason } = command.data;
+      pendingApproval(exec_id, requested(exec_id, state));
+      return [{ type: 'ExecRejected', data: { exec_id, rejecter, reason } }];
+    }
+    case 'ExpireApproval': {
+      const { exec_id, now } = command.data;
+      const approval = pendingApproval(exec_id, requested(exec_id, state));
+      return approval.expires_at <= now
+        ? [{ type: 'ExecApprovalExpired', data: { exec_id, expires_at: approval.expires_at } }]
+        : [];
+    }
     default:
       return unreachable(command);
   }
+};
+
+// The approval of an exec still waiting for one (anything else is refused).
+const pendingApproval = (execId: string, s: Requested): ApprovalState => {
+  if (s.approval === undefined) throw new NotAwaitingApproval(execId, 'its job needs no approval');
+  if (s.killed) throw new NotAwaitingApproval(execId, 'it was killed');
+  if (s.approval.outcome !== 'pending') throw new NotAwaitingApproval(execId, `it was ${s.approval.outcome}`);
+  return s.approval;
+};
+
+// Two people: never the requester, never the same approver twice. The last approval schedules the waves.
+const approve = ({ data }: ApproveExec, s: Requested): ExecEvent[] => {
+  const approval = pendingApproval(data.exec_id, s);
+  const person = personOf(data.approver);
+  if (person === personOf(approval.requested_by)) throw new ApprovalByRequester(data.exec_id, approval.requested_by);
+  if (approval.approvers.some((a) => personOf(a) === person)) throw new AlreadyApproved(data.exec_id, person);
+  const approvals = approval.approvers.length + 1;
+  const last = approvals >= approval.needed;
+  const approved: ExecEvent = {
+    type: 'ExecApproved',
+    data: {
+      exec_id: data.exec_id,
+      approver: data.approver,
+      approvals,
+      needed: approval.needed,
+      ...(last && data.deadline_at !== undefined ? { deadline_at: data.deadline_at } : {}),
+    },
+  };
+  if (!last) return [approved];
+  return [approved, ...scheduledWaves(s.request, data.wave_times)];
+};
+
+const scheduledWaves = (request: ExecRequested['data'], waveTimes: WaveTime[] | undefined): ExecEvent[] => {
+  const waves = request.rollout?.waves ?? [];
+  if (waves.length !== (waveTimes ?? []).length)
+    throw new Error(`a rollout of ${waves.length} waves needs as many due times`);
+  return waves.map(
+    (w, wave): ExecEvent => ({
+      type: 'WaveScheduled',
+      data: {
+        exec_id: request.exec_id,
+        wave,
+        group: w.group,
+        target_count: w.target_count,
+        ...(waveTimes?.[wave] as WaveTime),
+      },
+    }),
+  );
 };
 
 // A part is recorded once, in order; one already there (a retried attempt) is not recorded again.
@@ -259,22 +412,9 @@ const recordPart = ({ data }: RecordRequestPart, state: Extract<ExecState, { sta
 
 const requestExec = ({ data }: RequestExec, state: Extract<ExecState, { status: 'absent' }>): ExecEvent[] => {
   const { wave_times, parts, ...request } = data;
-  const waves = request.rollout?.waves ?? [];
-  if (waves.length !== (wave_times ?? []).length)
-    throw new Error(`a rollout of ${waves.length} waves needs as many due times`);
-  const scheduled = waves.map(
-    (w, wave): ExecEvent => ({
-      type: 'WaveScheduled',
-      data: {
-        exec_id: request.exec_id,
-        wave,
-        group: w.group,
-        target_count: w.target_count,
-        ...(wave_times?.[wave] as WaveTime),
-      },
-    }),
-  );
   const whole = execRequestedData(request);
+  // Waiting for approval, no wave is scheduled yet: the last approval schedules them.
+  const scheduled = request.approval === undefined ? scheduledWaves(whole, wave_times) : [];
   if (parts === undefined) return [{ type: 'ExecRequested', data: whole }, ...scheduled];
   // In parts: what the parts spell must be this very request.
   const recorded = joinRequestParts(state.parts, request.request_id, parts);

@@ -15,6 +15,18 @@ export type WaveGate = { max_failure_ratio?: number; min_success?: number };
 export type Rollout = { waves: Wave[]; gate?: WaveGate };
 
 /**
+ * What a job marked `require_approval` needs before anything is dispatched: `approvers` distinct
+ * people other than `requested_by`, before `expires_at`. The starting deadline (when the job has one)
+ * counts from the final approval.
+ */
+export type ApprovalRequest = {
+  approvers: number;
+  requested_by: string;
+  expires_at: string;
+  starting_deadline_secs?: number;
+};
+
+/**
  * An operator (or the scheduler) asked to run a job (or an ad-hoc script) on a target, or in waves.
  * Carries the resolved PCs, their count, and the exact command agents will receive, so dispatch never
  * depends on later catalog state.
@@ -32,6 +44,8 @@ export type ExecRequested = DomainEvent<
     target_count: number;
     command: ExecCommand;
     rollout?: Rollout;
+    /** Present when the job needs approval: nothing is dispatched (no wave is scheduled) until it is given. */
+    approval?: ApprovalRequest;
   }
 >;
 
@@ -102,6 +116,22 @@ export type ExecAborted = DomainEvent<'ExecAborted', { exec_id: string; reason?:
 /** An operator asked to kill the exec: running processes are killed, unstarted ones and later waves never start. */
 export type KillRequested = DomainEvent<'KillRequested', { exec_id: string; reason?: string }>;
 
+/**
+ * One person approved the exec: `approvals` of the `needed` are given. The last one lets it go out:
+ * its waves are scheduled from then (WaveScheduled follows), and `deadline_at` is a plain exec's
+ * starting deadline counted from then.
+ */
+export type ExecApproved = DomainEvent<
+  'ExecApproved',
+  { exec_id: string; approver: string; approvals: number; needed: number; deadline_at?: string }
+>;
+
+/** Somebody rejected the exec while it waited for approval: it ends, and nothing is dispatched. */
+export type ExecRejected = DomainEvent<'ExecRejected', { exec_id: string; rejecter: string; reason: string }>;
+
+/** The exec waited for approval past its `expires_at`: it ends, and nothing is dispatched. */
+export type ExecApprovalExpired = DomainEvent<'ExecApprovalExpired', { exec_id: string; expires_at: string }>;
+
 /** Every event of the exec aggregate. */
 export type ExecEvent =
   | ExecRequested
@@ -114,7 +144,10 @@ export type ExecEvent =
   | ExecHalted
   | ExecResumed
   | ExecAborted
-  | KillRequested;
+  | KillRequested
+  | ExecApproved
+  | ExecRejected
+  | ExecApprovalExpired;
 
 /** The event-store stream of one exec. */
 export const execStreamName = (execId: string): string => `exec-${execId}`;

@@ -2,13 +2,17 @@ export type { CommandOptions, ExecCommand, WireStaleness } from './command.ts';
 export { buildCommand } from './command.ts';
 export type {
   AbortExec,
+  ApprovalState,
+  ApproveExec,
   DispatchWave,
   ExecAggregateCommand,
   ExecRequestData,
   ExecState,
+  ExpireApproval,
   HaltExec,
   MarkDispatched,
   RecordRequestPart,
+  RejectExec,
   ReleaseWave,
   RequestExec,
   RequestKill,
@@ -17,21 +21,29 @@ export type {
   WaveTime,
 } from './decider.ts';
 export {
+  AlreadyApproved,
+  ApprovalByRequester,
   ExecNotFound,
   ExecNotHalted,
   execDecider,
   execRequestedData,
+  heldForApproval,
   joinRequestParts,
+  NotAwaitingApproval,
   nextWave,
   withRequestPart,
 } from './decider.ts';
 export { RolloutCannotSucceed, TargetOffline, UnknownGroup, UnknownPc } from './errors.ts';
 export type {
+  ApprovalRequest,
   ExecAborted,
+  ExecApprovalExpired,
+  ExecApproved,
   ExecDispatched,
   ExecEvent,
   ExecHalted,
   ExecKind,
+  ExecRejected,
   ExecRequested,
   ExecRequestedInParts,
   ExecRequestPart,

@@ -14,4 +14,4 @@ export type {
   Shell,
   Staleness,
 } from './manifest.ts';
-export { INVENTORY_TYPES, RUN_AS, SHELLS } from './manifest.ts';
+export { approvalsNeeded, DEFAULT_APPROVAL_TIMEOUT, INVENTORY_TYPES, RUN_AS, SHELLS } from './manifest.ts';

@@ -42,6 +42,19 @@ export type JobManifest = Readonly<{
   execute: Execute;
   staleness: Staleness;
   inventory?: InventoryHint;
-  require_approval: boolean;
+  /** Runs wait for this many approvers other than the requester (`true`: one). */
+  require_approval: boolean | { approvers: number };
+  /** How long a run waits for its approvals before it expires (a duration; default 24h). */
+  approval_timeout?: string;
   tags: readonly string[];
 }>;
+
+/** How many people must approve a run of the job (0: none). */
+export const approvalsNeeded = (manifest: Pick<JobManifest, 'require_approval'>): number => {
+  const r = manifest.require_approval;
+  if (typeof r === 'boolean') return r ? 1 : 0;
+  return r.approvers;
+};
+
+/** How long a run of the job waits for approval when its manifest does not say. */
+export const DEFAULT_APPROVAL_TIMEOUT = '24h';

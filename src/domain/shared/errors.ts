@@ -19,7 +19,14 @@ export type DomainErrorCode =
   | 'unknown-group'
   | 'target-offline'
   | 'rollout-cannot-succeed'
-  | 'job-in-use';
+  | 'job-in-use'
+  | 'user-not-found'
+  | 'user-exists'
+  | 'api-token-not-found'
+  | 'role-above-owner'
+  | 'approval-by-requester'
+  | 'already-approved'
+  | 'not-awaiting-approval';
 
 /** A broken business rule. Carries a stable string code, never an HTTP status. */
 export abstract class DomainError extends Error {

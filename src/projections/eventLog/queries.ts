@@ -10,6 +10,7 @@ export type EventFilter = {
   before?: number;
   limit: number;
   type?: string;
+  /** An actor; a person's name also matches their tokens (`alice` finds `alice:ci`). */
   actor?: string;
   stream?: string;
   since?: string;
@@ -23,7 +24,16 @@ export type LoggedEvent = Selectable<EventLogTable>;
 export const listEvents = async (db: Kysely<ReadModels>, filter: EventFilter): Promise<LoggedEvent[]> => {
   let query = db.selectFrom('event_log').selectAll();
   if (filter.type !== undefined) query = query.where('type', '=', filter.type);
-  if (filter.actor !== undefined) query = query.where('actor', '=', filter.actor);
+  // A person's events include those of their tokens (`alice` matches `alice` and `alice:<token>`).
+  if (filter.actor !== undefined) {
+    const person = filter.actor;
+    query = query.where((eb) =>
+      eb.or([
+        eb('actor', '=', person),
+        eb(eb.fn('substr', ['actor', eb.val(1), eb.val(person.length + 1)]), '=', `${person}:`),
+      ]),
+    );
+  }
   if (filter.stream !== undefined) query = query.where('stream', '=', filter.stream);
   if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
   if (filter.until !== undefined) query = query.where('at', '<', filter.until);

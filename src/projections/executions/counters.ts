@@ -11,6 +11,7 @@ export type Delta = Partial<Counters & ExecCounters>;
 
 type StatusInput = Pick<
   Exec,
+  | 'approval'
   | 'kill_requested_at'
   | 'aborted_at'
   | 'halted_at'
@@ -22,9 +23,11 @@ type StatusInput = Pick<
   | 'started'
 >;
 
-/** The status an exec's state and counters imply; a kill request is final, then an abort. */
+/** The status an exec's state and counters imply; a kill request is final, then a refused approval, then an abort. */
 export const statusOf = (e: StatusInput): string => {
   if (e.kill_requested_at !== null) return 'killed';
+  if (e.approval === 'rejected' || e.approval === 'expired') return e.approval;
+  if (e.approval === 'pending') return 'awaiting_approval';
   if (e.aborted_at !== null) return 'aborted';
   if (e.halted_at !== null) return 'halted';
   if (e.waves_left === 0 && e.succeeded + e.failed + e.skipped >= e.target_count) return 'completed';

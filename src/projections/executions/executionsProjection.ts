@@ -24,7 +24,7 @@ type Wave = RowOf<'exec_waves'>;
  */
 export const executionsProjection: Projection = {
   name: 'executions',
-  version: 6,
+  version: 7,
   apply: (event, rows) => {
     if (event.stream.startsWith('exec-')) return applyExecEvent(event as RecordedEvent & ExecEvent, rows);
     if (event.stream.startsWith('run-') && RUN_EVENTS.has(event.type))
@@ -106,10 +106,32 @@ const applyExecEvent = (event: RecordedEvent & ExecEvent, rows: RowReader): RowC
         }),
         ...cancelPending(),
       ];
+    case 'ExecApproved':
+      return [
+        update({
+          approvals_given: event.data.approvals,
+          ...(event.data.approvals >= event.data.needed ? { approval: 'granted' } : {}),
+        }),
+        approvalStep(event, exec.exec_id, 'approved', event.data.approver, null),
+      ];
+    case 'ExecRejected':
+      return [
+        update({ approval: 'rejected', waves_left: 0 }),
+        approvalStep(event, exec.exec_id, 'rejected', event.data.rejecter, event.data.reason),
+      ];
+    case 'ExecApprovalExpired':
+      return [
+        update({ approval: 'expired', waves_left: 0 }),
+        approvalStep(event, exec.exec_id, 'expired', event.actor, `no approval by ${event.data.expires_at}`),
+      ];
     default:
       return [];
   }
 };
+
+// One step of an exec's approval history.
+const approvalStep = (event: RecordedEvent, exec_id: string, step: string, actor: string, reason: string | null) =>
+  put('exec_approvals', { exec_id, seq: event.seq, step, actor, at: event.at, reason });
 
 const waveNumbers = (exec: Exec): number[] =>
   exec.rollout === null ? [] : (JSON.parse(exec.rollout) as { waves: unknown[] }).waves.map((_, i) => i);
@@ -155,11 +177,17 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): RowChange[] 
     timed_out: 0,
     killed: 0,
     lost: 0,
+    approval: d.approval === undefined ? null : 'pending',
+    approvals_needed: d.approval?.approvers ?? 0,
+    approvals_given: 0,
+    approval_expires_at: d.approval?.expires_at ?? null,
   });
   const targets = waves.flatMap((w, wave) =>
     w.pcs.map((pc_id) => put('exec_targets', { exec_id: d.exec_id, pc_id, wave })),
   );
-  return [put('executions', exec), ...targets];
+  const asked =
+    d.approval === undefined ? [] : [approvalStep(event, d.exec_id, 'requested', d.approval.requested_by, null)];
+  return [put('executions', exec), ...targets, ...asked];
 };
 
 // The parts, joined, are the request; they are not needed once it is there.

@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Target } from '../../domain/execs/index.ts';
 import { OUTCOMES, type Outcome } from '../../domain/runs/index.ts';
 import type { ExecutionsTable, ExecWavesTable, ReadModels, ResultsTable } from '../schema.ts';
+import { type ApprovalStepView, approvalSteps } from './approvals.ts';
 
 /** An execution as the API shows it. */
 export type ExecutionView = Omit<
@@ -141,6 +142,8 @@ export const listExecutions = async (
 /** One execution with its waves and a page of its PCs' results (output cut to a preview). */
 export type ExecutionDetail = ExecutionView & {
   waves: WaveView[];
+  /** Who asked for approval, who approved or rejected, and when (empty when the job needs none). */
+  approval_steps: ApprovalStepView[];
   results: ResultPreview[];
   results_total: number;
 };
@@ -175,6 +178,7 @@ export const getExecution = async (
     ...toExecution(row),
     results_total: row.result_count,
     waves: waves.map(toWave),
+    approval_steps: row.approval === null ? [] : await approvalSteps(db, execId),
     results: results.map(toPreview),
   };
 };

@@ -1,4 +1,4 @@
-import type { JobEvent, JobManifest } from '../../domain/jobs/index.ts';
+import { approvalsNeeded, type JobEvent, type JobManifest } from '../../domain/jobs/index.ts';
 import type { RecordedEvent } from '../../infra/eventStore/index.ts';
 import { del, type Projection, put, type RowChange, type RowOf, type RowReader } from '../projection.ts';
 
@@ -37,7 +37,7 @@ const fromManifest = (m: JobManifest, event: RecordedEvent, current: JobRow | un
   shell: m.execute.shell,
   tags: JSON.stringify(m.tags),
   inventory: m.inventory === undefined ? 0 : 1,
-  require_approval: m.require_approval ? 1 : 0,
+  require_approval: approvalsNeeded(m), // how many approvers (0: none)
   manifest: JSON.stringify(m),
   revoked: current?.revoked ?? 0,
   revoked_at: current?.revoked_at ?? null,

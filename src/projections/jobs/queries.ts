@@ -11,6 +11,8 @@ export type JobView = {
   tags: string[];
   inventory: boolean;
   require_approval: boolean;
+  /** How many people must approve a run (0: none). */
+  approvers: number;
   revoked: boolean;
   revoked_at: string | null;
   revoked_by: string | null;
@@ -50,7 +52,8 @@ const toView = (row: Selectable<JobsTable>): JobView => ({
   shell: row.shell,
   tags: JSON.parse(row.tags) as string[],
   inventory: row.inventory === 1,
-  require_approval: row.require_approval === 1,
+  require_approval: row.require_approval > 0,
+  approvers: row.require_approval,
   revoked: row.revoked === 1,
   revoked_at: row.revoked_at,
   revoked_by: row.revoked_by,

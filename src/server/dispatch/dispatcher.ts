@@ -1,4 +1,4 @@
-import { addressesOf } from '../../domain/execs/index.ts';
+import { addressesOf, heldForApproval } from '../../domain/execs/index.ts';
 import { isBrokerUnavailable } from '../../infra/nats/errors.ts';
 import { VIEWS } from '../../infra/nats/fleet.ts';
 import { commandSubject, commandToken, killSubject } from '../../infra/nats/subjects.ts';
@@ -61,7 +61,26 @@ export const startDispatcher = (deps: DispatchDeps) => {
       await dispatchDueWaves(deps, () => stopped, isolated);
     }
     await announceKills();
+    await expireApprovals();
     if (!halted) await armWake();
+  };
+
+  // An exec still waiting for approval past its expiry ends: nothing of it is ever dispatched.
+  const expireApprovals = async () => {
+    const now = deps.now().toISOString();
+    const lapsed = await deps.readModels
+      .db()
+      .selectFrom('executions')
+      .select('exec_id')
+      .where('approval', '=', 'pending')
+      .where('approval_expires_at', '<=', now)
+      .where('kill_requested_at', 'is', null)
+      .limit(BATCH)
+      .execute();
+    for (const { exec_id } of lapsed)
+      await isolated(`approval of ${exec_id}`, async () => {
+        await recordOnExec(deps, `expire-approval:${exec_id}`, { type: 'ExpireApproval', data: { exec_id, now } });
+      });
   };
 
   const dispatchPending = async () => {
@@ -72,6 +91,7 @@ export const startDispatcher = (deps: DispatchDeps) => {
       .where('dispatched_at', 'is', null)
       .where('rollout', 'is', null)
       .where('kill_requested_at', 'is', null)
+      .where((eb) => eb.or([eb('approval', 'is', null), eb('approval', '=', 'granted')]))
       .where('seq', '<=', deps.views.position())
       .orderBy('seq')
       .limit(BATCH)
@@ -90,8 +110,11 @@ export const startDispatcher = (deps: DispatchDeps) => {
   // What goes out is what the exec's events say (never a read model's copy of it).
   const dispatch = async (execId: string, requestedAt: string) => {
     const state = await execState(deps, execId);
-    if (state.status !== 'requested' || state.dispatched || state.killed) return;
-    const { kind, job_id, version, target, command } = state.request;
+    if (state.status !== 'requested' || state.dispatched || state.killed || heldForApproval(state)) return;
+    const { kind, job_id, version, target } = state.request;
+    // Approved, a starting deadline counts from the last approval.
+    const deadline_at = state.approval?.deadline_at;
+    const command = deadline_at === undefined ? state.request.command : { ...state.request.command, deadline_at };
     // The pin first: an agent must never see a command whose version is not pinned yet (kanade #258).
     if (kind === 'job') await pin(deps, job_id, version);
     const token = commandToken(job_id, kind === 'adhoc' ? 'adhoc' : 'job', execId);
