@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { type Context, Hono } from 'hono';
 import { html } from 'hono/html';
+import type { OpenedSession } from '../api/contract.ts';
 import { ApiFailure, apiFor, type CallApi } from './apiClient.ts';
 import { at } from './components.ts';
 import { page } from './layout.ts';
 import { type LiveSource, liveUpdates } from './live.ts';
 import { agentPage, agentsPage, approveAgent, rejectAgent, setGroups } from './pages/agents.ts';
+import { approvalsPage } from './pages/approvals.ts';
 import { auditPage, eventPage } from './pages/audit.ts';
 import { executionPage, executionsPage, resultPage } from './pages/executions.ts';
 import { jobPage, jobsPage, runJob } from './pages/jobs.ts';
@@ -102,9 +104,28 @@ export const createWebApp = (deps: WebDeps) => {
       // A page of another site must not sign the browser in as somebody else.
       if (!sameOrigin(c)) return c.text('Sign in from this dashboard’s own page.', 403);
       const form = await c.req.parseBody();
-      const token = typeof form.token === 'string' ? form.token.trim() : '';
-      const next = safeNext(typeof form.next === 'string' ? form.next : undefined, publicOrigin(c));
-      const invalid = () => signinPage(c, 'That token is not valid here.', next);
+      const text = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
+      const next = safeNext(text('next') || undefined, publicOrigin(c));
+      if (text('user') !== '') {
+        // The browser's connection goes along: the API throttles failed sign-ins per address too.
+        const res = await deps.callApi(
+          new Request('http://kanade.internal/api/sessions', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'X-Kanade-Source': 'dashboard' },
+            body: JSON.stringify({ user: text('user').trim(), password: text('password') }),
+          }),
+          c.env,
+        );
+        if (res.status === 401 || res.status === 429) {
+          const problem = (await res.json()) as { title: string };
+          return signinPage(c, { message: problem.title, status: res.status }, next);
+        }
+        if (!res.ok) throw new ApiFailure(res.status, `sign-in failed (${res.status})`, []);
+        signIn(c, ((await res.json()) as OpenedSession).token);
+        return c.redirect(next, 303);
+      }
+      const token = text('token').trim();
+      const invalid = () => signinPage(c, { message: 'That token is not valid here.', status: 401 }, next);
       if (!isTokenShaped(token)) return invalid();
       try {
         await apiFor(deps.callApi, token).get('/api/fleet');
@@ -116,7 +137,9 @@ export const createWebApp = (deps: WebDeps) => {
       return c.redirect(next, 303);
     })
     .use(requireSession(deps.callApi, deps.insecure))
-    .post('/signout', (c) => {
+    .post('/signout', async (c) => {
+      // A session ends on the server too (a pasted API token stays valid: it is not the dashboard's to end).
+      await c.var.api.send('DELETE', '/api/sessions/current').catch(() => undefined);
       signOut(c);
       return c.redirect('/signin', 303);
     })
@@ -159,6 +182,15 @@ export const createWebApp = (deps: WebDeps) => {
       '/executions/:id/abort',
       post((c) => `${at('/api/executions', param('id')(c))}/abort`, 'abort', true),
     )
+    .post(
+      '/executions/:id/approve',
+      post((c) => `${at('/api/executions', param('id')(c))}/approve`, 'approve'),
+    )
+    .post(
+      '/executions/:id/reject',
+      post((c) => `${at('/api/executions', param('id')(c))}/reject`, 'reject', true),
+    )
+    .get('/approvals', approvalsPage)
     .get('/results/:id', resultPage)
     .get('/schedules', schedulesPage)
     .get('/schedules/:id', schedulePage)

@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { Fleet } from '../api/contract.ts';
+import type { Fleet, Me } from '../api/contract.ts';
+import { roleAtLeast } from '../domain/accounts/index.ts';
 import { actionButton, csrfField, time } from './components.ts';
 
 type Body = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -10,6 +11,7 @@ const NAV = [
   ['agents', '/agents', 'Agents'],
   ['jobs', '/jobs', 'Jobs'],
   ['executions', '/executions', 'Executions'],
+  ['approvals', '/approvals', 'Approvals'],
   ['schedules', '/schedules', 'Schedules'],
   ['audit', '/audit', 'Audit'],
 ] as const;
@@ -17,12 +19,12 @@ const NAV = [
 /** Which nav entry a page belongs to. */
 export type Section = (typeof NAV)[number][0] | 'none';
 
-const banner = (fleet: Fleet | undefined, csrf: string) =>
+const banner = (fleet: Fleet | undefined, csrf: string, me: Me | undefined) =>
   fleet?.halted === true
     ? html`<div class="halt-banner" role="alert">
         <strong>The fleet is halted</strong> by ${fleet.changed_by ?? 'someone'} at ${time(fleet.changed_at)}:
         ${fleet.reason ?? 'no reason given'}${fleet.kill_running ? ' (running work was killed)' : ''}. Agents refuse new work.
-        ${actionButton({ action: '/fleet/resume', label: 'Resume the fleet', csrf, confirm: 'Let the whole fleet work again?' })}
+        ${me !== undefined && roleAtLeast(me.role, 'operator') ? actionButton({ action: '/fleet/resume', label: 'Resume the fleet', csrf, confirm: 'Let the whole fleet work again?' }) : ''}
       </div>`
     : '';
 
@@ -31,6 +33,8 @@ export const page = (o: {
   title: string;
   section: Section;
   csrf: string;
+  /** Who is signed in (absent on the sign-in and error pages). */
+  me?: Me | undefined;
   fleet?: Fleet | undefined;
   flash?: string | undefined;
   signedIn?: boolean;
@@ -63,10 +67,11 @@ export const page = (o: {
       ${
         o.signedIn === false
           ? ''
-          : html`<form method="post" action="/signout" class="inline signout">${csrfField(o.csrf)}<button type="submit" class="link">Sign out</button></form>`
+          : html`<span class="who">${o.me === undefined ? '' : html`${o.me.actor} <span class="badge muted">${o.me.role}</span>`}</span>
+            <form method="post" action="/signout" class="inline signout">${csrfField(o.csrf)}<button type="submit" class="link">Sign out</button></form>`
       }
     </header>
-    <div id="banner" ${(o.live ?? o.signedIn !== false) ? html`data-live` : ''}>${banner(o.fleet, o.csrf)}</div>
+    <div id="banner" ${(o.live ?? o.signedIn !== false) ? html`data-live` : ''}>${banner(o.fleet, o.csrf, o.me)}</div>
     <main id="main">
       ${o.flash === undefined ? '' : html`<div class="alert ok" role="status">${o.flash}</div>`}
       ${o.body}

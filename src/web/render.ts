@@ -23,6 +23,7 @@ export const render = async (
       title: o.title,
       section: o.section,
       csrf: c.var.csrf,
+      me: c.var.me,
       fleet,
       flash: takeFlash(c),
       body: o.body,

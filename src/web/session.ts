@@ -1,9 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { Me } from '../api/contract.ts';
+import { type Role, roleAtLeast } from '../domain/accounts/index.ts';
 import { type Api, apiFor, type CallApi } from './apiClient.ts';
 
-/** The cookie the browser keeps the operator's API token in (httpOnly: page scripts never see it). */
+/** The cookie the browser keeps the session (or a pasted API token) in (httpOnly: page scripts never see it). */
 export const TOKEN_COOKIE = 'kanade_token';
 const FLASH_COOKIE = 'kanade_flash';
 const SESSION_SECONDS = 12 * 3600;
@@ -12,7 +14,10 @@ const SESSION_SECONDS = 12 * 3600;
 export type Form = Record<string, string | File | (string | File)[]>;
 
 /** What every dashboard handler knows: the API as the signed-in operator, the form token, the posted form. */
-export type WebEnv = { Variables: { api: Api; csrf: string; token: string | undefined; form: Form } };
+export type WebEnv = { Variables: { api: Api; csrf: string; token: string | undefined; form: Form; me: Me } };
+
+/** True when the signed-in person's role allows what needs `role` (the API refuses it otherwise anyway). */
+export const can = (c: Context<WebEnv>, role: Role): boolean => roleAtLeast(c.var.me.role, role);
 
 /**
  * The origin the browser sees: behind a TLS-terminating proxy, the one it forwards
@@ -120,7 +125,10 @@ export const requireSession =
     }
     c.set('token', token);
     c.set('csrf', csrf);
-    c.set('api', apiFor(callApi, token));
+    const api = apiFor(callApi, token);
+    c.set('api', api);
+    // Who is signed in, and their role, read on every page (a disabled user's session ends here: 401).
+    c.set('me', await api.get<Me>('/api/me'));
     return next();
   };
 

@@ -55,14 +55,17 @@ afterAll(async () => {
 });
 
 describe('the dashboard', () => {
-  it('asks for the API token, refuses a wrong one, and keeps a right one in an httpOnly cookie', async () => {
+  it('takes an API token instead of a password, refuses a wrong one, and keeps a right one in an httpOnly cookie', async () => {
     await go('/agents');
     expect(new URL(page.url()).pathname).toBe('/signin');
+    const tokenForm = 'details.signin-token';
+    await page.click(`${tokenForm} summary`);
     await page.fill('#token', 'not-the-token');
-    await page.click('button[type=submit]');
+    await page.click(`${tokenForm} button[type=submit]`);
     await expect(page.locator('[role=alert]').textContent()).resolves.toContain('not valid');
+    await page.click(`${tokenForm} summary`);
     await page.fill('#token', sandbox.server.token);
-    await page.click('button[type=submit]');
+    await page.click(`${tokenForm} button[type=submit]`);
     await page.waitForURL(`${sandbox.server.url}/agents`);
     const [cookie] = await page.context().cookies();
     expect(cookie).toMatchObject({ name: 'kanade_token', httpOnly: true, sameSite: 'Lax' });

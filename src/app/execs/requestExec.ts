@@ -29,8 +29,14 @@ const handleExec = commandHandlerFor(execDecider);
 /** What requesting an exec needs (the API, and the scheduler, which requests on its own). */
 export type ExecDeps = AppDeps;
 
-/** What a new exec answers: who it reaches. */
-export type ExecAccepted = { exec_id: string; target_count: number; pcs: string[]; seq: number };
+/** What a new exec answers: who it reaches, and (for a job marked so) the approval it waits for first. */
+export type ExecAccepted = {
+  exec_id: string;
+  target_count: number;
+  pcs: string[];
+  seq: number;
+  approval?: { approvers: number; expires_at: string };
+};
 
 /** What an exec is asked to do: run a job (or a script) on a target, or in waves scoped by one. */
 export type ExecRequest = {
@@ -114,7 +120,13 @@ export const requestExec = async (
     { type: 'RequestExec', data: { ...data, ...(rollout === undefined ? {} : { wave_times }), ...parts } },
     context,
   );
-  return { exec_id, target_count: pcs.length, pcs, seq: handled.seq };
+  return {
+    exec_id,
+    target_count: pcs.length,
+    pcs,
+    seq: handled.seq,
+    ...(approval === undefined ? {} : { approval: { approvers: approval.approvers, expires_at: approval.expires_at } }),
+  };
 };
 
 // A job marked require_approval waits for that many people other than the requester, until it expires.

@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ExecutionDetail as Execution, ExecutionList, Result, ResultList } from '../../api/contract.ts';
+import type {
+  ExecAccepted,
+  ExecutionDetail as Execution,
+  ExecutionList,
+  Result,
+  ResultList,
+} from '../../api/contract.ts';
 import { outcomeWords } from '../../domain/runs/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import type { ApiClient } from '../client.ts';
@@ -51,6 +57,12 @@ const settled = (e: Execution) =>
   e.status === 'rejected' ||
   e.status === 'expired' ||
   ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
+
+// What the server said of an exec that waits for approval (nothing runs until then).
+const approvalWords = (accepted: ExecAccepted) =>
+  accepted.approval === undefined
+    ? ''
+    : `; nothing runs until ${accepted.approval.approvers === 1 ? 'another person approves' : `${accepted.approval.approvers} other people approve`} it (kanade approvals approve ${accepted.exec_id}), by ${accepted.approval.expires_at}`;
 
 /** Parses `--wave group[:delay]` flags into the API's waves. */
 export const parseWaves = (flags: readonly string[]): { group: string; delay: string }[] =>
@@ -194,25 +206,26 @@ export const execCommands: CommandSpec[] = [
       const deadline = stringFlag(args, 'starting-deadline');
       const rollout = rolloutOf(args);
       const client = ctx.client();
-      const accepted = await client.send<{ exec_id: string; target_count: number; seq: number }>(
-        'POST',
-        `/api/exec/${encodeURIComponent(job)}`,
-        {
-          ...(rollout !== undefined && Object.keys(target).length === 0 ? {} : { target }),
-          ...(rollout === undefined ? {} : { rollout }),
-          ...(jitter === undefined ? {} : { jitter }),
-          ...(deadline === undefined ? {} : { starting_deadline: deadline }),
-        },
-      );
+      const accepted = await client.send<ExecAccepted>('POST', `/api/exec/${encodeURIComponent(job)}`, {
+        ...(rollout !== undefined && Object.keys(target).length === 0 ? {} : { target }),
+        ...(rollout === undefined ? {} : { rollout }),
+        ...(jitter === undefined ? {} : { jitter }),
+        ...(deadline === undefined ? {} : { starting_deadline: deadline }),
+      });
+      const said = `exec ${accepted.exec_id}: ${job} on ${accepted.target_count} agent(s)${approvalWords(accepted)}`;
       if (!boolFlag(args, 'wait')) {
         if (boolFlag(args, 'json')) writeJson(ctx.io, accepted);
-        else line(ctx.io.out, `exec ${accepted.exec_id}: ${job} on ${accepted.target_count} agent(s)`);
+        else line(ctx.io.out, said);
         return 0;
       }
-      line(ctx.io.err, `exec ${accepted.exec_id}: ${job} on ${accepted.target_count} agent(s)`);
+      line(ctx.io.err, said);
       const done = await waitForExec(client, ctx.io, accepted.exec_id, 24 * 3_600_000, boolFlag(args, 'json'));
       if (boolFlag(args, 'json')) writeJson(ctx.io, done);
       else await printFailures(client, ctx.io, done);
+      if (done.status === 'awaiting_approval') {
+        line(ctx.io.err, `waiting for approval: kanade approvals approve ${done.exec_id} (by somebody else)`);
+        return EXIT.failed;
+      }
       if (done.status === 'halted')
         line(
           ctx.io.err,

@@ -51,9 +51,11 @@ export type JobManifest = Readonly<{
 
 /** How many people must approve a run of the job (0: none). */
 export const approvalsNeeded = (manifest: Pick<JobManifest, 'require_approval'>): number => {
-  const r = manifest.require_approval;
-  if (typeof r === 'boolean') return r ? 1 : 0;
-  return r.approvers;
+  const r = manifest.require_approval as unknown; // read from recorded events: whatever they hold
+  if (r === true) return 1;
+  if (typeof r === 'object' && r !== null && Number.isInteger((r as { approvers?: unknown }).approvers))
+    return (r as { approvers: number }).approvers;
+  return 0;
 };
 
 /** How long a run of the job waits for approval when its manifest does not say. */

@@ -4,7 +4,7 @@ import type { AgentDetail, AgentPage, GroupList } from '../../api/contract.ts';
 import { ApiFailure } from '../apiClient.ts';
 import { at, badge, csrfField, duration, issueList, pager, time } from '../components.ts';
 import { render } from '../render.ts';
-import type { WebEnv } from '../session.ts';
+import { can, type WebEnv } from '../session.ts';
 
 const PAGE = 50;
 
@@ -68,7 +68,7 @@ export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
         <dt>Enrollment</dt><dd>${badge(agent.enrollment)}</dd>
         <dt>Key</dt><dd>${agent.public_key === null ? html`<span class="muted">—</span>` : html`<code>${agent.public_key}</code>`}</dd>
       </dl>
-      ${enrollmentDecision(c.var.csrf, agent)}
+      ${can(c, 'admin') ? enrollmentDecision(c.var.csrf, agent) : ''}
       <h2>Recent results</h2>
       ${
         agent.recent_results.length === 0
@@ -85,14 +85,18 @@ export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
     </section>
     <section aria-labelledby="groups-title">
       <h2 id="groups-title">Groups</h2>
-      <form method="post" action="${at('/agents', agent.pc_id)}/groups">
+      ${
+        can(c, 'operator')
+          ? html`<form method="post" action="${at('/agents', agent.pc_id)}/groups">
         ${csrfField(c.var.csrf)}
         <label for="groups">Groups (comma-separated; the agent follows changes at once)</label>
         <input id="groups" name="groups" value="${agent.groups.join(', ')}" />
         <button type="submit">Save groups</button>
-      </form>
+      </form>`
+          : html`<p>${agent.groups.join(', ') || html`<span class="muted">none</span>`}</p>`
+      }
     </section>
-    ${terminateForm(c.var.csrf, agent)}`;
+    ${can(c, 'admin') ? terminateForm(c.var.csrf, agent) : ''}`;
   return render(c, {
     title: `Agent ${agent.pc_id}`,
     section: 'agents',

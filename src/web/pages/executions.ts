@@ -3,12 +3,23 @@ import { html } from 'hono/html';
 import type { ExecutionDetail, ExecutionList, ExecutionListed, Result } from '../../api/contract.ts';
 import { actionButton, at, badge, duration, pager, progress, time } from '../components.ts';
 import { render } from '../render.ts';
-import type { WebEnv } from '../session.ts';
+import { can, type WebEnv } from '../session.ts';
+import { approvalForms, approvalHistory } from './approvals.ts';
 import { executionRows } from './shared.ts';
 
 const RESULTS_PAGE = 200;
 
-const STATUSES = ['pending', 'running', 'completed', 'halted', 'aborted', 'killed'];
+const STATUSES = [
+  'awaiting_approval',
+  'pending',
+  'running',
+  'completed',
+  'halted',
+  'aborted',
+  'killed',
+  'rejected',
+  'expired',
+];
 
 /** `/executions`: recent executions, live. */
 export const executionsPage = async (c: Context<WebEnv>) => {
@@ -32,7 +43,10 @@ export const executionsPage = async (c: Context<WebEnv>) => {
 };
 
 const finished = (e: ExecutionListed) =>
-  e.status === 'completed' || ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
+  e.status === 'completed' ||
+  e.status === 'rejected' ||
+  e.status === 'expired' ||
+  ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
 
 const targetText = (e: ExecutionDetail) => {
   const t = e.target;
@@ -59,36 +73,40 @@ export const executionPage = async (c: Context<WebEnv>) => {
   const reported = new Set(e.results.map((r) => r.pc_id));
   const pending = whole ? e.pcs.filter((pc) => !reported.has(pc)) : [];
   const silent = e.target_count - e.done - e.running;
-  const actions = [
-    finished(e) || e.status === 'killed'
-      ? ''
-      : actionButton({
-          action: `${at('/executions', id)}/kill`,
-          label: 'Kill',
-          csrf,
-          tone: 'danger',
-          confirm: 'Kill this execution on every agent?',
-        }),
-    e.status === 'halted'
-      ? actionButton({ action: `${at('/executions', id)}/resume`, label: 'Resume rollout', csrf })
-      : '',
-    e.waves.some((w) => w.status === 'scheduled' || w.status === 'halted') &&
-    e.status !== 'killed' &&
-    e.status !== 'aborted'
-      ? actionButton({
-          action: `${at('/executions', id)}/abort`,
-          label: 'Abort rollout',
-          csrf,
-          confirm: 'Cancel the waves not sent yet?',
-        })
-      : '',
-  ];
+  const actions = !can(c, 'operator')
+    ? []
+    : [
+        e.status === 'awaiting_approval' ? approvalForms(e.exec_id, csrf) : '',
+        finished(e) || e.status === 'killed'
+          ? ''
+          : actionButton({
+              action: `${at('/executions', id)}/kill`,
+              label: 'Kill',
+              csrf,
+              tone: 'danger',
+              confirm: 'Kill this execution on every agent?',
+            }),
+        e.status === 'halted'
+          ? actionButton({ action: `${at('/executions', id)}/resume`, label: 'Resume rollout', csrf })
+          : '',
+        e.waves.some((w) => w.status === 'scheduled' || w.status === 'halted') &&
+        e.status !== 'killed' &&
+        e.status !== 'aborted'
+          ? actionButton({
+              action: `${at('/executions', id)}/abort`,
+              label: 'Abort rollout',
+              csrf,
+              confirm: 'Cancel the waves not sent yet?',
+            })
+          : '',
+      ];
   const body = html`<h1><a href="${at('/jobs', e.job_id)}">${e.job_id}</a> <span class="muted">${e.version}</span> <code class="muted">${e.exec_id}</code></h1>
     <section id="exec-summary" data-live aria-label="progress" aria-live="polite">
       <p>${badge(e.status)} on ${targetText(e)}, requested by ${e.requested_by} at ${time(e.requested_at)}</p>
       ${e.halted_reason === null ? '' : html`<div class="alert bad" role="alert">Rollout halted: ${e.halted_reason}</div>`}
       ${e.kill_reason === null ? '' : html`<p>Kill reason: ${e.kill_reason}</p>`}
       ${e.abort_reason === null ? '' : html`<p>Abort reason: ${e.abort_reason}</p>`}
+      ${approvalHistory(e)}
       ${progress(e)}
     </section>
     <div id="exec-actions" class="actions" data-live>${actions}</div>

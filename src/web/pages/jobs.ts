@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import type { ExecutionList, GroupList, JobDetail, JobList } from '../../api/contract.ts';
+import type { ExecAccepted, ExecutionList, GroupList, JobDetail, JobList } from '../../api/contract.ts';
 import { ApiFailure } from '../apiClient.ts';
 import { actionButton, at, badge, csrfField, issueList, time } from '../components.ts';
 import { render } from '../render.ts';
-import type { WebEnv } from '../session.ts';
+import { can, type WebEnv } from '../session.ts';
 import { execBody, execForm } from './execForm.ts';
 import { executionRows } from './shared.ts';
 
@@ -40,19 +40,26 @@ export const jobPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
       <p>${badge(job.revoked ? 'revoked' : 'active')}
       ${job.revoked ? html` by ${job.revoked_by} at ${time(job.revoked_at)}: ${job.revoke_reason ?? 'no reason given'}` : ''}</p>
       ${
-        job.revoked
-          ? actionButton({ action: `${at('/jobs', job.id)}/unrevoke`, label: 'Unrevoke', csrf })
-          : html`<form method="post" action="${at('/jobs', job.id)}/revoke" class="row" data-confirm="Revoke ${job.id}? Agents will skip it (exit 126).">
+        !can(c, 'operator')
+          ? ''
+          : job.revoked
+            ? actionButton({ action: `${at('/jobs', job.id)}/unrevoke`, label: 'Unrevoke', csrf })
+            : html`<form method="post" action="${at('/jobs', job.id)}/revoke" class="row" data-confirm="Revoke ${job.id}? Agents will skip it (exit 126).">
               ${csrfField(csrf)}<label for="revoke-reason">Reason</label>
               <input id="revoke-reason" name="reason" maxlength="500" /><button type="submit" class="danger">Revoke</button>
             </form>`
       }
     </section>
-    <section aria-labelledby="run-title">
+    ${
+      can(c, 'operator')
+        ? html`<section aria-labelledby="run-title">
       <h2 id="run-title">Run it</h2>
+      ${job.require_approval ? html`<p class="hint">Runs of this job wait for ${job.approvers === 1 ? 'another person' : `${job.approvers} other people`} to approve them.</p>` : ''}
       ${failure === undefined ? '' : issueList(failure.message, failure.issues)}
       ${execForm({ jobId: job.id, groups, csrf, sent: failure === undefined ? {} : c.var.form })}
-    </section>
+    </section>`
+        : html`<p class="muted">You are signed in as a ${c.var.me.role}: running jobs needs the operator role.</p>`
+    }
     <section aria-labelledby="recent-title">
       <h2 id="recent-title">Recent executions</h2>
       <div id="job-executions" data-live>${executionRows(executions)}</div>
@@ -75,12 +82,12 @@ export const runJob = async (c: Context<WebEnv>) => {
   const id = c.req.param('id') ?? '';
   const { form } = c.var;
   try {
-    const accepted = await c.var.api.send<{ exec_id: string; target_count: number }>(
-      'POST',
-      at('/api/exec', id),
-      execBody(form),
-    );
-    return { done: `${id} requested on ${accepted.target_count} agent(s)`, to: at('/executions', accepted.exec_id) };
+    const accepted = await c.var.api.send<ExecAccepted>('POST', at('/api/exec', id), execBody(form));
+    const waits = accepted.approval === undefined ? '' : ': it waits for approval by somebody else';
+    return {
+      done: `${id} requested on ${accepted.target_count} agent(s)${waits}`,
+      to: at('/executions', accepted.exec_id),
+    };
   } catch (error) {
     if (error instanceof ApiFailure && [409, 422].includes(error.status)) return { page: await jobPage(c, error) };
     throw error;

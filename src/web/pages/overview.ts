@@ -3,7 +3,7 @@ import { html } from 'hono/html';
 import type { AgentPage, ExecutionList, Fleet, ResultList } from '../../api/contract.ts';
 import { at, badge, csrfField, time } from '../components.ts';
 import { render } from '../render.ts';
-import type { WebEnv } from '../session.ts';
+import { can, type WebEnv } from '../session.ts';
 import { executionRows } from './shared.ts';
 
 const DAY_MS = 86_400_000;
@@ -53,7 +53,7 @@ export const overviewPage = async (c: Context<WebEnv>) => {
       ${executionRows(recent.executions)}
     </section>
     ${
-      fleet.halted
+      fleet.halted || !can(c, 'operator')
         ? ''
         : html`<section class="danger-zone" aria-labelledby="halt-title">
           <h2 id="halt-title">Emergency stop</h2>

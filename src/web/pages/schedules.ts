@@ -8,7 +8,7 @@ import type {
 } from '../../api/contract.ts';
 import { actionButton, at, badge, time } from '../components.ts';
 import { render } from '../render.ts';
-import type { WebEnv } from '../session.ts';
+import { can, type WebEnv } from '../session.ts';
 
 const toggle = (s: Schedule, csrf: string) =>
   actionButton({
@@ -48,7 +48,7 @@ export const schedulesPage = async (c: Context<WebEnv>) => {
             <td><a href="${at('/jobs', s.job_id)}">${s.job_id}</a></td><td><code>${s.cron}</code> ${s.tz}</td><td>${s.mode}</td>
             <td>${badge(s.enabled ? 'enabled' : 'disabled')}</td><td>${time(s.next_fire)}</td>
             <td>${last[i] === undefined ? html`<span class="muted">never</span>` : html`${time(last[i]?.slot)} ${outcome(last[i] as Fire)}`}</td>
-            <td>${toggle(s, c.var.csrf)}</td></tr>`,
+            <td>${can(c, 'operator') ? toggle(s, c.var.csrf) : ''}</td></tr>`,
         )}</tbody></table></div>
     </section>`;
   return render(c, { title: 'Schedules', section: 'schedules', body });
@@ -65,7 +65,7 @@ export const schedulePage = async (c: Context<WebEnv>) => {
     <section id="schedule" data-live aria-label="schedule">
       <p>${badge(s.enabled ? 'enabled' : 'disabled')} runs <a href="${at('/jobs', s.job_id)}">${s.job_id}</a> at <code>${s.cron}</code> (${s.tz}), ${s.mode};
         ${s.fired} slot(s) fired, ${s.skipped} skipped.</p>
-      <div class="actions">${toggle(s, c.var.csrf)}</div>
+      <div class="actions">${can(c, 'operator') ? toggle(s, c.var.csrf) : ''}</div>
       <div class="columns">
         <div><h2>Next fire times</h2>${
           s.next_fires.length === 0
