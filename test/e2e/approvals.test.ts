@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, callAs, signInAs, tokenOf } from '../../src/testing/accounts.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
 import { agentsOnline, apiOf } from '../../src/testing/api.ts';
+import { runKanade } from '../../src/testing/cli.ts';
 import { rebuildChecksums } from '../../src/testing/rebuild.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
@@ -143,6 +144,44 @@ describe('approvals', () => {
     const results = await api<{ results: unknown[] }>('GET', `/api/results?exec_id=${rejected}`);
     expect(results.results).toEqual([]);
   }, 30_000);
+
+  it('hold a schedule fire of such a job too, and are handled from the CLI', async () => {
+    await api(
+      'POST',
+      '/api/schedules',
+      'id: nightly-danger\ncron: "* * * * * *"\njob_id: danger\ntarget: { pcs: [pc-approve] }\n',
+    );
+    const fired = await eventually(
+      async () => {
+        const { executions } = await api<{ executions: { exec_id: string; requested_by: string; status: string }[] }>(
+          'GET',
+          '/api/executions?job_id=danger&status=awaiting_approval',
+        );
+        return executions.find((e) => e.requested_by === 'scheduler') ?? false;
+      },
+      10_000,
+      'a fire of the schedule',
+    );
+    await api('POST', '/api/schedules/nightly-danger/disable', {});
+    const env = { KANADE_API_URL: sandbox.server.url, KANADE_TOKEN: as.get('olga:ci') as string };
+    const list = await runKanade(['approvals', 'list'], env);
+    expect(list.out).toContain(fired.exec_id);
+    expect(list.out).toMatch(/scheduler\s+0\/1/);
+    const approved = await runKanade(['approvals', 'approve', fired.exec_id], env);
+    expect(approved).toMatchObject({ code: 0 });
+    expect(approved.out).toMatch(/^approved /);
+    await eventually(
+      async () => (await exec(fired.exec_id)).status === 'completed',
+      20_000,
+      'the approved fire to run',
+    );
+    // The others the schedule fired wait (or expire); none of them ran.
+    const viewer = await runKanade(['approvals', 'approve', fired.exec_id], {
+      ...env,
+      KANADE_TOKEN: as.get('vic') as string,
+    });
+    expect(viewer.code).toBe(3);
+  }, 40_000);
 
   it('record every step by person, and rebuild to the same approval history', async () => {
     const byOlga = await api<{ events: { actor: string; type: string }[] }>('GET', '/api/events?actor=olga&limit=1000');
