@@ -8,7 +8,7 @@ import type {
   UserList,
 } from '../../api/contract.ts';
 import { ROLES } from '../../domain/accounts/index.ts';
-import { bool, boolFlag, type CommandSpec, JSON_FLAG, str, stringFlag } from '../command.ts';
+import { type Args, bool, boolFlag, type CommandSpec, JSON_FLAG, str, stringFlag } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { type Io, line, table, writeJson } from '../output.ts';
 
@@ -62,6 +62,32 @@ const userAction = (verb: 'disable' | 'enable', summary: string): CommandSpec =>
   },
 });
 
+/**
+ * A read that prints the API's answer as a table (or, with --json, as it came): `query` turns the
+ * flags into the request's query, `rows` the answer into the table.
+ */
+const listCommand = <T>(o: {
+  path: string[];
+  usage: string;
+  summary: string;
+  options?: CommandSpec['options'];
+  api: string;
+  query?: (args: Args) => Record<string, string>;
+  columns: string[];
+  rows: (answer: T) => (string | number)[][];
+}): CommandSpec => ({
+  path: o.path,
+  usage: o.usage,
+  summary: o.summary,
+  options: { ...o.options, ...JSON_FLAG },
+  run: async (args, ctx) => {
+    const answer = await ctx.client().get<T>(o.api, o.query?.(args) ?? {});
+    if (boolFlag(args, 'json')) writeJson(ctx.io, answer);
+    else line(ctx.io.out, table(o.columns, o.rows(answer)));
+    return 0;
+  },
+});
+
 /** `kanade users …` and `kanade tokens …`: people, their roles, and their personal API tokens. */
 export const accountCommands: CommandSpec[] = [
   {
@@ -88,32 +114,22 @@ export const accountCommands: CommandSpec[] = [
       return 0;
     },
   },
-  {
+  listCommand<UserList>({
     path: ['users', 'list'],
     usage: 'kanade users list [--json]',
     summary: 'Users, their roles and whether they are disabled',
-    options: JSON_FLAG,
-    run: async (args, ctx) => {
-      const list = await ctx.client().get<UserList>('/api/users');
-      if (boolFlag(args, 'json')) writeJson(ctx.io, list);
-      else
-        line(
-          ctx.io.out,
-          table(
-            ['USER', 'ROLE', 'STATE', 'PASSWORD', 'CREATED BY', 'CHANGED'],
-            list.users.map((u) => [
-              u.user,
-              u.role,
-              u.disabled ? 'disabled' : 'active',
-              u.has_password ? 'set' : '-',
-              u.created_by,
-              `${u.changed_at} by ${u.changed_by}`,
-            ]),
-          ),
-        );
-      return 0;
-    },
-  },
+    api: '/api/users',
+    columns: ['USER', 'ROLE', 'STATE', 'PASSWORD', 'CREATED BY', 'CHANGED'],
+    rows: ({ users }) =>
+      users.map((u) => [
+        u.user,
+        u.role,
+        u.disabled ? 'disabled' : 'active',
+        u.has_password ? 'set' : '-',
+        u.created_by,
+        `${u.changed_at} by ${u.changed_by}`,
+      ]),
+  }),
   {
     path: ['users', 'set-role'],
     usage: `kanade users set-role NAME --role ${ROLE_LIST}`,
@@ -178,26 +194,17 @@ export const accountCommands: CommandSpec[] = [
       return 0;
     },
   },
-  {
+  listCommand<ApiTokenList>({
     path: ['tokens', 'list'],
     usage: 'kanade tokens list [--user NAME] [--json]',
     summary: 'Personal API tokens (never their secrets): yours, or everyone’s as an admin',
-    options: { user: str('only this user’s', { value: 'name' }), ...JSON_FLAG },
-    run: async (args, ctx) => {
-      const user = stringFlag(args, 'user');
-      const list = await ctx.client().get<ApiTokenList>('/api/tokens', user === undefined ? {} : { user });
-      if (boolFlag(args, 'json')) writeJson(ctx.io, list);
-      else
-        line(
-          ctx.io.out,
-          table(
-            ['ID', 'USER', 'NAME', 'ROLE', 'EXPIRES', 'REVOKED'],
-            list.tokens.map((t) => [t.token_id, t.user, t.name, t.role, t.expires_at ?? '-', t.revoked_at ?? '-']),
-          ),
-        );
-      return 0;
-    },
-  },
+    options: { user: str('only this user’s', { value: 'name' }) },
+    api: '/api/tokens',
+    query: (args) => optional('user', stringFlag(args, 'user')),
+    columns: ['ID', 'USER', 'NAME', 'ROLE', 'EXPIRES', 'REVOKED'],
+    rows: ({ tokens }) =>
+      tokens.map((t) => [t.token_id, t.user, t.name, t.role, t.expires_at ?? '-', t.revoked_at ?? '-']),
+  }),
   {
     path: ['tokens', 'revoke'],
     usage: 'kanade tokens revoke <token-id>',
@@ -209,32 +216,22 @@ export const accountCommands: CommandSpec[] = [
       return 0;
     },
   },
-  {
+  listCommand<ApprovalList>({
     path: ['approvals', 'list'],
     usage: 'kanade approvals list [--json]',
     summary: 'Execs waiting for approval: job, target, who asked, approvals so far, expiry',
-    options: JSON_FLAG,
-    run: async (args, ctx) => {
-      const list = await ctx.client().get<ApprovalList>('/api/approvals');
-      if (boolFlag(args, 'json')) writeJson(ctx.io, list);
-      else
-        line(
-          ctx.io.out,
-          table(
-            ['EXEC', 'JOB', 'TARGETS', 'ASKED BY', 'APPROVALS', 'EXPIRES'],
-            list.approvals.map((a) => [
-              a.exec_id,
-              `${a.job_id}@${a.version}`,
-              a.target_count,
-              a.requested_by,
-              `${a.approvals_given}/${a.approvals_needed}`,
-              a.approval_expires_at ?? '-',
-            ]),
-          ),
-        );
-      return 0;
-    },
-  },
+    api: '/api/approvals',
+    columns: ['EXEC', 'JOB', 'TARGETS', 'ASKED BY', 'APPROVALS', 'EXPIRES'],
+    rows: ({ approvals }) =>
+      approvals.map((a) => [
+        a.exec_id,
+        `${a.job_id}@${a.version}`,
+        a.target_count,
+        a.requested_by,
+        `${a.approvals_given}/${a.approvals_needed}`,
+        a.approval_expires_at ?? '-',
+      ]),
+  }),
   {
     path: ['approvals', 'approve'],
     usage: 'kanade approvals approve <exec_id>',
@@ -264,4 +261,5 @@ export const accountCommands: CommandSpec[] = [
   },
 ];
 
-const optional = (key: string, value: string | undefined) => (value === undefined ? {} : { [key]: value });
+const optional = (key: string, value: string | undefined): Record<string, string> =>
+  value === undefined ? {} : { [key]: value };
