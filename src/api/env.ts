@@ -43,6 +43,8 @@ export type ApiDeps = {
   newId: () => string;
   /** Longest wait for `min_seq` before answering 503. */
   minSeqWaitMs?: number;
+  /** People other than the requester who must approve each ad-hoc run (0 or absent: none). */
+  adhocApprovers?: number;
   /** Request timing and `GET /metrics` (absent: neither). */
   metrics?: ApiMetrics;
 };

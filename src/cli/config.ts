@@ -30,6 +30,8 @@ export type CliConfig = {
   path: string | undefined;
   /** `GET /metrics` on the server without a token (KANADE_METRICS_PUBLIC=1). */
   metricsPublic: boolean;
+  /** KANADE_ADHOC_APPROVERS: people who must approve each ad-hoc run (checked where it is used). */
+  adhocApprovers: string | undefined;
   /** An agent's metrics endpoint (KANADE_AGENT_METRICS_PORT; off when unset) and its address (default 127.0.0.1). */
   agentMetricsPort: string | undefined;
   agentMetricsHost: string | undefined;
@@ -54,6 +56,7 @@ export const readConfig = (env: NodeJS.ProcessEnv): CliConfig => ({
   logLevel: env.KANADE_LOG_LEVEL || 'info',
   path: env.PATH,
   metricsPublic: env.KANADE_METRICS_PUBLIC === '1' || env.KANADE_METRICS_PUBLIC === 'true',
+  adhocApprovers: env.KANADE_ADHOC_APPROVERS || undefined,
   agentMetricsPort: env.KANADE_AGENT_METRICS_PORT || undefined,
   agentMetricsHost: env.KANADE_AGENT_METRICS_HOST || undefined,
 });

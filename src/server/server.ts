@@ -58,6 +58,8 @@ export type ServerConfig = {
   agentCredentialLifetimeS?: number;
   /** Serve `GET /metrics` without a token (KANADE_METRICS_PUBLIC=1); by default it needs one, like the API. */
   metricsPublic?: boolean;
+  /** People other than the requester who must approve each ad-hoc run (default 0: none). */
+  adhocApprovers?: number;
 };
 
 /** A running server. */
@@ -256,6 +258,7 @@ const startRoles = async (config: ServerConfig) => {
     newId: ulid,
     ...(config.minSeqWaitMs === undefined ? {} : { minSeqWaitMs: config.minSeqWaitMs }),
     metrics: { ...metrics, public: config.metricsPublic === true },
+    adhocApprovers: config.adhocApprovers ?? 0,
   });
   const web = createWebApp({
     callApi: (request, env) => app.fetch(request, env),

@@ -28,6 +28,7 @@ export const startTestServer = async (
     signing?: { keyFile: string; previousKeyFile?: string };
     agentCredentialLifetimeS?: number;
     metricsPublic?: boolean;
+    adhocApprovers?: number;
   } = {},
 ): Promise<TestServer> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kanade-server-'));
@@ -47,6 +48,7 @@ export const startTestServer = async (
       ? {}
       : { agentCredentialLifetimeS: options.agentCredentialLifetimeS }),
     ...(options.metricsPublic === undefined ? {} : { metricsPublic: options.metricsPublic }),
+    ...(options.adhocApprovers === undefined ? {} : { adhocApprovers: options.adhocApprovers }),
   });
   const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, {
@@ -106,7 +108,9 @@ export type Sandbox = {
 };
 
 /** Registers a real nats-server and kanade server for the current test file; read them inside tests. */
-export const useTestServer = (options: { agentCredentialLifetimeS?: number } = {}): Sandbox => {
+export const useTestServer = (
+  options: { agentCredentialLifetimeS?: number; adhocApprovers?: number } = {},
+): Sandbox => {
   const handles = {
     stopServer: async () => {
       await handles.server.close();

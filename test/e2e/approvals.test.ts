@@ -10,7 +10,7 @@ import { runKanade } from '../../src/testing/cli.ts';
 import { rebuildChecksums } from '../../src/testing/rebuild.ts';
 import { useTestServer } from '../../src/testing/server.ts';
 
-const sandbox = useTestServer();
+const sandbox = useTestServer({ adhocApprovers: 1 }); // ad-hoc runs wait for a second person too
 const api = apiOf(sandbox);
 const dir = mkdtempSync(join(tmpdir(), 'kanade-approvals-'));
 let agent: AgentProcess;
@@ -182,6 +182,18 @@ describe('approvals', () => {
     });
     expect(viewer.code).toBe(3);
   }, 40_000);
+
+  it('hold ad-hoc runs for approval when the server is told to (--adhoc-approvers)', async () => {
+    const env = { KANADE_API_URL: sandbox.server.url, KANADE_TOKEN: as.get('olga:ci') as string };
+    const run = await runKanade(['run', 'pc-approve', '--', 'echo', 'adhoc-ran'], env);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/nothing runs until another person approves it/);
+    const execId = /exec ([0-9A-Z]{26})/.exec(run.err)?.[1] as string;
+    expect(await exec(execId)).toMatchObject({ status: 'awaiting_approval', dispatched_at: null });
+    expect((await call('olga', 'POST', `/api/executions/${execId}/approve`, {})).status).toBe(403);
+    expect((await call('otto', 'POST', `/api/executions/${execId}/approve`, {})).status).toBe(200);
+    await eventually(async () => (await exec(execId)).status === 'completed', 20_000, 'the approved ad-hoc run');
+  }, 30_000);
 
   it('record every step by person, and rebuild to the same approval history', async () => {
     const byOlga = await api<{ events: { actor: string; type: string }[] }>('GET', '/api/events?actor=olga&limit=1000');

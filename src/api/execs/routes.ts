@@ -57,7 +57,8 @@ export const execRoutes = (deps: ApiDeps) =>
           ...(body.cwd === undefined ? {} : { cwd: body.cwd }),
         },
         staleness: { mode: 'cached' },
-        require_approval: false,
+        // A team may make ad-hoc runs wait for a second person too (--adhoc-approvers).
+        require_approval: (deps.adhocApprovers ?? 0) > 0 ? { approvers: deps.adhocApprovers ?? 0 } : false,
         tags: [],
       };
       const accepted = await requestExec(

@@ -131,7 +131,7 @@ export const requestExec = async (
 
 // A job marked require_approval waits for that many people other than the requester, until it expires.
 const approvalOf = (request: ExecRequest, commit: CommitContext): ApprovalRequest | undefined => {
-  const approvers = request.kind === 'job' ? approvalsNeeded(request.manifest) : 0;
+  const approvers = approvalsNeeded(request.manifest);
   if (approvers === 0) return undefined;
   const timeoutSecs = parseDuration(request.manifest.approval_timeout ?? DEFAULT_APPROVAL_TIMEOUT) ?? 0;
   const deadlineSecs = request.startingDeadline === undefined ? undefined : parseDuration(request.startingDeadline);

@@ -358,13 +358,17 @@ const runAdhoc = async (
     throw new UsageError('name a pc and a script: kanade run <pc> -- <script…>');
   const client = ctx.client();
   const timeout = o.timeout ?? '60s';
-  const accepted = await client.send<{ exec_id: string }>('POST', '/api/run', {
+  const accepted = await client.send<ExecAccepted>('POST', '/api/run', {
     pc_id: pc,
     script: scriptParts.join(' '),
     timeout,
     ...(o.shell === undefined ? {} : { shell: o.shell }),
     ...(o.cwd === undefined ? {} : { cwd: o.cwd }),
   });
+  if (accepted.approval !== undefined) {
+    line(ctx.io.err, `exec ${accepted.exec_id}${approvalWords(accepted)}`);
+    return EXIT.failed;
+  }
   // Wait as long as the script may run, plus time for the agent to start it and report.
   const e = await waitForExec(client, ctx.io, accepted.exec_id, (parseDuration(timeout) ?? 60) * 1000 + 30_000, true);
   const result = e.results.find((r) => r.outcome !== null);

@@ -36,6 +36,10 @@ const serverOptions = {
   'metrics-public': bool(
     'serve GET /metrics without a token, for a scraper on a trusted network (also $KANADE_METRICS_PUBLIC=1)',
   ),
+  'adhoc-approvers': str('people other than the requester who must approve each ad-hoc run (kanade run)', {
+    default: '$KANADE_ADHOC_APPROVERS or 0',
+    value: 'n',
+  }),
   'broker-dir': str('a broker directory (kanade broker init): issue and revoke agent credentials', {
     default: '$KANADE_BROKER_DIR',
     value: 'dir',
@@ -80,6 +84,7 @@ type ServerRun = {
   listen: string;
   insecure: boolean;
   metricsPublic: boolean;
+  adhocApprovers: number;
   signingKey: string | undefined;
   previousSigningKey: string | undefined;
 };
@@ -106,12 +111,21 @@ const runServer = async (ctx: CliContext, opts: ServerRun) => {
     auth,
     log,
     metricsPublic: opts.metricsPublic,
+    adhocApprovers: opts.adhocApprovers,
   }).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new Error(`${opts.listen} is already in use; choose another with --listen or KANADE_LISTEN`);
     throw error;
   });
   return { server, token, created, log };
+};
+
+const parseApprovers = (raw: string | undefined): number => {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || n > 10)
+    throw new UsageError(`--adhoc-approvers ${raw}: a whole number from 0 to 10 (KANADE_ADHOC_APPROVERS)`);
+  return n;
 };
 
 const pathFlag = (args: Args, name: string): string | undefined => {
@@ -124,7 +138,7 @@ export const serverCommands: CommandSpec[] = [
   {
     path: ['server'],
     usage:
-      'kanade server [--nats-url URL[,URL…]] [--nats-creds FILE] [--replicas N] [--broker-dir DIR] [--data-dir DIR] [--listen host:port] [--insecure] [--metrics-public]',
+      'kanade server [--nats-url URL[,URL…]] [--nats-creds FILE] [--replicas N] [--broker-dir DIR] [--data-dir DIR] [--listen host:port] [--insecure] [--metrics-public] [--adhoc-approvers N]',
     summary: 'Run the API and the projections against a NATS JetStream broker',
     options: serverOptions,
     run: async (args, ctx) => {
@@ -137,6 +151,7 @@ export const serverCommands: CommandSpec[] = [
         listen: stringFlag(args, 'listen') ?? ctx.config.listen,
         insecure: boolFlag(args, 'insecure'),
         metricsPublic: boolFlag(args, 'metrics-public') || ctx.config.metricsPublic,
+        adhocApprovers: parseApprovers(stringFlag(args, 'adhoc-approvers') ?? ctx.config.adhocApprovers),
         signingKey: pathFlag(args, 'signing-key') ?? ctx.config.signingKeyFile,
         previousSigningKey: pathFlag(args, 'previous-signing-key') ?? ctx.config.previousSigningKeyFile,
       });
@@ -192,6 +207,7 @@ export const serverCommands: CommandSpec[] = [
           listen: stringFlag(args, 'listen') ?? ctx.config.listen,
           insecure: false,
           metricsPublic: ctx.config.metricsPublic,
+          adhocApprovers: parseApprovers(ctx.config.adhocApprovers),
           signingKey: ctx.config.signingKeyFile,
           previousSigningKey: undefined,
         });
