@@ -64,6 +64,13 @@ describe('accounts', () => {
   it('sign in with a name and password; a disabled user is refused on the very next request', async () => {
     const password = await addUser(sandbox.server, 'dave', 'operator');
     secrets.push(password);
+    // Adding him again with a password would drop it: refused, and the old one still works.
+    const addedAgain = await sandbox.server.api('POST', '/api/users', {
+      user: 'dave',
+      role: 'operator',
+      password: 'another-one-long',
+    });
+    expect(addedAgain.status).toBe(409);
     const session = await signInAs(sandbox.server, 'dave', password);
     const personal = (await tokenOf(sandbox.server, 'dave', { name: 'ci' })).token;
     secrets.push(session, personal);

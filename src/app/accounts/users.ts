@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { type Role, type UserCommand, UserNotFound, userDecider, userStreamName } from '../../domain/accounts/index.ts';
+import {
+  type Role,
+  type UserCommand,
+  UserExists,
+  UserNotFound,
+  userDecider,
+  userStreamName,
+} from '../../domain/accounts/index.ts';
 import { type CredentialStore, mintPersonalToken, storePassword } from '../../infra/accounts/credentials.ts';
 import { type CommitContext, commandHandlerFor, type JetStreamEventStore } from '../../infra/eventStore/index.ts';
 import type { ReadModelsService } from '../../projections/index.ts';
@@ -51,6 +58,8 @@ export const addUser = async (
     commit,
     'created',
   );
+  if (added.status === 'unchanged' && request.password !== undefined)
+    throw new UserExists(request.user, request.role, 'adding it again does not change its password: use passwd');
   if (added.status === 'unchanged') return added;
   const password = request.password ?? generatePassword();
   const set = await setPassword(deps, request.user, password, { ...commit, id: `${commit.id}:password` });

@@ -89,11 +89,14 @@ export class UserNotFound extends DomainError {
   }
 }
 
-/** A user of that name exists already (with another role: adding the same user twice is a no-op). */
+/**
+ * A user of that name exists already, with another role (adding the same user with the same role
+ * again is a no-op) or when a password came with the request (it would otherwise be dropped).
+ */
 export class UserExists extends DomainError {
   readonly code = 'user-exists';
-  constructor(user: string, role: Role) {
-    super(`user ${user} exists already, with role ${role} (use set-role to change it)`);
+  constructor(user: string, role: Role, hint = 'use set-role to change it') {
+    super(`user ${user} exists already, with role ${role} (${hint})`);
     this.name = 'UserExists';
   }
 }
