@@ -17,6 +17,7 @@ import { openCommandJournal } from './commandJournal.ts';
 import { trackConnection } from './connection.ts';
 import { openDedupJournal } from './dedupJournal.ts';
 import { drainOutbox } from './drain.ts';
+import { startFactsReporter } from './endpointFacts.ts';
 import { followKey } from './followKey.ts';
 import { followHalt } from './halt.ts';
 import { type AgentFacts, startHeartbeat } from './heartbeat.ts';
@@ -52,6 +53,9 @@ export type AgentOptions = {
   log: Logger;
   shells: readonly string[];
   heartbeatIntervalMs?: number;
+  /** How often to look at the machine's facts (reported when they changed), ± a jitter; absent: never (emulated agents). */
+  factsIntervalMs?: number;
+  factsJitterMs?: number;
   executor?: Executor;
   maxConcurrent?: number;
   now?: () => number;
@@ -182,6 +186,20 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
       .then(() => retryForever('catch up after a reconnect', () => intake.catchUpAll(), log, { signal }))
       .catch(() => {});
   });
+  const reporting =
+    options.factsIntervalMs === undefined
+      ? undefined
+      : startFactsReporter({
+          js,
+          pcId: facts.pc_id,
+          agentVersion: facts.agent_version,
+          intervalMs: options.factsIntervalMs,
+          jitterMs: options.factsJitterMs ?? 0,
+          now,
+          random: Math.random,
+          log: log.child('facts'),
+          signal,
+        });
   log.info('agent started', { pc_id: facts.pc_id, groups });
 
   return {
@@ -197,7 +215,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
       await until(() => handler.running() === 0 && outbox.pending().length === 0, STOP_FLUSH_MS);
       const unsent = outbox.pending().length;
       stopping.abort();
-      await Promise.allSettled([draining, following, halting, trusting]);
+      await Promise.allSettled([draining, following, halting, trusting, reporting?.done]);
       dedup.close();
       return { killed, unsent };
     },

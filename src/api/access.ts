@@ -16,6 +16,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   // Reading the fleet.
   'GET /api/agents': 'viewer',
   'GET /api/agents/:pcId': 'viewer',
+  'GET /api/agents/:pcId/facts': 'viewer',
   'GET /api/groups': 'viewer',
   'GET /api/events': 'viewer',
   'GET /api/events/:seq': 'viewer',

@@ -54,6 +54,8 @@ export type AgentDecision = { pc_id: string; enrollment: string; groups: string[
 /** `GET /api/groups`. */
 export type GroupList = { groups: GroupView[] };
 
+/** `GET /api/agents/:pc/facts`: built-in facts, inventory documents, and what changed. */
+export type { AgentFactsView as AgentFacts } from '../projections/index.ts';
 /** `GET /api/me`: who the caller is, and the role they act with. */
 export type Me = { actor: string; role: Role; user: string | null };
 /** `POST /api/sessions`: a dashboard session (its token goes in the httpOnly cookie). */

@@ -2,6 +2,7 @@ import { USER_EVENT_TYPES } from './accounts/users.ts';
 import { AGENT_EVENT_TYPES } from './agents/events.ts';
 import { ENROLLMENT_TOKEN_EVENT_TYPES } from './enrollment/tokens.ts';
 import type { ExecEvent } from './execs/events.ts';
+import { FACTS_EVENT_TYPES } from './facts/facts.ts';
 import type { FleetEvent } from './fleet/fleet.ts';
 import type { JobEvent } from './jobs/events.ts';
 import type { RunEvent } from './runs/events.ts';
@@ -65,6 +66,7 @@ const RULES: Record<string, Rule> = {
   },
   enrollment_token: { types: ENROLLMENT_TOKEN_EVENT_TYPES, owns: one('token_id') },
   user: { types: USER_EVENT_TYPES, owns: one('user') },
+  facts: { types: FACTS_EVENT_TYPES, owns: one('pc_id') },
 };
 
 /**

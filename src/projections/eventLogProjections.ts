@@ -4,6 +4,7 @@ import { boundaryProjection } from './boundaryProjection.ts';
 import { enrollmentTokensProjection } from './enrollment/enrollmentTokensProjection.ts';
 import { eventLogProjection } from './eventLog/eventLogProjection.ts';
 import { executionsProjection } from './executions/executionsProjection.ts';
+import { factsProjection } from './facts/factsProjection.ts';
 import { fleetProjection } from './fleet/fleetProjection.ts';
 import { jobsProjection } from './jobs/jobsProjection.ts';
 import type { Projection } from './projection.ts';
@@ -19,5 +20,6 @@ export const PROJECTIONS: readonly Projection[] = [
   schedulesProjection,
   enrollmentTokensProjection,
   accountsProjection,
+  factsProjection,
   boundaryProjection,
 ];

@@ -132,6 +132,31 @@ export type ExecApprovalsTable = {
   reason: string | null;
 };
 
+/** A PC's built-in facts, as its agent last reported them (JSON). */
+export type AgentFactsTable = { pc_id: string; facts: string; digest: string; reported_at: string; seq: number };
+
+/** What an inventory job last reported on a PC: its JSON document, or why it was not taken. */
+export type AgentInventoryTable = {
+  pc_id: string;
+  job_id: string;
+  data: string | null;
+  skipped: string | null;
+  result_id: string;
+  reported_at: string;
+  seq: number;
+};
+
+/** One fact that changed on a PC (`source`: `agent`, or the inventory job's id); values are JSON, null when absent. */
+export type AgentFactChangesTable = {
+  pc_id: string;
+  seq: number;
+  path: string;
+  source: string;
+  from_value: string | null;
+  to_value: string | null;
+  at: string;
+};
+
 /** The last heartbeat of each agent (from KANADE_HEARTBEATS, which keeps one per agent). */
 export type AgentHeartbeatsTable = {
   pc_id: string;
@@ -310,6 +335,9 @@ export type ReadModels = {
   users: UsersTable;
   api_tokens: ApiTokensTable;
   exec_approvals: ExecApprovalsTable;
+  agent_facts: AgentFactsTable;
+  agent_inventory: AgentInventoryTable;
+  agent_fact_changes: AgentFactChangesTable;
   agent_heartbeats: AgentHeartbeatsTable;
   executions: ExecutionsTable;
   exec_waves: ExecWavesTable;
@@ -341,6 +369,9 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   users: ['user'],
   api_tokens: ['token_id'],
   exec_approvals: ['exec_id', 'seq'],
+  agent_facts: ['pc_id'],
+  agent_inventory: ['pc_id', 'job_id'],
+  agent_fact_changes: ['pc_id', 'seq', 'path'],
   agent_heartbeats: ['pc_id'],
   executions: ['exec_id'],
   exec_waves: ['exec_id', 'wave'],

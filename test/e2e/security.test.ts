@@ -91,17 +91,19 @@ describe("an approved agent's own credential, used against the rest of the fleet
       expect(await publishRefused(subject, '{"script":"touch /tmp/x"}'), subject).toBe(true);
   });
 
-  it('cannot speak for another PC: results, heartbeats, agent events', async () => {
+  it('cannot speak for another PC: results, heartbeats, facts, agent events', async () => {
     const result = forgedCommit('RunFinished', { pc_id: 'pc-b', result_id: 'r1', exit_code: 0, outcome: 'succeeded' });
     expect(await publishRefused('kanade.ev.run.pc-b.r1', result)).toBe(true);
+    expect(await publishRefused('kanade.ev.facts.pc-b', forgedCommit('FactsReported', { pc_id: 'pc-b' }))).toBe(true);
     expect(await publishRefused('kanade.hb.pc-b')).toBe(true);
     expect(await publishRefused('kanade.ev.agent.pc-b', forgedCommit('AgentGroupsSet', { pc_id: 'pc-b' }))).toBe(true);
     // Not even its own agent stream: approvals and groups are the operators' to record.
     expect(await publishRefused('kanade.ev.agent.pc-a', forgedCommit('AgentApproved', { pc_id: 'pc-a' }))).toBe(true);
   });
 
-  it('cannot append job, exec, fleet or schedule events', async () => {
+  it('cannot append job, exec, fleet, schedule or user events', async () => {
     const forged = {
+      'kanade.ev.user.mallory': forgedCommit('UserAdded', { user: 'mallory', role: 'admin' }),
       'kanade.ev.job.evil': forgedCommit('JobRegistered', { job_id: 'evil' }),
       'kanade.ev.exec.01EVIL': forgedCommit('ExecRequested', { exec_id: '01EVIL' }),
       'kanade.ev.fleet.global': forgedCommit('FleetResumed', {}),

@@ -3,9 +3,9 @@ import { type AgentCommand, agentDecider, agentStreamName } from '../../domain/a
 import { isPcId } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { pingAgent } from '../../infra/nats/ping.ts';
-import { getAgent, listAgents, listGroups, listResults } from '../../projections/index.ts';
+import { getAgent, getAgentFacts, listAgents, listGroups, listResults } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
-import type { AgentDetail, AgentPage, GroupList } from '../contract.ts';
+import type { AgentDetail, AgentFacts, AgentPage, GroupList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { approveBodySchema, groupsBodySchema, reasonBodySchema, rejectBodySchema } from '../execs/schemas.ts';
@@ -73,6 +73,20 @@ export const agentRoutes = (deps: ApiDeps) => {
       if (agent === undefined) throw notFound(pc);
       const recent = await listResults(deps.readModels.db(), { pc_id: pc, limit: 20 });
       return c.json({ ...agent, recent_results: recent } satisfies AgentDetail);
+    })
+    .get('/:pcId/facts', async (c) => {
+      const pc = c.req.param('pcId');
+      if ((await getAgent(deps.readModels.db(), pc, deps.now())) === undefined) throw notFound(pc);
+      const since = c.req.query('since');
+      if (since !== undefined && Number.isNaN(Date.parse(since)))
+        throw new RequestRejected(422, 'invalid-query', 'since must be a time such as 2026-12-01T00:00:00Z', [
+          { path: 'since', message: 'must be an RFC 3339 time' },
+        ]);
+      const facts = await getAgentFacts(deps.readModels.db(), pc, {
+        limit: integer('limit', c.req.query('limit'), 1, 1000) ?? 200,
+        ...(since === undefined ? {} : { since: new Date(since).toISOString() }),
+      });
+      return c.json(facts satisfies AgentFacts);
     })
     .put('/:pcId/groups', async (c) => {
       const pc_id = pcParam(c.req.param('pcId'));

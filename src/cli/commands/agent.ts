@@ -19,6 +19,9 @@ export type AgentSettings = {
   dataDir: string;
   broker: AgentBrokerOptions;
   heartbeatMs: number;
+  /** How often the agent looks at its facts (reported when they changed), and the spread around it. */
+  factsMs: number;
+  factsJitterMs: number;
   /** Where to serve `GET /metrics` (off when absent). */
   metrics?: { host: string; port: number };
 };
@@ -31,6 +34,8 @@ export const agentSettings = (
     groups?: string | undefined;
     dataDir?: string | undefined;
     heartbeat?: string | undefined;
+    factsInterval?: string | undefined;
+    factsJitter?: string | undefined;
     enrollToken?: string | undefined;
     metricsPort?: string | undefined;
     metricsHost?: string | undefined;
@@ -51,6 +56,11 @@ export const agentSettings = (
   if (bad.length > 0) throw new UsageError(`not valid group names: ${bad.join(', ')}`);
   const heartbeat = flags.heartbeat === undefined ? 30 : parseDuration(flags.heartbeat);
   if (heartbeat === undefined || heartbeat < 1) throw new UsageError('--heartbeat must be a duration such as 30s');
+  const factsEvery = parseDuration(flags.factsInterval ?? '1h');
+  if (factsEvery === undefined || factsEvery < 1)
+    throw new UsageError('--facts-interval must be a duration such as 1h');
+  const factsJitter = parseDuration(flags.factsJitter ?? '5m');
+  if (factsJitter === undefined) throw new UsageError('--facts-jitter must be a duration such as 5m');
   const enrollToken = flags.enrollToken ?? config.enrollToken;
   const metrics = metricsAddress(
     flags.metricsPort ?? config.agentMetricsPort,
@@ -62,6 +72,8 @@ export const agentSettings = (
     dataDir: flags.dataDir ?? join(config.dataDir, `agent-${encodeId(pcId)}`),
     broker: { ...broker, ...(enrollToken === undefined ? {} : { enrollToken }) },
     heartbeatMs: heartbeat * 1000,
+    factsMs: factsEvery * 1000,
+    factsJitterMs: Math.min(factsJitter, factsEvery / 2) * 1000,
     ...(metrics === undefined ? {} : { metrics }),
   };
 };
@@ -117,6 +129,8 @@ export const runAgent = async (settings: AgentSettings, config: CliConfig, log: 
       log,
       shells: detectShells(config.path ?? '', platform()),
       heartbeatIntervalMs: settings.heartbeatMs,
+      factsIntervalMs: settings.factsMs,
+      factsJitterMs: settings.factsJitterMs,
       ...(metrics === undefined ? {} : { metrics: metrics.counters }),
     });
     return { session, agent };
@@ -202,7 +216,7 @@ export const stoppedAgents = (agents: { pcId: string; killed: number; unsent: nu
 export const agentCommand: CommandSpec = {
   path: ['agent'],
   usage:
-    'kanade agent [--id PC] [--groups a,b] [--data-dir DIR] [--nats-url URL] [--nats-creds FILE] [--enroll-token T] [--heartbeat 30s] [--metrics-port N]',
+    'kanade agent [--id PC] [--groups a,b] [--data-dir DIR] [--nats-url URL] [--nats-creds FILE] [--enroll-token T] [--heartbeat 30s] [--facts-interval 1h] [--metrics-port N]',
   summary: 'Run an agent: enrolls (once approved, takes commands for this PC, its groups and all) and reports results',
   options: {
     id: str('this PC’s id', { default: 'the host name', value: 'pc' }),
@@ -212,6 +226,14 @@ export const agentCommand: CommandSpec = {
       value: 'dir',
     }),
     heartbeat: str('how often to send a heartbeat', { default: '30s', value: 'duration' }),
+    'facts-interval': str('how often to look at the machine’s facts (OS, CPU, memory, disk…); sent when they changed', {
+      default: '1h',
+      value: 'duration',
+    }),
+    'facts-jitter': str('spread the facts checks this much either way (at most half the interval)', {
+      default: '5m',
+      value: 'duration',
+    }),
     'enroll-token': str('the enrollment token to present when asking to enroll', {
       default: '$KANADE_ENROLL_TOKEN',
       value: 'token',
@@ -234,6 +256,8 @@ export const agentCommand: CommandSpec = {
         groups: stringFlag(args, 'groups'),
         dataDir: stringFlag(args, 'data-dir'),
         heartbeat: stringFlag(args, 'heartbeat'),
+        factsInterval: stringFlag(args, 'facts-interval'),
+        factsJitter: stringFlag(args, 'facts-jitter'),
         enrollToken: stringFlag(args, 'enroll-token'),
         metricsPort: stringFlag(args, 'metrics-port'),
         metricsHost: stringFlag(args, 'metrics-host'),

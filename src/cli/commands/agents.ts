@@ -1,4 +1,5 @@
-import type { AgentDecision, AgentDetail, AgentPage, Result, ResultList } from '../../api/contract.ts';
+import type { AgentDecision, AgentDetail, AgentFacts, AgentPage, Result, ResultList } from '../../api/contract.ts';
+import { factRows } from '../../domain/facts/index.ts';
 import { boolFlag, type CommandSpec, JSON_FLAG, str, stringFlag } from '../command.ts';
 import { ApiProblem, UsageError } from '../errors.ts';
 import { line, table, writeJson } from '../output.ts';
@@ -121,6 +122,53 @@ export const agentCommands: CommandSpec[] = [
           table(
             ['JOB', 'OUTCOME', 'EXIT', 'FINISHED', 'EXEC'],
             agent.recent_results.map((r) => [r.job_id, r.outcome ?? 'running', r.exit_code, r.finished_at, r.exec_id]),
+          ),
+        );
+      }
+      return 0;
+    },
+  },
+  {
+    path: ['agents', 'facts'],
+    usage: 'kanade agents facts <pc> [--since TIME] [--limit N] [--json]',
+    summary: 'What a PC is: its built-in facts, what its inventory jobs reported, and what changed',
+    options: {
+      since: str('changes since this time only', { value: 'time' }),
+      limit: str('at most this many changes', { default: '200', value: 'n' }),
+      ...JSON_FLAG,
+    },
+    run: async (args, ctx) => {
+      const [pc] = args.positionals;
+      if (pc === undefined) throw new UsageError('name a pc');
+      const since = stringFlag(args, 'since');
+      const limit = stringFlag(args, 'limit');
+      const facts = await ctx.client().get<AgentFacts>(`/api/agents/${encodeURIComponent(pc)}/facts`, {
+        ...(since === undefined ? {} : { since }),
+        ...(limit === undefined ? {} : { limit }),
+      });
+      if (boolFlag(args, 'json')) {
+        writeJson(ctx.io, facts);
+        return 0;
+      }
+      if (facts.facts === null) line(ctx.io.out, `${pc} has not reported its facts yet`);
+      else {
+        line(ctx.io.out, `facts of ${pc}, reported ${facts.reported_at}`);
+        line(ctx.io.out, table(['FACT', 'VALUE'], factRows(facts.facts)));
+      }
+      for (const inv of facts.inventory) {
+        line(
+          ctx.io.out,
+          `\n${inv.job_id}, reported ${inv.reported_at}${inv.skipped === null ? '' : ` (last output skipped: ${inv.skipped})`}`,
+        );
+        if (inv.data !== null) line(ctx.io.out, table(['FACT', 'VALUE'], factRows(inv.data)));
+      }
+      if (facts.history.length > 0) {
+        line(ctx.io.out, '\nchanges, newest first');
+        line(
+          ctx.io.out,
+          table(
+            ['AT', 'FACT', 'FROM', 'TO'],
+            facts.history.map((h) => [h.at, h.path, h.from ?? '-', h.to ?? '-']),
           ),
         );
       }

@@ -355,6 +355,8 @@ const startDevAgents = async (
         dataDir: join(o.dataDir, 'agents', pcId),
         broker: o.broker,
         heartbeatMs: 30_000,
+        factsMs: 3_600_000,
+        factsJitterMs: 300_000,
       };
       return { ...(await runAgent(settings, config, o.log.child(pcId))), dataDir: settings.dataDir };
     }),

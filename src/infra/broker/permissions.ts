@@ -22,7 +22,7 @@ const kvStream = (bucket: string) => `KV_${bucket}`;
 
 /**
  * What one agent's broker credential may do, and nothing more: publish its own heartbeats, run
- * events and output, and its enrollment (credential refresh) requests; answer pings; read — never
+ * events, facts and output, and its enrollment (credential refresh) requests; answer pings; read — never
  * write — the commands for all, its groups and itself, and the KV views its gates need. No other
  * JetStream API: no consumers, no stream or KV changes, no purge, no other PC's commands or runs.
  * Group membership is part of the credential: when it changes the agent fetches a new one.
@@ -35,6 +35,7 @@ export const agentPermissions = (pcId: string, groups: readonly string[]): Permi
       allow: [
         heartbeatSubject(pcId),
         `${EVENTS_SUBJECT_PREFIX}.run.${pc}.>`,
+        `${EVENTS_SUBJECT_PREFIX}.facts.${pc}`,
         `${OUTPUT_PREFIX}.${pc}.>`,
         `${pongPrefix(pcId)}.>`,
         ENROLL_SUBJECT,

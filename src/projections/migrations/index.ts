@@ -10,6 +10,7 @@ import { streamIdentity } from './2026_12_02_0008_stream_identity.ts';
 import { requestParts } from './2026_12_02_0009_request_parts.ts';
 import { outcomeCounters } from './2026_12_02_0010_outcome_counters.ts';
 import { accounts } from './2026_12_02_0011_accounts.ts';
+import { facts } from './2026_12_02_0012_facts.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0009_request_parts': requestParts,
   '2026_12_02_0010_outcome_counters': outcomeCounters,
   '2026_12_02_0011_accounts': accounts,
+  '2026_12_02_0012_facts': facts,
 };

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import type { AgentDetail, AgentPage, GroupList } from '../../api/contract.ts';
+import type { AgentDetail, AgentFacts, AgentPage, GroupList } from '../../api/contract.ts';
+import { factRows } from '../../domain/facts/index.ts';
 import { ApiFailure } from '../apiClient.ts';
 import { at, badge, csrfField, duration, issueList, pager, time } from '../components.ts';
 import { render } from '../render.ts';
@@ -54,7 +55,10 @@ export const agentsPage = async (c: Context<WebEnv>) => {
 /** `/agents/:pc`: one agent, its groups (editable) and its recent results. */
 export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
   const pc = c.req.param('pc') ?? '';
-  const agent = await c.var.api.get<AgentDetail>(at('/api/agents', pc));
+  const [agent, facts] = await Promise.all([
+    c.var.api.get<AgentDetail>(at('/api/agents', pc)),
+    c.var.api.get<AgentFacts>(`${at('/api/agents', pc)}/facts`, { limit: 50 }),
+  ]);
   const body = html`<h1>Agent ${agent.pc_id}</h1>
     ${failure === undefined ? '' : issueList(failure.message, failure.issues)}
     <section id="agent" data-live aria-label="agent">
@@ -83,6 +87,7 @@ export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
           )}</tbody></table></div>`
       }
     </section>
+    ${factsSection(facts)}
     <section aria-labelledby="groups-title">
       <h2 id="groups-title">Groups</h2>
       ${
@@ -176,3 +181,29 @@ export const setGroups = async (c: Context<WebEnv>) => {
     throw error;
   }
 };
+
+const factTable = (label: string, facts: unknown) =>
+  html`<div class="scroll"><table aria-label="${label}"><tbody>${factRows(facts).map(
+    ([path, value]) => html`<tr><th scope="row"><code>${path}</code></th><td>${value}</td></tr>`,
+  )}</tbody></table></div>`;
+
+// What the PC is (built-in facts, each inventory job's document) and what changed on it lately.
+const factsSection = (f: AgentFacts) => html`<section id="agent-facts" data-live aria-labelledby="facts-title">
+    <h2 id="facts-title">Facts</h2>
+    ${f.facts === null ? html`<p class="muted">Not reported yet.</p>` : html`<p class="muted">Reported ${time(f.reported_at)}</p>${factTable('built-in facts', f.facts)}`}
+    ${f.inventory.map(
+      (i) => html`<h3>${i.job_id} <span class="muted">reported ${time(i.reported_at)}</span></h3>
+        ${i.skipped === null ? '' : html`<p class="alert bad">Its last output was skipped: ${i.skipped}</p>`}
+        ${i.data === null ? '' : factTable(`${i.job_id} inventory`, i.data)}`,
+    )}
+    ${
+      f.history.length === 0
+        ? ''
+        : html`<h3>What changed</h3><div class="scroll"><table aria-label="fact changes">
+        <thead><tr><th scope="col">When</th><th scope="col">Fact</th><th scope="col">From</th><th scope="col">To</th></tr></thead>
+        <tbody>${f.history.map(
+          (h) =>
+            html`<tr><td>${time(h.at)}</td><td><code>${h.path}</code></td><td>${h.from ?? '—'}</td><td>${h.to ?? '—'}</td></tr>`,
+        )}</tbody></table></div>`
+    }
+  </section>`;
