@@ -18,6 +18,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/agents/:pcId': 'viewer',
   'GET /api/agents/:pcId/facts': 'viewer',
   'GET /api/groups': 'viewer',
+  'GET /api/inventory': 'viewer',
   'GET /api/events': 'viewer',
   'GET /api/events/:seq': 'viewer',
   'GET /api/executions': 'viewer',

@@ -12,6 +12,7 @@ import { eventRoutes } from './events/routes.ts';
 import { approvalRoutes, execRoutes, executionRoutes } from './execs/routes.ts';
 import { fleetRoutes } from './fleet/routes.ts';
 import { healthRoutes } from './health/routes.ts';
+import { inventoryRoutes } from './inventory/routes.ts';
 import { jobRoutes } from './jobs/routes.ts';
 import { measureRequests, metricsRoutes } from './metrics/routes.ts';
 import { problemResponse, toProblem } from './problem.ts';
@@ -40,6 +41,7 @@ export const createApp = (deps: ApiDeps) =>
     .route('/api/results', resultRoutes(deps))
     .route('/api/agents', agentRoutes(deps))
     .route('/api/groups', groupRoutes(deps))
+    .route('/api/inventory', inventoryRoutes(deps))
     .route('/api/enrollment-tokens', enrollmentTokenRoutes(deps))
     .route('/api/fleet', fleetRoutes(deps))
     .route('/api/schedules', scheduleRoutes(deps))

@@ -16,6 +16,7 @@ import type {
   FleetView,
   GroupView,
   JobView,
+  InventoryPage,
   LoggedEvent,
   PendingApproval,
   ReadModelsStatus,
@@ -56,6 +57,8 @@ export type GroupList = { groups: GroupView[] };
 
 /** `GET /api/agents/:pc/facts`: built-in facts, inventory documents, and what changed. */
 export type { AgentFactsView as AgentFacts } from '../projections/index.ts';
+/** `GET /api/inventory`: one inventory (a job's, or the built-in facts'), and every source there is. */
+export type Inventory = InventoryPage & { sources: string[] };
 /** `GET /api/me`: who the caller is, and the role they act with. */
 export type Me = { actor: string; role: Role; user: string | null };
 /** `POST /api/sessions`: a dashboard session (its token goes in the httpOnly cookie). */
