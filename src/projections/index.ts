@@ -58,10 +58,10 @@ export {
   listResults,
   RESULT_STATUSES,
 } from './executions/queries.ts';
-export type { AgentFactsView, FactChangeView, InventoryView } from './facts/queries.ts';
-export { getAgentFacts } from './facts/queries.ts';
 export type { InventoryPage, InventoryRow, InventorySummary } from './facts/inventory.ts';
 export { BUILT_IN, inventoryJobs, inventoryPage } from './facts/inventory.ts';
+export type { AgentFactsView, FactChangeView, InventoryView } from './facts/queries.ts';
+export { getAgentFacts } from './facts/queries.ts';
 export type { FleetView } from './fleet/fleetProjection.ts';
 export { getFleet } from './fleet/fleetProjection.ts';
 export type { Generation, GenerationSource } from './generation.ts';

@@ -22,7 +22,12 @@ const BUILT_IN_SUMMARY: InventoryField[] = [
 ];
 
 /** One PC's row of an inventory: the display fields' values. */
-export type InventoryRow = { pc_id: string; reported_at: string; skipped: string | null; values: Record<string, unknown> };
+export type InventoryRow = {
+  pc_id: string;
+  reported_at: string;
+  skipped: string | null;
+  values: Record<string, unknown>;
+};
 
 /** How many PCs have each value of a summary field (the 20 most common; `null`: the field is absent). */
 export type InventorySummary = { field: string; label: string; counts: { value: unknown; count: number }[] };
@@ -82,14 +87,16 @@ export const inventoryPage = async (
   }
   // Both sources as (pc_id, document, reported_at, skipped).
   const source = builtIn
-    ? db.selectFrom('agent_facts').select(['pc_id', 'facts as data', 'reported_at', sql<string | null>`null`.as('skipped')])
+    ? db
+        .selectFrom('agent_facts')
+        .select(['pc_id', 'facts as data', 'reported_at', sql<string | null>`null`.as('skipped')])
     : db
         .selectFrom('agent_inventory')
         .select(['pc_id', 'data', 'reported_at', 'skipped'])
         .where('job_id', '=', o.source);
-  const filtered = db.selectFrom(source.as('s')).$if(o.q !== undefined && o.q !== '', (q) =>
-    q.where(sql<boolean>`instr(s.pc_id, ${o.q})`),
-  );
+  const filtered = db
+    .selectFrom(source.as('s'))
+    .$if(o.q !== undefined && o.q !== '', (q) => q.where(sql<boolean>`instr(s.pc_id, ${o.q})`));
   const page = await filtered.selectAll().orderBy('pc_id').limit(o.limit).offset(o.offset).execute();
   const { total } = await filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const summary = await Promise.all(
