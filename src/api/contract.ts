@@ -72,7 +72,7 @@ export type ApiTokenList = { tokens: ApiTokenView[] };
 /** `POST /api/tokens`: the new token, with its secret shown this once. */
 export type { CreatedApiToken } from '../app/accounts/users.ts';
 /** `POST /api/exec/:job` (202): who the exec reaches, and the approval it waits for first. */
-export type { ExecAccepted } from '../app/execs/requestExec.ts';
+export type { ExecAccepted, ExecPreview } from '../app/execs/requestExec.ts';
 /** `GET /api/approvals`. */
 export type ApprovalList = { approvals: PendingApproval[] };
 /** `POST /api/executions/:id/approve|reject`. */

@@ -61,7 +61,7 @@ export {
 export type { InventoryPage, InventoryRow, InventorySummary } from './facts/inventory.ts';
 export { BUILT_IN, inventoryJobs, inventoryPage } from './facts/inventory.ts';
 export type { AgentFactsView, FactChangeView, InventoryView } from './facts/queries.ts';
-export { getAgentFacts } from './facts/queries.ts';
+export { getAgentFacts, selectorFacts } from './facts/queries.ts';
 export type { FleetView } from './fleet/fleetProjection.ts';
 export { getFleet } from './fleet/fleetProjection.ts';
 export type { Generation, GenerationSource } from './generation.ts';

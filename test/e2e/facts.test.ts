@@ -91,6 +91,47 @@ describe('facts', () => {
     expect(cli.out).toMatch(/last output skipped: its output is not JSON/);
   }, 60_000);
 
+  it('choose targets: exec --where runs on exactly the matching PCs; --dry-run lists them; a bad selector says where', async () => {
+    const env = { KANADE_API_URL: sandbox.server.url, KANADE_TOKEN: sandbox.server.token };
+    await api(
+      'POST',
+      '/api/jobs',
+      'id: hello\nversion: "1"\nexecute:\n  shell: sh\n  script: echo hi\n  timeout: 1m\n',
+    );
+    const where = 'inventory["packages"].openssl startswith "3.0" and os.family == "linux"';
+    const dry = await runKanade(['exec', 'hello', '--where', where, '--dry-run'], env);
+    expect(dry).toMatchObject({ code: 0, out: 'pc-f1\n' });
+    expect(dry.err).toMatch(/would run on 1 agent\(s\) matching .*nothing was recorded/);
+    const other = await runKanade(['exec', 'hello', '--all', '--where', 'not (pc_id == "pc-f1")', '--dry-run'], env);
+    expect(other.out).toBe('pc.f2.example.org\n');
+
+    const run = await runKanade(['exec', 'hello', '--where', where, '--wait', '--json'], env);
+    expect(run.code).toBe(0);
+    const done = JSON.parse(run.out) as { exec_id: string; results: { pc_id: string }[]; target: unknown };
+    expect(done.results.map((r) => r.pc_id)).toEqual(['pc-f1']);
+    // The exec names who was chosen and why: the matching PCs one by one, and the selector with its scope.
+    const { events } = await api<{ events: { seq: number; type: string }[] }>(
+      'GET',
+      `/api/events?type=ExecRequested&stream=exec-${done.exec_id}`,
+    );
+    const commit = await api<{ events: { data: { target: unknown; where: unknown } }[] }>(
+      'GET',
+      `/api/events/${events[0]?.seq}`,
+    );
+    expect(commit.events[0]?.data).toMatchObject({
+      target: { pcs: ['pc-f1'] },
+      where: { selector: expect.stringContaining('startswith "3.0"'), scope: { all: true } },
+    });
+
+    const bad = await runKanade(['exec', 'hello', '--where', 'os.family = "linux" adn cpu.count > 2'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/1:11: where: unknown operator = \(did you mean ==\?\)/);
+    expect(bad.err).toMatch(/1:21: where: unknown keyword adn \(did you mean and\?\)/);
+    const none = await runKanade(['exec', 'hello', '--where', 'os.family == "plan9"'], env);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/no agent in the target matches/);
+  }, 60_000);
+
   it('rebuild to identical tables', async () => {
     const { before, after } = await rebuildChecksums(sandbox, ['agent_facts', 'agent_inventory', 'agent_fact_changes']);
     expect(after).toEqual(before);

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import * as v from 'valibot';
 import { approveExec, rejectExec } from '../../app/execs/approvals.ts';
-import { type ExecRequest, requestExec } from '../../app/execs/requestExec.ts';
+import { type ExecRequest, previewExec, requestExec } from '../../app/execs/requestExec.ts';
 import { registeredManifest } from '../../app/jobs/registered.ts';
 import { type ExecAggregateCommand, execDecider, execStreamName, normalizeTarget } from '../../domain/execs/index.ts';
 import type { JobManifest } from '../../domain/jobs/index.ts';
@@ -41,8 +41,15 @@ export const execRoutes = (deps: ApiDeps) =>
       if (!isJobId(jobId)) throw new RequestRejected(404, 'job-not-found', `job ${jobId} is not in the catalog`);
       const body = await validBody(c, execBodySchema);
       const manifest = await registeredManifest(deps, jobId);
-      const accepted = await requestExec(deps, { kind: 'job', manifest, ...fanoutRequest(body) }, commitFor(c, deps));
-      return c.json(accepted, 202);
+      const request: ExecRequest = {
+        kind: 'job',
+        manifest,
+        ...fanoutRequest(body),
+        ...(body.where === undefined ? {} : { where: body.where }),
+      };
+      // `dry_run`: who it would reach, and nothing recorded.
+      if (c.req.query('dry_run') === 'true') return c.json(await previewExec(deps, request));
+      return c.json(await requestExec(deps, request, commitFor(c, deps)), 202);
     })
     .post('/run', async (c) => {
       const body = await validBody(c, runBodySchema);

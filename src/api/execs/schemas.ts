@@ -8,10 +8,19 @@ import {
   pcIdSchema,
 } from '../../manifests/index.ts';
 
-/** `POST /api/exec/:jobId`: a target, waves (optionally scoped by a target), jitter, starting deadline. */
+/**
+ * `POST /api/exec/:jobId`: a target, waves (optionally scoped by a target), a `where` selector over
+ * facts and groups (within the target; alone, within every online agent), jitter, starting deadline.
+ */
 export const execBodySchema = v.pipe(
-  v.strictObject(fanoutEntries),
-  v.check((body) => hasTargetOrRollout(body), 'name a target, a rollout, or both'),
+  v.strictObject({
+    ...fanoutEntries,
+    where: v.optional(v.pipe(v.string('must be a selector'), v.maxLength(4096, 'is longer than 4 KiB'))),
+  }),
+  v.check(
+    (body) => hasTargetOrRollout(body) || body.where !== undefined,
+    'name a target, a rollout, a where selector, or both',
+  ),
 );
 
 /** `POST /api/run`: an ad-hoc script on one PC. */

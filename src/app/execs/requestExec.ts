@@ -6,8 +6,12 @@ import {
   execDecider,
   execRequestedData,
   execStreamName,
+  isEmptyTarget,
+  type KnownAgent,
+  NoAgentMatches,
   planRollout,
   resolveTarget,
+  SelectorInvalid,
   type Target,
   UnknownPc,
   type WaveGate,
@@ -16,9 +20,11 @@ import {
 } from '../../domain/execs/index.ts';
 import { FLEET_STREAM, FleetIsHalted, fleetDecider } from '../../domain/fleet/index.ts';
 import { approvalsNeeded, DEFAULT_APPROVAL_TIMEOUT, type JobManifest } from '../../domain/jobs/index.ts';
+import { matches, parseSelector, selectorText } from '../../domain/selectors/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import { type CommitContext, commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { maxPayloadOf } from '../../infra/nats/payload.ts';
+import { selectorFacts } from '../../projections/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { knownAgents } from './knownAgents.ts';
 import { cutIntoParts, fitsOneCommit } from './parts.ts';
@@ -46,6 +52,8 @@ export type ExecRequest = {
   rollout?: { waves: WavePlan[]; gate?: WaveGate };
   jitter?: string;
   startingDeadline?: string;
+  /** A selector over facts and groups (`os.family == "linux" and "lab" in groups`): only matching PCs of the target. */
+  where?: string;
   /** The exec id, when the caller derives it (the scheduler: one per slot); otherwise a new one. */
   execId?: string;
   /**
@@ -67,10 +75,8 @@ export const requestExec = async (
 ): Promise<ExecAccepted> => {
   const fleet = await deps.store.aggregateStream(FLEET_STREAM, fleetDecider);
   if (fleet.state.halted) throw new FleetIsHalted(fleet.state.reason ?? 'no reason given');
-  const agents = await knownAgents(deps);
-  assertGroupsKnown(request.target, request.rollout?.waves, agents);
-  const resolution = resolveTarget(request.target ?? {}, agents);
-  if (resolution.unknown.length > 0) throw new UnknownPc(resolution.unknown);
+  const plan = await planTargets(deps, request);
+  const { rollout, pcs } = plan;
   const exec_id = request.execId ?? deps.newId();
   const request_id = deps.newId();
   const now = Date.parse(commit.at);
@@ -79,12 +85,6 @@ export const requestExec = async (
     request.startingDeadline === undefined
       ? {}
       : { deadline_at: new Date(from + (parseDuration(request.startingDeadline) ?? 0) * 1000).toISOString() };
-  const rollout =
-    request.rollout === undefined
-      ? undefined
-      : planRollout(request.rollout.waves, request.target, agents, request.rollout.gate);
-  if (rollout !== undefined) assertRolloutCanSucceed(rollout);
-  else if (resolution.pcs.length === 0) throw nobodyOnline(request.target ?? {}, agents);
   // Waves carry their own starting deadline (counted from when each is due); a plain exec's is in the command.
   const approval = approvalOf(request, commit);
   // Waiting for approval, a plain exec's starting deadline is set at the last approval (counted from it).
@@ -98,7 +98,6 @@ export const requestExec = async (
     due_at: new Date(now + w.delay_secs * 1000).toISOString(),
     ...deadlineFrom(nominal + w.delay_secs * 1000),
   }));
-  const pcs = rollout === undefined ? resolution.pcs : rollout.waves.flatMap((w) => w.pcs).sort();
   const { manifest } = request;
   const data: ExecRequestData = {
     exec_id,
@@ -106,11 +105,12 @@ export const requestExec = async (
     job_id: manifest.id,
     version: manifest.version,
     request_id,
-    target: request.target ?? { groups: [...new Set(request.rollout?.waves.map((w) => w.group))].sort() },
+    target: plan.target,
     pcs,
     command,
     ...(rollout === undefined ? {} : { rollout }),
     ...(approval === undefined ? {} : { approval }),
+    ...(plan.where === undefined ? {} : { where: plan.where }),
   };
   const context = { ...commit, correlationId: exec_id };
   const parts = await recordInParts(deps, data, context);
@@ -127,6 +127,63 @@ export const requestExec = async (
     seq: handled.seq,
     ...(approval === undefined ? {} : { approval: { approvers: approval.approvers, expires_at: approval.expires_at } }),
   };
+};
+
+/** Who an exec would reach, without recording anything (`dry_run`). */
+export type ExecPreview = { dry_run: true; target_count: number; pcs: string[]; where?: string };
+
+/** Resolves an exec's target (and selector) as requesting it would, and records nothing. */
+export const previewExec = async (deps: ExecDeps, request: ExecRequest): Promise<ExecPreview> => {
+  const { pcs, where } = await planTargets(deps, request);
+  return { dry_run: true, target_count: pcs.length, pcs, ...(where === undefined ? {} : { where: where.selector }) };
+};
+
+/**
+ * Who the exec reaches: the target resolved against the approved agents (refusing unknown PCs and
+ * groups), narrowed to the agents a `where` selector matches, and the rollout's waves planned over
+ * them. With a selector a plain exec names its PCs one by one (a broadcast to all or a group would
+ * reach agents the selector left out).
+ */
+const planTargets = async (deps: ExecDeps, request: ExecRequest) => {
+  const agents = await knownAgents(deps);
+  assertGroupsKnown(request.target, request.rollout?.waves, agents);
+  const scope = request.target ?? (request.where !== undefined && request.rollout === undefined ? { all: true } : {});
+  const unknown = resolveTarget(scope, agents).unknown;
+  if (unknown.length > 0) throw new UnknownPc(unknown);
+  const selected = request.where === undefined ? undefined : await selectAgents(deps, request.where, scope, agents);
+  const candidates = selected?.agents ?? agents;
+  const rollout =
+    request.rollout === undefined
+      ? undefined
+      : planRollout(request.rollout.waves, request.target, candidates, request.rollout.gate);
+  const resolved = resolveTarget(scope, candidates).pcs;
+  if (rollout !== undefined) assertRolloutCanSucceed(rollout);
+  else if (resolved.length === 0) throw nobodyOnline(scope, agents);
+  const pcs = rollout === undefined ? resolved : rollout.waves.flatMap((w) => w.pcs).sort();
+  const wavesScope = { groups: [...new Set(request.rollout?.waves.map((w) => w.group))].sort() };
+  const target: Target =
+    selected !== undefined && rollout === undefined ? { pcs: resolved } : (request.target ?? wavesScope);
+  const where = selected === undefined ? undefined : { selector: selected.selector, scope: request.target ?? scope };
+  return { rollout, pcs, target, where };
+};
+
+// The agents of the scope (online, or named) whose facts and groups match the selector.
+const selectAgents = async (deps: ExecDeps, where: string, scope: Target, agents: readonly KnownAgent[]) => {
+  const parsed = parseSelector(where);
+  if (!parsed.ok) throw new SelectorInvalid(parsed.issues);
+  const inScope = new Set(resolveTarget(scope, agents).pcs);
+  // A rollout without a target plans over every agent; otherwise the agents the target reaches.
+  const candidates = isEmptyTarget(scope) ? [...agents] : agents.filter((a) => inScope.has(a.pc_id));
+  const facts = await selectorFacts(
+    deps.readModels.db(),
+    candidates.map((a) => a.pc_id),
+  );
+  const matching = candidates.filter((a) =>
+    matches(parsed.selector, { pc_id: a.pc_id, groups: a.groups, facts: facts.get(a.pc_id) ?? {} }),
+  );
+  const selector = selectorText(parsed.selector);
+  if (matching.length === 0) throw new NoAgentMatches(selector, candidates.length);
+  return { agents: matching, selector };
 };
 
 // A job marked require_approval waits for that many people other than the requester, until it expires.

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   ExecAccepted,
+  ExecPreview,
   ExecutionDetail as Execution,
   ExecutionList,
   Result,
@@ -172,7 +173,7 @@ export const execCommands: CommandSpec[] = [
   {
     path: ['exec'],
     usage:
-      'kanade exec <job> (--all | --groups a,b | --pcs x,y | --wave group:delay…) [--max-failure-ratio R] [--min-success N] [--jitter 30s] [--starting-deadline 10m] [--wait] [--json]',
+      'kanade exec <job> (--all | --groups a,b | --pcs x,y | --wave group:delay… | --where EXPR) [--where EXPR] [--dry-run] [--max-failure-ratio R] [--min-success N] [--jitter 30s] [--starting-deadline 10m] [--wait] [--json]',
     summary:
       'Run a catalog job on a target, or in waves (each --wave a group and its delay from now, gated by the previous wave); --wait follows it to the end (exit 0 only when every targeted PC succeeded)',
     options: {
@@ -187,6 +188,13 @@ export const execCommands: CommandSpec[] = [
       all: bool('every approved agent that is online'),
       groups: str('the online members of these groups', { value: 'a,b' }),
       pcs: str('these PCs (online or not)', { value: 'x,y' }),
+      where: str(
+        'only the PCs whose facts and groups match (os.family == "linux" and "lab" in groups); alone: of all online',
+        {
+          value: 'expr',
+        },
+      ),
+      'dry-run': bool('list who it would run on, and run nothing'),
       jitter: str('each agent waits a random time up to this before it starts', { default: '0s', value: 'duration' }),
       'starting-deadline': str('agents skip the command (125) when it reaches them later than this', {
         value: 'duration',
@@ -205,13 +213,29 @@ export const execCommands: CommandSpec[] = [
       const jitter = stringFlag(args, 'jitter');
       const deadline = stringFlag(args, 'starting-deadline');
       const rollout = rolloutOf(args);
+      const where = stringFlag(args, 'where');
       const client = ctx.client();
-      const accepted = await client.send<ExecAccepted>('POST', `/api/exec/${encodeURIComponent(job)}`, {
-        ...(rollout !== undefined && Object.keys(target).length === 0 ? {} : { target }),
+      const body = {
+        ...((rollout !== undefined || where !== undefined) && Object.keys(target).length === 0 ? {} : { target }),
         ...(rollout === undefined ? {} : { rollout }),
+        ...(where === undefined ? {} : { where }),
         ...(jitter === undefined ? {} : { jitter }),
         ...(deadline === undefined ? {} : { starting_deadline: deadline }),
-      });
+      };
+      const path = `/api/exec/${encodeURIComponent(job)}`;
+      if (boolFlag(args, 'dry-run')) {
+        const preview = await client.send<ExecPreview>('POST', `${path}?dry_run=true`, body);
+        if (boolFlag(args, 'json')) writeJson(ctx.io, preview);
+        else {
+          for (const pc of preview.pcs) line(ctx.io.out, pc);
+          line(
+            ctx.io.err,
+            `${job} would run on ${preview.target_count} agent(s)${preview.where === undefined ? '' : ` matching ${preview.where}`} (dry run: nothing was recorded)`,
+          );
+        }
+        return 0;
+      }
+      const accepted = await client.send<ExecAccepted>('POST', path, body);
       const said = `exec ${accepted.exec_id}: ${job} on ${accepted.target_count} agent(s)${approvalWords(accepted)}`;
       if (!boolFlag(args, 'wait')) {
         if (boolFlag(args, 'json')) writeJson(ctx.io, accepted);

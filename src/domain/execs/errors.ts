@@ -41,3 +41,23 @@ export class RolloutCannotSucceed extends DomainError {
     this.name = 'RolloutCannotSucceed';
   }
 }
+
+/** A `where` selector that does not parse: every problem, with its line and column. */
+export class SelectorInvalid extends DomainError {
+  readonly code = 'invalid-input';
+  constructor(issues: readonly Issue[]) {
+    super('the where selector is not valid', issues);
+    this.name = 'SelectorInvalid';
+  }
+}
+
+/** A `where` selector that no agent in the target matches: the exec would run nothing. */
+export class NoAgentMatches extends DomainError {
+  readonly code = 'target-offline';
+  constructor(selector: string, candidates: number) {
+    super(`no agent in the target matches ${selector} (${candidates} online or named agent(s) looked at)`, [
+      { path: 'where', message: 'matches no agent in the target' },
+    ]);
+    this.name = 'NoAgentMatches';
+  }
+}

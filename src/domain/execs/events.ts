@@ -46,6 +46,11 @@ export type ExecRequested = DomainEvent<
     rollout?: Rollout;
     /** Present when the job needs approval: nothing is dispatched (no wave is scheduled) until it is given. */
     approval?: ApprovalRequest;
+    /**
+     * Present when a selector chose the PCs: its canonical text and the target it was applied within
+     * (`target` then names the matching PCs one by one, so the command reaches them and no others).
+     */
+    where?: { selector: string; scope: Target };
   }
 >;
 

@@ -33,7 +33,14 @@ export {
   nextWave,
   withRequestPart,
 } from './decider.ts';
-export { RolloutCannotSucceed, TargetOffline, UnknownGroup, UnknownPc } from './errors.ts';
+export {
+  NoAgentMatches,
+  RolloutCannotSucceed,
+  SelectorInvalid,
+  TargetOffline,
+  UnknownGroup,
+  UnknownPc,
+} from './errors.ts';
 export type {
   ApprovalRequest,
   ExecAborted,

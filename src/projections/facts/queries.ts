@@ -57,3 +57,31 @@ export const getAgentFacts = async (
     history: history.map(({ from_value, to_value, ...c }) => ({ ...c, from: from_value, to: to_value })),
   };
 };
+
+/**
+ * What selectors see of each PC: its built-in facts with every inventory job's document under
+ * `inventory.<job id>` (PCs that reported nothing have `{}`), read in chunks.
+ */
+export const selectorFacts = async (
+  db: Kysely<ReadModels>,
+  pcIds: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> => {
+  const out = new Map<string, Record<string, unknown>>(pcIds.map((pc) => [pc, {}]));
+  for (let i = 0; i < pcIds.length; i += 500) {
+    const chunk = pcIds.slice(i, i + 500);
+    for (const r of await db.selectFrom('agent_facts').select(['pc_id', 'facts']).where('pc_id', 'in', chunk).execute())
+      out.set(r.pc_id, { ...(JSON.parse(r.facts) as Record<string, unknown>), ...out.get(r.pc_id) });
+    const docs = await db
+      .selectFrom('agent_inventory')
+      .select(['pc_id', 'job_id', 'data'])
+      .where('pc_id', 'in', chunk)
+      .where('data', 'is not', null)
+      .execute();
+    for (const r of docs) {
+      const facts = out.get(r.pc_id) ?? {};
+      const inventory = (facts.inventory ?? {}) as Record<string, unknown>;
+      out.set(r.pc_id, { ...facts, inventory: { ...inventory, [r.job_id]: JSON.parse(r.data as string) } });
+    }
+  }
+  return out;
+};
