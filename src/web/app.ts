@@ -10,6 +10,7 @@ import { agentPage, agentsPage, approveAgent, rejectAgent, setGroups } from './p
 import { approvalsPage } from './pages/approvals.ts';
 import { auditPage, eventPage } from './pages/audit.ts';
 import { executionPage, executionsPage, resultPage } from './pages/executions.ts';
+import { inventoryPage } from './pages/inventory.ts';
 import { jobPage, jobsPage, runJob } from './pages/jobs.ts';
 import { overviewPage } from './pages/overview.ts';
 import { schedulePage, schedulesPage } from './pages/schedules.ts';
@@ -157,6 +158,7 @@ export const createWebApp = (deps: WebDeps) => {
       '/agents/:pc/terminate',
       post((c) => `${at('/api/agents', param('pc')(c))}/terminate`, 'terminate', true),
     )
+    .get('/inventory', inventoryPage)
     .get('/jobs', jobsPage)
     .get('/jobs/:id', (c) => jobPage(c))
     .post('/jobs/:id/exec', act(runJob))

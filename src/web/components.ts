@@ -86,7 +86,10 @@ export const issueList = (title: string, issues: readonly ApiIssue[]) =>
   html`<div class="alert bad" role="alert"><strong>${title}</strong>${
     issues.length === 0
       ? ''
-      : html`<ul>${issues.map((i) => html`<li>${i.path === '' ? '' : html`<code>${i.path}</code>: `}${i.message}</li>`)}</ul>`
+      : html`<ul>${issues.map(
+          (i) =>
+            html`<li>${i.path === '' ? '' : html`<code>${i.path}</code>: `}${i.message}${i.line === undefined ? '' : ` (line ${i.line}${i.column === undefined ? '' : `, column ${i.column}`})`}</li>`,
+        )}</ul>`
   }</div>`;
 
 /** Previous / next links for offset paging. */

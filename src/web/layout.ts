@@ -9,6 +9,7 @@ type Body = HtmlEscapedString | Promise<HtmlEscapedString>;
 const NAV = [
   ['overview', '/', 'Overview'],
   ['agents', '/agents', 'Agents'],
+  ['inventory', '/inventory', 'Inventory'],
   ['jobs', '/jobs', 'Jobs'],
   ['executions', '/executions', 'Executions'],
   ['approvals', '/approvals', 'Approvals'],

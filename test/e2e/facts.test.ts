@@ -89,6 +89,12 @@ describe('facts', () => {
     expect(cli.out).toMatch(/os\.family\s+linux/);
     expect(cli.out).toMatch(/openssl\s+3\.0\.2/);
     expect(cli.out).toMatch(/last output skipped: its output is not JSON/);
+    const inventory = await runKanade(['inventory', '--job', 'packages'], {
+      KANADE_API_URL: sandbox.server.url,
+      KANADE_TOKEN: sandbox.server.token,
+    });
+    expect(inventory.out).toMatch(/^PC\s+OPENSSL\s+REPORTED/);
+    expect(inventory.out).toMatch(/pc-f1\s+3\.0\.2\s+\S+ \(last output skipped\)/);
   }, 60_000);
 
   it('choose targets: exec --where runs on exactly the matching PCs; --dry-run lists them; a bad selector says where', async () => {

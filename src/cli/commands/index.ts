@@ -6,6 +6,7 @@ import { enrollmentCommands } from './enrollment.ts';
 import { eventCommands } from './events.ts';
 import { execCommands } from './exec.ts';
 import { fleetCommands } from './fleet.ts';
+import { inventoryCommand } from './inventory.ts';
 import { jobCommands } from './job.ts';
 import { projectionCommands } from './projections.ts';
 import { scheduleCommands } from './schedule.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...scheduleCommands,
   ...execCommands,
   ...agentCommands,
+  inventoryCommand,
   ...enrollmentCommands,
   ...accountCommands,
   ...fleetCommands,

@@ -72,7 +72,14 @@ const SUMMARY_VALUES = 20;
  */
 export const inventoryPage = async (
   db: Kysely<ReadModels>,
-  o: { source: string; q?: string; limit: number; offset: number },
+  o: {
+    source: string;
+    q?: string;
+    limit: number;
+    offset: number;
+    /** Only the PCs this keeps (a `where` selector): rows and counts are then taken in memory. */
+    keep?: (pcId: string) => boolean;
+  },
 ): Promise<InventoryPage | undefined> => {
   const builtIn = o.source === BUILT_IN;
   let hint: { display: readonly InventoryField[]; summary: readonly InventoryField[] } = {
@@ -97,6 +104,7 @@ export const inventoryPage = async (
   const filtered = db
     .selectFrom(source.as('s'))
     .$if(o.q !== undefined && o.q !== '', (q) => q.where(sql<boolean>`instr(s.pc_id, ${o.q})`));
+  if (o.keep !== undefined) return keptPage(await filtered.selectAll().orderBy('pc_id').execute(), o, hint, o.keep);
   const page = await filtered.selectAll().orderBy('pc_id').limit(o.limit).offset(o.offset).execute();
   const { total } = await filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const summary = await Promise.all(
@@ -113,14 +121,44 @@ export const inventoryPage = async (
       return { field, label, counts };
     }),
   );
-  const rows = page.map((r) => {
-    const document = r.data === null ? undefined : (JSON.parse(r.data) as Facts);
-    return {
-      pc_id: r.pc_id,
-      reported_at: r.reported_at,
-      skipped: r.skipped,
-      values: Object.fromEntries(hint.display.map(({ field }) => [field, valueAt(document, field) ?? null])),
-    };
-  });
+  const rows = page.map((r) => rowOf(r, hint.display));
   return { source: o.source, columns: hint.display, rows, total, summary };
+};
+
+type SourceRow = { pc_id: string; data: string | null; reported_at: string; skipped: string | null };
+type Hint = { display: readonly InventoryField[]; summary: readonly InventoryField[] };
+
+const rowOf = (r: SourceRow, display: readonly InventoryField[]): InventoryRow => {
+  const document = r.data === null ? undefined : (JSON.parse(r.data) as Facts);
+  return {
+    pc_id: r.pc_id,
+    reported_at: r.reported_at,
+    skipped: r.skipped,
+    values: Object.fromEntries(display.map(({ field }) => [field, valueAt(document, field) ?? null])),
+  };
+};
+
+// The rows a selector keeps, paged, with the summary counted over them (as the SQL path counts).
+const keptPage = (
+  all: SourceRow[],
+  o: { source: string; limit: number; offset: number },
+  hint: Hint,
+  keep: (pcId: string) => boolean,
+): InventoryPage => {
+  const kept = all.filter((r) => keep(r.pc_id));
+  const documents = kept.map((r) => (r.data === null ? undefined : (JSON.parse(r.data) as unknown)));
+  const summary = hint.summary.map(({ field, label }) => {
+    const counts = new Map<string, { value: unknown; count: number }>();
+    for (const d of documents) {
+      const value = valueAt(d, field) ?? null;
+      const key = JSON.stringify(value);
+      const entry = counts.get(key) ?? { value, count: 0 };
+      entry.count++;
+      counts.set(key, entry);
+    }
+    const sorted = [...counts.entries()].sort(([ka, a], [kb, b]) => b.count - a.count || (ka < kb ? -1 : 1));
+    return { field, label, counts: sorted.slice(0, SUMMARY_VALUES).map(([, c]) => c) };
+  });
+  const rows = kept.slice(o.offset, o.offset + o.limit).map((r) => rowOf(r, hint.display));
+  return { source: o.source, columns: hint.display, rows, total: kept.length, summary };
 };
