@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { normalizeTarget } from '../domain/execs/index.ts';
 import { SCHEDULE_MODES, type ScheduleManifest } from '../domain/schedules/index.ts';
+import { parseSelector } from '../domain/selectors/index.ts';
 import { JOB_ID_PATTERN, type Parsed } from '../domain/shared/index.ts';
 import { cronProblem, timeZoneProblem } from './cron.ts';
 import { fanoutEntries, hasTargetOrRollout } from './fanoutSchema.ts';
@@ -28,6 +29,21 @@ const fields = v.strictObject({
   tz: v.optional(tzSchema, 'UTC'),
   job_id: idSchema,
   ...fanoutEntries,
+  where: v.optional(
+    v.pipe(
+      v.string('must be a selector such as os.family == "linux"'),
+      v.check(
+        (w) => parseSelector(w).ok,
+        (issue) => {
+          const parsed = parseSelector(String(issue.input));
+          const first = parsed.ok ? undefined : parsed.issues[0];
+          return first === undefined
+            ? 'is not a valid selector'
+            : `${first.message} (at column ${first.column} of the selector)`;
+        },
+      ),
+    ),
+  ),
   mode: v.optional(v.picklist(SCHEDULE_MODES, `must be one of ${SCHEDULE_MODES.join(', ')}`), 'every_tick'),
   cooldown: v.optional(boundedDuration(1, 366 * 86_400)),
   enabled: v.optional(v.boolean('must be true or false'), true),
@@ -48,7 +64,10 @@ export const scheduleManifestSchema = v.pipe(
     ),
     ['cron'],
   ),
-  v.check((s: Fields) => hasTargetOrRollout(s), 'name a target, a rollout, or both'),
+  v.check(
+    (s: Fields) => hasTargetOrRollout(s) || s.where !== undefined,
+    'name a target, a rollout, a where selector, or both',
+  ),
   v.forward(
     v.check(
       (s: Fields) => s.cooldown === undefined || s.mode !== 'every_tick',
@@ -80,6 +99,7 @@ export const parseScheduleValue = (value: unknown, origin: Origin): Parsed<Sched
       job_id: s.job_id,
       ...(s.target === undefined ? {} : { target: normalizeTarget(s.target) }),
       ...(s.rollout === undefined ? {} : { rollout: s.rollout }),
+      ...(s.where === undefined ? {} : { where: s.where }),
       ...(s.jitter === undefined ? {} : { jitter: s.jitter }),
       mode: s.mode,
       ...(s.cooldown === undefined ? {} : { cooldown: s.cooldown }),

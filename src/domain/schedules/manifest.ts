@@ -16,6 +16,8 @@ export type ScheduleManifest = Readonly<{
   job_id: string;
   target?: Target;
   rollout?: RolloutSpec;
+  /** A selector over facts and groups: each fire runs on the matching PCs of the target (judged at the fire). */
+  where?: string;
   jitter?: string;
   mode: ScheduleMode;
   /** With once_per_*: how long a success counts; without, a success counts for ever. */

@@ -24,6 +24,7 @@ export const slotRequest = async (
     startsAt: slot,
     ...(m.jitter === undefined ? {} : { jitter: m.jitter }),
     ...(m.starting_deadline === undefined ? {} : { startingDeadline: m.starting_deadline }),
+    ...(m.where === undefined ? {} : { where: m.where }),
   };
   const plan: ExecRequest = {
     ...base,

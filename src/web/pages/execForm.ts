@@ -41,6 +41,8 @@ export const execForm = (o: { jobId: string; groups: readonly Group[]; csrf: str
       <select id="exec-groups" name="groups" multiple size="${Math.min(Math.max(o.groups.length, 2), 6)}">${options((g) => chosenGroups.has(g))}</select>
       <label for="exec-pcs">PCs (comma-separated)</label>
       <input id="exec-pcs" name="pcs" value="${value(o.sent, 'pcs')}" placeholder="pc-1, pc-2" />
+      <label for="exec-where">Only where (a selector over facts and groups; optional)</label>
+      <input id="exec-where" name="where" value="${value(o.sent, 'where')}" placeholder='os.family == "linux" and disk.free_gb < 10' size="48" />
     </fieldset>
     <fieldset><legend>In waves (optional)</legend>
       <p class="hint">Each wave is a group and its delay from now; a PC runs in the first wave that has it. The gate is judged on the previous wave when the next is due.</p>
@@ -95,6 +97,7 @@ export const execBody = (form: Form) => {
     ...(waves.length === 0
       ? {}
       : { rollout: { strategy: 'wave', waves, ...(Object.keys(gate).length === 0 ? {} : { gate }) } }),
+    ...(value(form, 'where').trim() === '' ? {} : { where: value(form, 'where') }),
     ...(value(form, 'jitter') === '' ? {} : { jitter: value(form, 'jitter') }),
     ...(value(form, 'starting_deadline') === '' ? {} : { starting_deadline: value(form, 'starting_deadline') }),
   };
