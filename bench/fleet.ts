@@ -9,6 +9,7 @@ import { encodeCommit } from '../src/infra/eventStore/index.ts';
 import { subjectOf } from '../src/infra/eventStore/subjects.ts';
 import { AGENTS_PER_CONNECTION, benchPc } from './fleetAgents.ts';
 import { startBenchSandbox } from './sandbox.ts';
+import { profileFlags } from './serverProcess.ts';
 
 // Agents per emulator process: each holds a file per agent open, under the open-files limit.
 const AGENTS_PER_PROCESS = 10_000;
@@ -68,6 +69,8 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
     );
 
     const t0 = performance.now();
+    const t0Wall = Date.now();
+    const t0Mono = process.hrtime.bigint();
     const { exec_id, target_count } = await api<{ exec_id: string; target_count: number }>('POST', '/api/exec/bench', {
       target: { all: true },
     });
@@ -84,6 +87,7 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
       await sleep(20);
     }
     const kanadeMs = performance.now() - t0;
+    const endMono = process.hrtime.bigint();
     const timeline = await api<{
       requested_at: string;
       dispatched_at: string | null;
@@ -103,6 +107,10 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
         `!! not every run succeeded: ${JSON.stringify(timeline.outcomes)}; e.g. ${results.map((r) => `${r.outcome}: ${r.reason ?? ''}`).join(' | ')}`,
       );
     }
+    const line = await brokerTimeline(connections[0] as NatsConnection, exec_id, t0Wall);
+    console.log(`timeline (s after the POST; broker times): ${line.text}, all counted ${seconds(kanadeMs)}`);
+    if (process.env.KANADE_BENCH_PROFILE !== undefined)
+      console.log(`profile window (monotonic µs): ${t0Mono / 1000n} … ${endMono / 1000n}`);
     const floorMs = await floor(connections, n);
     const rss = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(
@@ -134,6 +142,28 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
   }
 };
 
+// When the broker stored each step of the exec: its request, its command, and the agents' run events.
+const brokerTimeline = async (nc: NatsConnection, execId: string, t0Wall: number) => {
+  const jsm = await jetstreamManager(nc);
+  const at = (ms: number | undefined) => (ms === undefined ? '-' : seconds(ms - t0Wall));
+  const requested = await jsm.direct.getMessage('KANADE_EVENTS', { last_by_subj: subjectOf(`exec-${execId}`) });
+  const command = await jsm.direct.getMessage('KANADE_COMMANDS', { last_by_subj: 'kanade.cmd.all.bench' });
+  const consumer = await jetstream(nc).consumers.get('KANADE_EVENTS', { opt_start_seq: (requested?.seq ?? 0) + 1 });
+  const runs = { started: [] as number[], finished: [] as number[] };
+  const messages = await consumer.consume({ max_messages: 5000 });
+  for await (const m of messages) {
+    const ms = Number(m.info.timestampNanos) / 1e6;
+    if (m.subject.startsWith('kanade.ev.run.'))
+      (m.string().includes('"RunFinished"') ? runs.finished : runs.started).push(ms);
+    if (m.info.pending === 0) break;
+  }
+  await messages.close();
+  const span = (xs: number[]) => `${at(Math.min(...xs))}…${at(Math.max(...xs))} (${xs.length})`;
+  return {
+    text: `exec recorded ${at(requested?.time.getTime())} (last exec commit), command stored ${at(command?.time.getTime())}, RunStarted ${span(runs.started)}, RunFinished ${span(runs.finished)}`,
+  };
+};
+
 // Approved agents, recorded the short way (the enrollment flow is not what this measures).
 const enroll = async (nc: NatsConnection, n: number) => {
   const js = jetstream(nc);
@@ -157,6 +187,7 @@ const startAgentsProcess = (
   spawn(
     process.execPath,
     [
+      ...profileFlags(`agents-${from}`),
       resolve(import.meta.dirname, 'main.ts'),
       'fleet-agents',
       ...['--from', String(from), '--count', String(count), '--dir', sandbox.dir],
