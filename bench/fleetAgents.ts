@@ -35,7 +35,12 @@ export const runEmulatedAgents = async (o: {
   const connections: NatsConnection[] = [];
   for (let i = 0; i < Math.ceil(o.count / AGENTS_PER_CONNECTION); i++)
     connections.push(
-      await connect({ servers: o.natsUrl, authenticator: credsAuthenticator(creds), maxReconnectAttempts: -1 }),
+      await connect({
+        servers: o.natsUrl,
+        authenticator: credsAuthenticator(creds),
+        maxReconnectAttempts: -1,
+        noAsyncTraces: true, // as agents connect (connectNats)
+      }),
     );
   const views = connections.map((nc) => bindViews(nc));
   const agents: RunningAgent[] = [];

@@ -67,7 +67,7 @@ export const startBenchSandbox = async (
     /** The public key commands are signed with (emulated agents trust it). */
     signingKey,
     connect: (options: Partial<ConnectionOptions> = {}) =>
-      connect({ servers: nats.url, authenticator: credsAuthenticator(creds), ...options }),
+      connect({ servers: nats.url, authenticator: credsAuthenticator(creds), noAsyncTraces: true, ...options }),
     stop: async () => {
       await server.stop();
       await nats.stop();
