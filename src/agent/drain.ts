@@ -23,9 +23,10 @@ export const drainOutbox = async (deps: DrainDeps): Promise<void> => {
   const { outbox, signal } = deps;
   let wake: () => void = () => {};
   const unsubscribe = outbox.onEnqueue(() => wake());
+  const appended = new Map<string, number>();
   try {
     for (let failures = 0; !signal.aborted; ) {
-      const outcome = await drainOnce(deps);
+      const outcome = await drainOnce(deps, appended);
       if (outcome === 'failed') failures++;
       else failures = 0;
       if (outcome === 'sent') continue;
@@ -43,7 +44,7 @@ export const drainOutbox = async (deps: DrainDeps): Promise<void> => {
 };
 
 // Publishes pending entries in order until one fails (kept, retried from it) or none is left.
-const drainOnce = async (deps: DrainDeps): Promise<'sent' | 'idle' | 'failed'> => {
+const drainOnce = async (deps: DrainDeps, appended: Map<string, number>): Promise<'sent' | 'idle' | 'failed'> => {
   const { outbox, log } = deps;
   const names = outbox.pending();
   for (const name of names) {
@@ -57,7 +58,7 @@ const drainOnce = async (deps: DrainDeps): Promise<'sent' | 'idle' | 'failed'> =
       continue;
     }
     try {
-      await publishEntry(deps, entry);
+      await publishEntry(deps, entry, appended);
       outbox.remove(name);
     } catch (error) {
       log.warn('outbox publish failed; will retry', { subject: entry.subject, error });
@@ -67,30 +68,57 @@ const drainOnce = async (deps: DrainDeps): Promise<'sent' | 'idle' | 'failed'> =
   return names.length > 0 ? 'sent' : 'idle';
 };
 
-const publishEntry = async (deps: DrainDeps, entry: OutboxEntry): Promise<void> => {
+// Runs this drain appended (RunStarted acknowledged) and the sequence JetStream gave it: the run's
+// RunFinished then expects that sequence without reading the subject first.
+const APPENDED_LIMIT = 1024;
+
+const publishEntry = async (deps: DrainDeps, entry: OutboxEntry, appended: Map<string, number>): Promise<void> => {
   const body = entry.kind === 'run-finished' ? await offloadOutput(deps, entry.body, entry.msgId) : entry.body;
   switch (entry.kind) {
-    case 'run-started':
-      return publishOnce(deps, entry, body, 0);
-    case 'run-finished':
-      return publishFinished(deps, entry, body);
+    case 'run-started': {
+      const seq = await publishOnce(deps, entry, body, 0);
+      if (seq === undefined) return;
+      if (appended.size >= APPENDED_LIMIT) appended.clear();
+      appended.set(entry.subject, seq);
+      return;
+    }
+    case 'run-finished': {
+      const after = appended.get(entry.subject);
+      appended.delete(entry.subject);
+      return publishFinished(deps, entry, body, after);
+    }
     case 'event':
       await deps.js.publish(entry.subject, body, { msgID: entry.msgId });
   }
 };
 
-// Optimistic concurrency makes a retry idempotent even outside the duplicate window.
+// Optimistic concurrency makes a retry idempotent even outside the duplicate window. Resolves the
+// sequence of the append, or undefined when the subject had moved (already recorded).
 const publishOnce = async (deps: DrainDeps, entry: OutboxEntry, body: string, lastSubjectSequence: number) => {
   try {
-    await deps.js.publish(entry.subject, body, { msgID: entry.msgId, expect: { lastSubjectSequence } });
+    return (await deps.js.publish(entry.subject, body, { msgID: entry.msgId, expect: { lastSubjectSequence } })).seq;
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) return; // already recorded
+    if (isWrongLastSequence(error)) return undefined; // already recorded
     throw error;
   }
 };
 
-// A direct get names the subject in the request, which an agent's credential is allowed for its own runs.
-const publishFinished = async (deps: DrainDeps, entry: OutboxEntry, body: string) => {
+const isWrongLastSequence = (error: unknown) =>
+  error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence;
+
+// Appends after our own RunStarted when nothing else was appended since (the common case: one
+// publish); otherwise, or when the subject moved (the reaper's RunReaped, an earlier attempt whose ack
+// was lost), reads the subject's last commit with a direct get, which an agent's credential is
+// allowed for its own runs, and appends after it unless it is already a RunFinished.
+const publishFinished = async (deps: DrainDeps, entry: OutboxEntry, body: string, after: number | undefined) => {
+  if (after !== undefined) {
+    try {
+      await deps.js.publish(entry.subject, body, { msgID: entry.msgId, expect: { lastSubjectSequence: after } });
+      return;
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+    }
+  }
   const last = await deps.jsm.direct.getMessage(EVENTS_STREAM, { last_by_subj: entry.subject });
   if (last !== null && decodeCommit(entry.subject, last.seq, last.string()).some((e) => e.type === 'RunFinished'))
     return; // already recorded
