@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { backoffDelay } from '../infra/backoff.ts';
 import { decodeCommit } from '../infra/eventStore/envelope.ts';
@@ -18,25 +17,41 @@ type DrainDeps = {
   signal: AbortSignal;
 };
 
-/** Publishes the outbox oldest first, forever; a failure keeps the entry and retries with backoff. */
+/**
+ * Publishes the outbox oldest first, forever; a failure keeps the entry and retries with backoff. An
+ * idle drain waits for the next entry without a timer (the outbox tells it of every entry it takes).
+ */
 export const drainOutbox = async (deps: DrainDeps): Promise<void> => {
   const { outbox, signal } = deps;
+  let woken = false; // an entry arrived since the last pass began: no waiting
   let wake: () => void = () => {};
-  const unsubscribe = outbox.onEnqueue(() => wake());
+  const unsubscribe = outbox.onEnqueue(() => {
+    woken = true;
+    wake();
+  });
   const appended = new Map<string, number>();
+  // Resolves on the next entry, the abort, or after `ms` when given (the backoff after a failure).
+  const woke = (ms?: number) =>
+    new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        wake = () => {};
+        resolve();
+      }
+      wake = done;
+      signal.addEventListener('abort', done, { once: true });
+      if (signal.aborted) done(); // aborted while the pass ran: its event has been and gone
+    });
   try {
     for (let failures = 0; !signal.aborted; ) {
+      woken = false;
       const outcome = await drainOnce(deps, appended);
       if (outcome === 'failed') failures++;
       else failures = 0;
-      if (outcome === 'sent') continue;
-      const delay = outcome === 'failed' ? backoffDelay(failures - 1, { minMs: 500, maxMs: 30_000 }) : 1_000;
-      await Promise.race([
-        sleep(delay, undefined, { signal }).catch(() => {}),
-        new Promise<void>((r) => {
-          wake = r;
-        }),
-      ]);
+      if (outcome === 'sent' || (outcome === 'idle' && woken)) continue;
+      await woke(outcome === 'failed' ? backoffDelay(failures - 1, { minMs: 500, maxMs: 30_000 }) : undefined);
     }
   } finally {
     unsubscribe();

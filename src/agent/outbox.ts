@@ -24,7 +24,13 @@ export const openOutbox = (dir: string) => {
   mkdirSync(join(dir, 'dead'), { recursive: true });
   const nextName = monotonicFactory(pooledRandom);
   const wakers = new Set<() => void>();
-  const held = new Set(readdirSync(dir).filter((n) => n.endsWith('.json')));
+  // Every pending entry by name: read back from its file when an earlier life wrote it, kept from
+  // `enqueue` otherwise (the file is the durable copy; the drain need not read it back).
+  const held = new Map<string, OutboxEntry | undefined>(
+    readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => [n, undefined]),
+  );
   let sorted: string[] | undefined;
   const forget = (name: string) => {
     if (held.delete(name)) sorted = undefined;
@@ -35,17 +41,18 @@ export const openOutbox = (dir: string) => {
     enqueue: (entry: OutboxEntry): void => {
       const name = `${nextName()}.json`;
       writeFileDurably(join(dir, name), JSON.stringify(entry));
-      held.add(name);
+      held.set(name, entry);
       sorted = undefined;
       for (const wake of wakers) wake();
     },
     /** Names of pending entries, oldest first (read one at a time with `read`). */
     pending: (): string[] => {
-      sorted ??= [...held].sort();
+      sorted ??= [...held.keys()].sort();
       return sorted;
     },
     /** Reads one entry; throws when the file is not a readable entry. */
-    read: (name: string): OutboxEntry => JSON.parse(readFileSync(join(dir, name), 'utf8')) as OutboxEntry,
+    read: (name: string): OutboxEntry =>
+      held.get(name) ?? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as OutboxEntry),
     /** Drops an entry once JetStream has acknowledged it. */
     remove: (name: string): void => {
       rmSync(join(dir, name), { force: true });
