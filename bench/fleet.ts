@@ -1,12 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { agentStreamName } from '../src/domain/agents/index.ts';
+import { retryTransient } from '../src/infra/backoff.ts';
 import { encodeCommit } from '../src/infra/eventStore/index.ts';
 import { subjectOf } from '../src/infra/eventStore/subjects.ts';
+import { isBrokerUnavailable } from '../src/infra/nats/errors.ts';
 import { AGENTS_PER_CONNECTION, benchPc } from './fleetAgents.ts';
 import { startBenchSandbox } from './sandbox.ts';
 import { profileFlags } from './serverProcess.ts';
@@ -34,6 +36,14 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
  */
 export const fleetBench = async (options: { agents: number; disk: boolean }): Promise<void> => {
   const n = options.agents;
+  // A rejection nobody awaited (a NATS request timing out under load, say) is said loudly, with its
+  // stack, and counted in the result line, instead of ending the process before it reports.
+  let unhandled = 0;
+  const loudly = (error: unknown) => {
+    unhandled++;
+    console.error('!! unhandled rejection in the bench process:', error);
+  };
+  process.on('unhandledRejection', loudly);
   const sandbox = await startBenchSandbox('fleet', {
     serverProcess: true,
     ...(options.disk ? {} : { baseDir: '/dev/shm' }),
@@ -133,9 +143,11 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
         agent_processes: processes,
         bench_process_peak_rss_mib: rss,
         storage: options.disk ? 'disk' : 'tmpfs',
+        unhandled_rejections: unhandled,
       }),
     );
   } finally {
+    process.off('unhandledRejection', loudly);
     await Promise.all(children.map(stopChild));
     await Promise.all(connections.map((c) => c.drain().catch(() => {})));
     await stop();
@@ -164,6 +176,20 @@ const brokerTimeline = async (nc: NatsConnection, execId: string, t0Wall: number
   };
 };
 
+// A publish JetStream acknowledges, tried again (same message id: stored once) while the broker is
+// slow to answer: tens of thousands of publishes at once on a 2-core machine can wait longer than a
+// request's timeout. Each retry is said on stderr; the last failure ends the bench with its error.
+const persist = (js: JetStreamClient, subject: string, body: string, msgID: string) =>
+  retryTransient(
+    () => js.publish(subject, body, { msgID, timeout: 10_000 }),
+    (error) => {
+      const transient = isBrokerUnavailable(error);
+      if (transient) console.error(`retrying a publish to ${subject}: ${String(error)}`);
+      return transient;
+    },
+    { attempts: 5, minMs: 500, maxMs: 5_000 },
+  );
+
 // Approved agents, recorded the short way (the enrollment flow is not what this measures).
 const enroll = async (nc: NatsConnection, n: number) => {
   const js = jetstream(nc);
@@ -172,9 +198,11 @@ const enroll = async (nc: NatsConnection, n: number) => {
     const pc = benchPc(i);
     const facts = { pc_id: pc, hostname: pc, os: 'linux', arch: 'x64', agent_version: 'bench' };
     const commit = { id: `enroll:${pc}`, actor: `agent:${pc}`, at, via: 'agent' };
-    return js.publish(
+    return persist(
+      js,
       subjectOf(agentStreamName(pc)),
       encodeCommit(commit, [{ type: 'AgentEnrolled', data: { ...facts, groups: ['bench'] } }]),
+      commit.id,
     );
   });
 };
@@ -226,18 +254,23 @@ const floor = async (connections: readonly NatsConnection[], n: number): Promise
   await jsm.streams.add({ name: FLOOR_STREAM, subjects: ['bench.floor.result.>'] });
   let acked = 0;
   let allAcked: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
+  let failed: (error: unknown) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
     allAcked = resolve;
+    failed = reject;
   });
   const subscriptions = Array.from({ length: n }, (_, i) => {
     const conn = connections[Math.floor(i / AGENTS_PER_CONNECTION)] as NatsConnection;
     const js = jetstream(conn);
     return conn.subscribe('bench.floor.command', {
       callback: () => {
-        void js.publish(`bench.floor.result.${i}`, '{"exit_code":0,"stdout":"ok\\n"}').then(() => {
-          acked += 1;
-          if (acked === n) allAcked();
-        });
+        persist(js, `bench.floor.result.${i}`, '{"exit_code":0,"stdout":"ok\\n"}', `floor-${i}`).then(
+          () => {
+            acked += 1;
+            if (acked === n) allAcked();
+          },
+          (error: unknown) => failed(error),
+        );
       },
     });
   });
