@@ -48,6 +48,7 @@ export type {
 export {
   DEFAULT_RESULTS_PAGE,
   getExecution,
+  getExecutionProgress,
   getResult,
   jobHistory,
   listExecutions,

@@ -24,7 +24,7 @@ type Wave = RowOf<'exec_waves'>;
  */
 export const executionsProjection: Projection = {
   name: 'executions',
-  version: 6,
+  version: 7,
   apply: (event, rows) => {
     if (event.stream.startsWith('exec-')) return applyExecEvent(event as RecordedEvent & ExecEvent, rows);
     if (event.stream.startsWith('run-') && RUN_EVENTS.has(event.type))
@@ -130,7 +130,6 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): RowChange[] 
     version: d.version,
     request_id: d.request_id,
     target: JSON.stringify(d.target),
-    pcs: JSON.stringify(d.pcs),
     target_count: d.target_count,
     command: JSON.stringify(d.command),
     requested_at: event.at,
@@ -159,7 +158,7 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): RowChange[] 
   const targets = waves.flatMap((w, wave) =>
     w.pcs.map((pc_id) => put('exec_targets', { exec_id: d.exec_id, pc_id, wave })),
   );
-  return [put('executions', exec), ...targets];
+  return [put('executions', exec), put('exec_pcs', { exec_id: d.exec_id, pcs: JSON.stringify(d.pcs) }), ...targets];
 };
 
 // The parts, joined, are the request; they are not needed once it is there.
