@@ -1,8 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
 import { pooledRandom } from '../infra/random.ts';
-import { syncDirectory, writeFileDurably } from './fsyncFile.ts';
+import { removeFile, writeFileDurably } from './fsyncFile.ts';
 
 /** One message waiting to be published to JetStream. */
 export type OutboxEntry = {
@@ -54,9 +54,10 @@ export const openOutbox = (dir: string) => {
     read: (name: string): OutboxEntry =>
       held.get(name) ?? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as OutboxEntry),
     /** Drops an entry once JetStream has acknowledged it. */
+    // Not synced to disk: an entry a crash brings back is published again, which is idempotent
+    // (its message id, the run's expected sequence, and the check for a recorded RunFinished).
     remove: (name: string): void => {
-      rmSync(join(dir, name), { force: true });
-      syncDirectory(dir);
+      removeFile(join(dir, name));
       forget(name);
     },
     /** Moves an entry that can never be sent aside (for a human to look at), so the rest keep flowing. */
