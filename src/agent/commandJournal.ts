@@ -25,8 +25,9 @@ export const openCommandJournal = (dir: string) => {
     write: (resultId: string, entry: JournalEntry): void => writeFileDurably(file(resultId), JSON.stringify(entry)),
     /** Forgets a command, once its result is in the outbox. */
     done: (resultId: string): void => {
-      removeFile(exitFile(resultId));
-      removeFile(`${exitFile(resultId)}.tmp`);
+      // Only a real run's wrapper writes these: asked first, since a failed unlink costs an Error.
+      for (const status of [exitFile(resultId), `${exitFile(resultId)}.tmp`])
+        if (existsSync(status)) removeFile(status);
       if (!existsSync(file(resultId))) return;
       removeFile(file(resultId));
       syncDirectory(dir);
