@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -78,6 +79,13 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
       `${n} agents enrolled, online and in the views in ${seconds(performance.now() - setupStarted)} s (setup, not measured)`,
     );
 
+    const pids = {
+      'nats-server': sandbox.nats.process.pid ?? 0,
+      'kanade server': sandbox.server.pid,
+      agents: children.map((c) => c.pid ?? 0),
+      bench: process.pid,
+    };
+    const cpuBefore = cpuOf(pids);
     const t0 = performance.now();
     const t0Wall = Date.now();
     const t0Mono = process.hrtime.bigint();
@@ -99,6 +107,7 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
     }
     const kanadeMs = performance.now() - t0;
     const endMono = process.hrtime.bigint();
+    const cpuAfter = cpuOf(pids);
     const timeline = await api<{
       requested_at: string;
       dispatched_at: string | null;
@@ -120,6 +129,10 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
     }
     const line = await brokerTimeline(connections[0] as NatsConnection, exec_id, t0Wall);
     console.log(`timeline (s after the POST; broker times): ${line.text}, all counted ${seconds(kanadeMs)}`);
+    const cpu = Object.fromEntries(
+      Object.entries(cpuAfter).map(([k, v]) => [k, Number((v - (cpuBefore[k] ?? 0)).toFixed(1))]),
+    );
+    console.log(`CPU seconds during the exec (${seconds(kanadeMs)} s of wall time): ${JSON.stringify(cpu)}`);
     if (process.env.KANADE_BENCH_PROFILE !== undefined)
       console.log(`profile window (monotonic µs): ${t0Mono / 1000n} … ${endMono / 1000n}`);
     const floorMs = await floor(connections, n);
@@ -145,6 +158,7 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
         bench_process_peak_rss_mib: rss,
         storage: options.disk ? 'disk' : 'tmpfs',
         unhandled_rejections: unhandled,
+        cpu_s: cpu,
       }),
     );
   } finally {
@@ -153,6 +167,22 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
     await Promise.all(connections.map((c) => c.drain().catch(() => {})));
     await stop();
   }
+};
+
+// CPU seconds (user + system) each process of the run has used so far, from /proc.
+const cpuOf = (pids: Record<string, number | number[]>): Record<string, number> => {
+  const tick = 100; // USER_HZ on Linux
+  const of = (pid: number) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      return 0;
+    }
+  };
+  return Object.fromEntries(
+    Object.entries(pids).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).reduce((sum, pid) => sum + of(pid), 0)]),
+  );
 };
 
 // When the broker stored each step of the exec: its request, its command, and the agents' run events.
