@@ -49,9 +49,12 @@ export const agentCommandsBench = async (options: { commands: number }): Promise
     });
     while ((await api<{ total: number }>('GET', '/api/agents?status=online&limit=1')).total < 1) await sleep(100);
     const run = async () => {
-      const { exec_id } = await api<{ exec_id: string }>('POST', '/api/exec/bench', { target: { pcs: [pc] } });
+      const { exec_id, seq } = await api<{ exec_id: string; seq: number }>('POST', '/api/exec/bench', {
+        target: { pcs: [pc] },
+      });
       for (;;) {
-        const e = await api<{ succeeded: number }>('GET', `/api/executions/${exec_id}`);
+        // min_seq: the exec is in the read models before it is asked for (a 404 otherwise, now and then)
+        const e = await api<{ succeeded: number }>('GET', `/api/executions/${exec_id}?min_seq=${seq}`);
         if (e.succeeded >= 1) return;
         await sleep(5);
       }

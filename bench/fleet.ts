@@ -1,14 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { agentStreamName } from '../src/domain/agents/index.ts';
+import { retryTransient } from '../src/infra/backoff.ts';
 import { encodeCommit } from '../src/infra/eventStore/index.ts';
 import { subjectOf } from '../src/infra/eventStore/subjects.ts';
+import { isBrokerUnavailable } from '../src/infra/nats/errors.ts';
 import { AGENTS_PER_CONNECTION, benchPc } from './fleetAgents.ts';
 import { startBenchSandbox } from './sandbox.ts';
+import { profileFlags } from './serverProcess.ts';
 
 // Agents per emulator process: each holds a file per agent open, under the open-files limit.
 const AGENTS_PER_PROCESS = 10_000;
@@ -33,6 +37,14 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
  */
 export const fleetBench = async (options: { agents: number; disk: boolean }): Promise<void> => {
   const n = options.agents;
+  // A rejection nobody awaited (a NATS request timing out under load, say) is said loudly, with its
+  // stack, and counted in the result line, instead of ending the process before it reports.
+  let unhandled = 0;
+  const loudly = (error: unknown) => {
+    unhandled++;
+    console.error('!! unhandled rejection in the bench process:', error);
+  };
+  process.on('unhandledRejection', loudly);
   const sandbox = await startBenchSandbox('fleet', {
     serverProcess: true,
     ...(options.disk ? {} : { baseDir: '/dev/shm' }),
@@ -67,23 +79,35 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
       `${n} agents enrolled, online and in the views in ${seconds(performance.now() - setupStarted)} s (setup, not measured)`,
     );
 
+    const pids = {
+      'nats-server': sandbox.nats.process.pid ?? 0,
+      'kanade server': sandbox.server.pid,
+      agents: children.map((c) => c.pid ?? 0),
+      bench: process.pid,
+    };
+    const cpuBefore = cpuOf(pids);
     const t0 = performance.now();
+    const t0Wall = Date.now();
+    const t0Mono = process.hrtime.bigint();
     const { exec_id, target_count } = await api<{ exec_id: string; target_count: number }>('POST', '/api/exec/bench', {
       target: { all: true },
     });
     const acceptedMs = performance.now() - t0;
     let firstResultMs: number | undefined;
+    // The exec's counters, from the list (the detail carries every resolved PC: a megabyte at 50,000).
     for (;;) {
-      const e = await api<{ succeeded: number; failed: number; skipped: number }>(
+      const { executions } = await api<{ executions: { exec_id: string; done: number }[] }>(
         'GET',
-        `/api/executions/${exec_id}?results_limit=1`,
+        '/api/executions?job_id=bench&limit=1',
       );
-      const done = e.succeeded + e.failed + e.skipped;
+      const done = executions.find((e) => e.exec_id === exec_id)?.done ?? 0;
       if (done > 0 && firstResultMs === undefined) firstResultMs = performance.now() - t0;
       if (done >= target_count) break;
       await sleep(20);
     }
     const kanadeMs = performance.now() - t0;
+    const endMono = process.hrtime.bigint();
+    const cpuAfter = cpuOf(pids);
     const timeline = await api<{
       requested_at: string;
       dispatched_at: string | null;
@@ -103,6 +127,14 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
         `!! not every run succeeded: ${JSON.stringify(timeline.outcomes)}; e.g. ${results.map((r) => `${r.outcome}: ${r.reason ?? ''}`).join(' | ')}`,
       );
     }
+    const line = await brokerTimeline(connections[0] as NatsConnection, exec_id, t0Wall);
+    console.log(`timeline (s after the POST; broker times): ${line.text}, all counted ${seconds(kanadeMs)}`);
+    const cpu = Object.fromEntries(
+      Object.entries(cpuAfter).map(([k, v]) => [k, Number((v - (cpuBefore[k] ?? 0)).toFixed(1))]),
+    );
+    console.log(`CPU seconds during the exec (${seconds(kanadeMs)} s of wall time): ${JSON.stringify(cpu)}`);
+    if (process.env.KANADE_BENCH_PROFILE !== undefined)
+      console.log(`profile window (monotonic µs): ${t0Mono / 1000n} … ${endMono / 1000n}`);
     const floorMs = await floor(connections, n);
     const rss = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(
@@ -125,14 +157,69 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
         agent_processes: processes,
         bench_process_peak_rss_mib: rss,
         storage: options.disk ? 'disk' : 'tmpfs',
+        unhandled_rejections: unhandled,
+        cpu_s: cpu,
       }),
     );
   } finally {
+    process.off('unhandledRejection', loudly);
     await Promise.all(children.map(stopChild));
     await Promise.all(connections.map((c) => c.drain().catch(() => {})));
     await stop();
   }
 };
+
+// CPU seconds (user + system) each process of the run has used so far, from /proc.
+const cpuOf = (pids: Record<string, number | number[]>): Record<string, number> => {
+  const tick = 100; // USER_HZ on Linux
+  const of = (pid: number) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      return 0;
+    }
+  };
+  return Object.fromEntries(
+    Object.entries(pids).map(([k, v]) => [k, (Array.isArray(v) ? v : [v]).reduce((sum, pid) => sum + of(pid), 0)]),
+  );
+};
+
+// When the broker stored each step of the exec: its request, its command, and the agents' run events.
+const brokerTimeline = async (nc: NatsConnection, execId: string, t0Wall: number) => {
+  const jsm = await jetstreamManager(nc);
+  const at = (ms: number | undefined) => (ms === undefined ? '-' : seconds(ms - t0Wall));
+  const requested = await jsm.direct.getMessage('KANADE_EVENTS', { last_by_subj: subjectOf(`exec-${execId}`) });
+  const command = await jsm.direct.getMessage('KANADE_COMMANDS', { last_by_subj: 'kanade.cmd.all.bench' });
+  const consumer = await jetstream(nc).consumers.get('KANADE_EVENTS', { opt_start_seq: (requested?.seq ?? 0) + 1 });
+  const runs = { started: [] as number[], finished: [] as number[] };
+  const messages = await consumer.consume({ max_messages: 5000 });
+  for await (const m of messages) {
+    const ms = Number(m.info.timestampNanos) / 1e6;
+    if (m.subject.startsWith('kanade.ev.run.'))
+      (m.string().includes('"RunFinished"') ? runs.finished : runs.started).push(ms);
+    if (m.info.pending === 0) break;
+  }
+  await messages.close();
+  const span = (xs: number[]) => `${at(Math.min(...xs))}…${at(Math.max(...xs))} (${xs.length})`;
+  return {
+    text: `exec recorded ${at(requested?.time.getTime())} (last exec commit), command stored ${at(command?.time.getTime())}, RunStarted ${span(runs.started)}, RunFinished ${span(runs.finished)}`,
+  };
+};
+
+// A publish JetStream acknowledges, tried again (same message id: stored once) while the broker is
+// slow to answer: tens of thousands of publishes at once on a 2-core machine can wait longer than a
+// request's timeout. Each retry is said on stderr; the last failure ends the bench with its error.
+const persist = (js: JetStreamClient, subject: string, body: string, msgID: string) =>
+  retryTransient(
+    () => js.publish(subject, body, { msgID, timeout: 10_000 }),
+    (error) => {
+      const transient = isBrokerUnavailable(error);
+      if (transient) console.error(`retrying a publish to ${subject}: ${String(error)}`);
+      return transient;
+    },
+    { attempts: 5, minMs: 500, maxMs: 5_000 },
+  );
 
 // Approved agents, recorded the short way (the enrollment flow is not what this measures).
 const enroll = async (nc: NatsConnection, n: number) => {
@@ -142,9 +229,11 @@ const enroll = async (nc: NatsConnection, n: number) => {
     const pc = benchPc(i);
     const facts = { pc_id: pc, hostname: pc, os: 'linux', arch: 'x64', agent_version: 'bench' };
     const commit = { id: `enroll:${pc}`, actor: `agent:${pc}`, at, via: 'agent' };
-    return js.publish(
+    return persist(
+      js,
       subjectOf(agentStreamName(pc)),
       encodeCommit(commit, [{ type: 'AgentEnrolled', data: { ...facts, groups: ['bench'] } }]),
+      commit.id,
     );
   });
 };
@@ -157,6 +246,7 @@ const startAgentsProcess = (
   spawn(
     process.execPath,
     [
+      ...profileFlags(`agents-${from}`),
       resolve(import.meta.dirname, 'main.ts'),
       'fleet-agents',
       ...['--from', String(from), '--count', String(count), '--dir', sandbox.dir],
@@ -195,18 +285,23 @@ const floor = async (connections: readonly NatsConnection[], n: number): Promise
   await jsm.streams.add({ name: FLOOR_STREAM, subjects: ['bench.floor.result.>'] });
   let acked = 0;
   let allAcked: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
+  let failed: (error: unknown) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
     allAcked = resolve;
+    failed = reject;
   });
   const subscriptions = Array.from({ length: n }, (_, i) => {
     const conn = connections[Math.floor(i / AGENTS_PER_CONNECTION)] as NatsConnection;
     const js = jetstream(conn);
     return conn.subscribe('bench.floor.command', {
       callback: () => {
-        void js.publish(`bench.floor.result.${i}`, '{"exit_code":0,"stdout":"ok\\n"}').then(() => {
-          acked += 1;
-          if (acked === n) allAcked();
-        });
+        persist(js, `bench.floor.result.${i}`, '{"exit_code":0,"stdout":"ok\\n"}', `floor-${i}`).then(
+          () => {
+            acked += 1;
+            if (acked === n) allAcked();
+          },
+          (error: unknown) => failed(error),
+        );
       },
     });
   });

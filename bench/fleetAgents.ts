@@ -31,11 +31,18 @@ export const runEmulatedAgents = async (o: {
   credsFile: string;
   signingKey: string;
 }): Promise<void> => {
+  // Said loudly on stderr (the bench shows it) rather than ending every agent of the process.
+  process.on('unhandledRejection', (error) => console.error('!! unhandled rejection in an agents process:', error));
   const creds = readFileSync(o.credsFile);
   const connections: NatsConnection[] = [];
   for (let i = 0; i < Math.ceil(o.count / AGENTS_PER_CONNECTION); i++)
     connections.push(
-      await connect({ servers: o.natsUrl, authenticator: credsAuthenticator(creds), maxReconnectAttempts: -1 }),
+      await connect({
+        servers: o.natsUrl,
+        authenticator: credsAuthenticator(creds),
+        maxReconnectAttempts: -1,
+        noAsyncTraces: true, // as agents connect (connectNats)
+      }),
     );
   const views = connections.map((nc) => bindViews(nc));
   const agents: RunningAgent[] = [];

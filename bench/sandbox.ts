@@ -44,12 +44,26 @@ export const startBenchSandbox = async (
       })
     : await inProcessServer(nats.url, files.serverCreds, brokerDir, signingKeyFile, join(dir, 'server'), token);
   console.log(`machine: ${describeMachine(bin)}`);
+  // A GET that fails on the network (a kept-alive connection the server closed as it was reused, say,
+  // on a machine too busy to answer in time) is asked again, saying so; anything else fails the bench.
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const send = () =>
+      fetch(`${server.url}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    let res: Response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await send();
+        break;
+      } catch (error) {
+        if (method !== 'GET' || attempt >= 5) throw new Error(`${method} ${path}: ${String(error)}`, { cause: error });
+        console.error(`!! ${method} ${path} failed (${String((error as Error).cause ?? error)}); asking again`);
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
@@ -67,7 +81,7 @@ export const startBenchSandbox = async (
     /** The public key commands are signed with (emulated agents trust it). */
     signingKey,
     connect: (options: Partial<ConnectionOptions> = {}) =>
-      connect({ servers: nats.url, authenticator: credsAuthenticator(creds), ...options }),
+      connect({ servers: nats.url, authenticator: credsAuthenticator(creds), noAsyncTraces: true, ...options }),
     stop: async () => {
       await server.stop();
       await nats.stop();

@@ -20,6 +20,17 @@ export const memoryOf = (pid: number) => {
 };
 
 /**
+ * With `KANADE_BENCH_PROFILE=dir`, the node flags that write a CPU profile of a bench child (named after
+ * `what`) into that directory when it exits.
+ */
+export const profileFlags = (what: string): string[] => {
+  const dir = process.env.KANADE_BENCH_PROFILE;
+  return dir === undefined
+    ? []
+    : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${what}-${Date.now()}.cpuprofile`];
+};
+
+/**
  * `kanade server` as operators run it, in a process (and on a core) of its own, against a bench's
  * broker; resolves once it answers /health.
  */
@@ -36,6 +47,7 @@ export const startServerProcess = async (o: {
   const child = spawn(
     process.execPath,
     [
+      ...profileFlags('server'),
       resolve(import.meta.dirname, '../bin/kanade.js'),
       'server',
       ...['--nats-url', o.natsUrl, '--nats-creds', o.serverCreds, '--broker-dir', o.brokerDir],

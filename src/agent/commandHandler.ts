@@ -142,6 +142,9 @@ export const createCommandHandler = (deps: HandlerDeps) => {
 
   const process = async (command: ExecCommand) => {
     const identity = runIdentity(command, deps.pcId);
+    // Asked together with the views (one wait instead of two); only awaited once the gates pass.
+    const recorded = patiently(() => deps.alreadyRecorded(identity));
+    recorded.catch(() => {}); // a refused command never awaits it
     const views = await patiently(() => readViews(command));
     const first = check(command, views);
     if (!first.run) return refuse(identity, first);
@@ -152,7 +155,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     try {
       const again = check(command, waits ? await patiently(() => readViews(command)) : views);
       if (!again.run) return refuse(identity, again);
-      if (await patiently(() => deps.alreadyRecorded(identity))) {
+      if (await recorded) {
         deps.log.warn('this run is already in the event log; not running it again', { exec_id: command.exec_id });
         deps.metrics?.commandReceived('already_recorded');
         return deps.journal.done(identity.result_id);

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecCommand } from '../domain/execs/index.ts';
 import type { RunIdentity } from '../domain/runs/index.ts';
-import { syncDirectory, writeFileDurably } from './fsyncFile.ts';
+import { removeFile, syncDirectory, writeFileDurably } from './fsyncFile.ts';
 
 /** A command this agent took on and has not finished with: waiting (jitter, a slot) or running. */
 export type JournalEntry =
@@ -25,10 +25,11 @@ export const openCommandJournal = (dir: string) => {
     write: (resultId: string, entry: JournalEntry): void => writeFileDurably(file(resultId), JSON.stringify(entry)),
     /** Forgets a command, once its result is in the outbox. */
     done: (resultId: string): void => {
-      rmSync(exitFile(resultId), { force: true });
-      rmSync(`${exitFile(resultId)}.tmp`, { force: true });
+      // Only a real run's wrapper writes these: asked first, since a failed unlink costs an Error.
+      for (const status of [exitFile(resultId), `${exitFile(resultId)}.tmp`])
+        if (existsSync(status)) removeFile(status);
       if (!existsSync(file(resultId))) return;
-      rmSync(file(resultId), { force: true });
+      removeFile(file(resultId));
       syncDirectory(dir);
     },
     /** What an earlier life of the agent left unfinished (unreadable entries are skipped and kept for a human). */

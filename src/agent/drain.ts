@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { backoffDelay } from '../infra/backoff.ts';
 import { decodeCommit } from '../infra/eventStore/envelope.ts';
@@ -18,24 +17,41 @@ type DrainDeps = {
   signal: AbortSignal;
 };
 
-/** Publishes the outbox oldest first, forever; a failure keeps the entry and retries with backoff. */
+/**
+ * Publishes the outbox oldest first, forever; a failure keeps the entry and retries with backoff. An
+ * idle drain waits for the next entry without a timer (the outbox tells it of every entry it takes).
+ */
 export const drainOutbox = async (deps: DrainDeps): Promise<void> => {
   const { outbox, signal } = deps;
+  let woken = false; // an entry arrived since the last pass began: no waiting
   let wake: () => void = () => {};
-  const unsubscribe = outbox.onEnqueue(() => wake());
+  const unsubscribe = outbox.onEnqueue(() => {
+    woken = true;
+    wake();
+  });
+  const appended = new Map<string, number>();
+  // Resolves on the next entry, the abort, or after `ms` when given (the backoff after a failure).
+  const woke = (ms?: number) =>
+    new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        wake = () => {};
+        resolve();
+      }
+      wake = done;
+      signal.addEventListener('abort', done, { once: true });
+      if (signal.aborted) done(); // aborted while the pass ran: its event has been and gone
+    });
   try {
     for (let failures = 0; !signal.aborted; ) {
-      const outcome = await drainOnce(deps);
+      woken = false;
+      const outcome = await drainOnce(deps, appended);
       if (outcome === 'failed') failures++;
       else failures = 0;
-      if (outcome === 'sent') continue;
-      const delay = outcome === 'failed' ? backoffDelay(failures - 1, { minMs: 500, maxMs: 30_000 }) : 1_000;
-      await Promise.race([
-        sleep(delay, undefined, { signal }).catch(() => {}),
-        new Promise<void>((r) => {
-          wake = r;
-        }),
-      ]);
+      if (outcome === 'sent' || (outcome === 'idle' && woken)) continue;
+      await woke(outcome === 'failed' ? backoffDelay(failures - 1, { minMs: 500, maxMs: 30_000 }) : undefined);
     }
   } finally {
     unsubscribe();
@@ -43,7 +59,7 @@ export const drainOutbox = async (deps: DrainDeps): Promise<void> => {
 };
 
 // Publishes pending entries in order until one fails (kept, retried from it) or none is left.
-const drainOnce = async (deps: DrainDeps): Promise<'sent' | 'idle' | 'failed'> => {
+const drainOnce = async (deps: DrainDeps, appended: Map<string, number>): Promise<'sent' | 'idle' | 'failed'> => {
   const { outbox, log } = deps;
   const names = outbox.pending();
   for (const name of names) {
@@ -57,7 +73,7 @@ const drainOnce = async (deps: DrainDeps): Promise<'sent' | 'idle' | 'failed'> =
       continue;
     }
     try {
-      await publishEntry(deps, entry);
+      await publishEntry(deps, entry, appended);
       outbox.remove(name);
     } catch (error) {
       log.warn('outbox publish failed; will retry', { subject: entry.subject, error });
@@ -67,30 +83,57 @@ const drainOnce = async (deps: DrainDeps): Promise<'sent' | 'idle' | 'failed'> =
   return names.length > 0 ? 'sent' : 'idle';
 };
 
-const publishEntry = async (deps: DrainDeps, entry: OutboxEntry): Promise<void> => {
+// Runs this drain appended (RunStarted acknowledged) and the sequence JetStream gave it: the run's
+// RunFinished then expects that sequence without reading the subject first.
+const APPENDED_LIMIT = 1024;
+
+const publishEntry = async (deps: DrainDeps, entry: OutboxEntry, appended: Map<string, number>): Promise<void> => {
   const body = entry.kind === 'run-finished' ? await offloadOutput(deps, entry.body, entry.msgId) : entry.body;
   switch (entry.kind) {
-    case 'run-started':
-      return publishOnce(deps, entry, body, 0);
-    case 'run-finished':
-      return publishFinished(deps, entry, body);
+    case 'run-started': {
+      const seq = await publishOnce(deps, entry, body, 0);
+      if (seq === undefined) return;
+      if (appended.size >= APPENDED_LIMIT) appended.clear();
+      appended.set(entry.subject, seq);
+      return;
+    }
+    case 'run-finished': {
+      const after = appended.get(entry.subject);
+      appended.delete(entry.subject);
+      return publishFinished(deps, entry, body, after);
+    }
     case 'event':
       await deps.js.publish(entry.subject, body, { msgID: entry.msgId });
   }
 };
 
-// Optimistic concurrency makes a retry idempotent even outside the duplicate window.
+// Optimistic concurrency makes a retry idempotent even outside the duplicate window. Resolves the
+// sequence of the append, or undefined when the subject had moved (already recorded).
 const publishOnce = async (deps: DrainDeps, entry: OutboxEntry, body: string, lastSubjectSequence: number) => {
   try {
-    await deps.js.publish(entry.subject, body, { msgID: entry.msgId, expect: { lastSubjectSequence } });
+    return (await deps.js.publish(entry.subject, body, { msgID: entry.msgId, expect: { lastSubjectSequence } })).seq;
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence) return; // already recorded
+    if (isWrongLastSequence(error)) return undefined; // already recorded
     throw error;
   }
 };
 
-// A direct get names the subject in the request, which an agent's credential is allowed for its own runs.
-const publishFinished = async (deps: DrainDeps, entry: OutboxEntry, body: string) => {
+const isWrongLastSequence = (error: unknown) =>
+  error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamWrongLastSequence;
+
+// Appends after our own RunStarted when nothing else was appended since (the common case: one
+// publish); otherwise, or when the subject moved (the reaper's RunReaped, an earlier attempt whose ack
+// was lost), reads the subject's last commit with a direct get, which an agent's credential is
+// allowed for its own runs, and appends after it unless it is already a RunFinished.
+const publishFinished = async (deps: DrainDeps, entry: OutboxEntry, body: string, after: number | undefined) => {
+  if (after !== undefined) {
+    try {
+      await deps.js.publish(entry.subject, body, { msgID: entry.msgId, expect: { lastSubjectSequence: after } });
+      return;
+    } catch (error) {
+      if (!isWrongLastSequence(error)) throw error;
+    }
+  }
   const last = await deps.jsm.direct.getMessage(EVENTS_STREAM, { last_by_subj: entry.subject });
   if (last !== null && decodeCommit(entry.subject, last.seq, last.string()).some((e) => e.type === 'RunFinished'))
     return; // already recorded

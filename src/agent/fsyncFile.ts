@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Writes a file durably: temp file, fsync, atomic rename, fsync of the directory (so the rename survives power loss). */
@@ -26,5 +26,14 @@ export const syncDirectory = (dir: string): void => {
     }
   } catch {
     // Windows cannot open a directory for fsync; NTFS journals the rename itself
+  }
+};
+
+/** Removes a file when it is there: one unlink (rmSync's `force` costs an lstat and more besides). */
+export const removeFile = (file: string): void => {
+  try {
+    unlinkSync(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 };

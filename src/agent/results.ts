@@ -3,9 +3,10 @@ import type { ExecCommand } from '../domain/execs/index.ts';
 import { type RunFinished, type RunIdentity, type RunStarted, runStreamName } from '../domain/runs/index.ts';
 import { encodeCommit } from '../infra/eventStore/envelope.ts';
 import { subjectOf } from '../infra/eventStore/subjects.ts';
+import { pooledRandom } from '../infra/random.ts';
 import { resultIdOf } from '../infra/runIds.ts';
 
-const nextNonce = monotonicFactory();
+const nextNonce = monotonicFactory(pooledRandom);
 
 import type { OutboxEntry } from './outbox.ts';
 

@@ -138,5 +138,12 @@ export const createViewsReader = (
 /** The views reader of an agent. */
 export type ViewsReader = ReturnType<typeof createViewsReader>;
 
-const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
-  Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+// The timer is cleared once the read settles: left running, every read kept one for 2 s, and each
+// fired into a settled race, building an Error nobody saw (tens of thousands under a burst).
+const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms).unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+};

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrations } from './migrations/index.ts';
 import type { ReadModels } from './schema.ts';
@@ -14,7 +14,7 @@ export const openReadModelDatabase = async (file: string): Promise<ReadModelData
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<ReadModels>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<ReadModels>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) {
@@ -22,6 +22,29 @@ export const openReadModelDatabase = async (file: string): Promise<ReadModelData
     throw error instanceof Error ? error : new Error(String(error));
   }
   return { file, sqlite, db };
+};
+
+const STATEMENTS = 256;
+
+// Kysely prepares every query it runs: the same few dozen queries (the dispatcher's after each batch,
+// the API's) were compiled by SQLite again each time (8 % of the server under a burst of results). A
+// prepared statement is reused by its SQL text; SQLite recompiles one by itself when the schema
+// changes. Kysely runs one query at a time on the connection and never leaves one half-read (it
+// does not stream here), so a statement is never shared while busy.
+const withStatementCache = (sqlite: Database.Database): SqliteDatabase => {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (sql: string) => {
+      let statement = cache.get(sql);
+      if (statement === undefined) {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= STATEMENTS) cache.clear();
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 };
 
 /**

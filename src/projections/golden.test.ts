@@ -27,6 +27,7 @@ const FIXTURES = [
       'executions',
       'exec_waves',
       'exec_targets',
+      'exec_pcs',
       'results',
       'fleet',
       'schedules',

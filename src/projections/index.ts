@@ -52,6 +52,7 @@ export type {
 export {
   DEFAULT_RESULTS_PAGE,
   getExecution,
+  getExecutionProgress,
   getResult,
   jobHistory,
   listExecutions,

@@ -171,6 +171,9 @@ export type AgentHeartbeatsTable = {
   seq: number;
 };
 
+/** The PCs an exec resolved to (JSON), apart from its row: written once, read by few. */
+export type ExecPcsTable = { exec_id: string; pcs: string };
+
 /** One exec (a job or an ad-hoc script on a target), with its command and live counters. */
 export type ExecutionsTable = {
   exec_id: string;
@@ -179,7 +182,6 @@ export type ExecutionsTable = {
   version: string;
   request_id: string;
   target: string;
-  pcs: string;
   target_count: number;
   command: string;
   requested_at: string;
@@ -342,6 +344,7 @@ export type ReadModels = {
   executions: ExecutionsTable;
   exec_waves: ExecWavesTable;
   exec_targets: ExecTargetsTable;
+  exec_pcs: ExecPcsTable;
   exec_request_parts: ExecRequestPartsTable;
   results: ResultsTable;
   fleet: FleetTable;
@@ -376,6 +379,7 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   executions: ['exec_id'],
   exec_waves: ['exec_id', 'wave'],
   exec_targets: ['exec_id', 'pc_id'],
+  exec_pcs: ['exec_id'],
   exec_request_parts: ['exec_id', 'request_id', 'part'],
   results: ['result_id'],
   fleet: ['id'],

@@ -178,6 +178,7 @@ describe('an exec to 50,000 agents', () => {
       'executions',
       'exec_waves',
       'exec_targets',
+      'exec_pcs',
       'exec_request_parts',
       'agents',
     ]);

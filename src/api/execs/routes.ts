@@ -11,6 +11,7 @@ import {
   DEFAULT_RESULTS_PAGE,
   type ExecutionView,
   getExecution,
+  getExecutionProgress,
   listExecutions,
   listPendingApprovals,
   type ResultPage,
@@ -157,7 +158,7 @@ const fanoutRequest = (body: v.InferOutput<typeof execBodySchema>): Omit<ExecReq
 });
 
 // Finished, or waiting on an operator (halted, or for approval): either way a waiting client should hear of it.
-const isSettled = (e: ExecutionView) =>
+const isSettled = (e: Pick<ExecutionView, 'status' | 'running'>) =>
   e.status === 'completed' ||
   e.status === 'halted' ||
   e.status === 'awaiting_approval' ||
@@ -165,14 +166,20 @@ const isSettled = (e: ExecutionView) =>
   e.status === 'expired' ||
   ((e.status === 'killed' || e.status === 'aborted') && e.running === 0);
 
-// Answers as soon as the exec is finished, or after `waitMs` with its progress so far.
+// Answers as soon as the exec is finished, or after `waitMs` with its progress so far. While it waits
+// it reads the exec's row alone after each committed batch; the whole answer (its PCs, a page of
+// results) is read once, at the end.
 const waitForExecution = async (deps: ApiDeps, execId: string, waitMs: number, page: ResultPage) => {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const exec = await getExecution(deps.readModels.db(), execId, page);
-    if (exec === undefined) throw new RequestRejected(404, 'exec-not-found', `no exec ${execId}`);
+    const progress = await getExecutionProgress(deps.readModels.db(), execId);
+    if (progress === undefined) throw new RequestRejected(404, 'exec-not-found', `no exec ${execId}`);
     const left = deadline - Date.now();
-    if (isSettled(exec) || left <= 0) return exec;
+    if (isSettled(progress) || left <= 0) {
+      const exec = await getExecution(deps.readModels.db(), execId, page);
+      if (exec === undefined) throw new RequestRejected(404, 'exec-not-found', `no exec ${execId}`);
+      return exec;
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, left);
       const unsubscribe = deps.readModels.onApplied(done);

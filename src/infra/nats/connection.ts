@@ -72,6 +72,9 @@ export const connectNats = async (options: NatsOptions): Promise<NatsConnection>
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
     pingInterval: 20_000,
+    // nats.js otherwise builds an Error (a stack capture) per request up front, in case it fails:
+    // 10 % of an agent process's time under a burst. Failed requests keep their message, not the caller's frames.
+    noAsyncTraces: true,
     timeout: failFast ? 5_000 : 20_000,
     ...(authenticator === undefined ? {} : { authenticator }),
     ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),

@@ -24,4 +24,16 @@ describe('Ed25519 over nkeys, natively', () => {
     const key = pair.getPublicKey();
     expect(ed25519Verify(`${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, data, signature)).toBe(false);
   });
+
+  it('still refuses altered data, a moved byte or another key once the genuine signature was checked', () => {
+    const pair = createUser();
+    const signature = ed25519Sign(pair, data);
+    expect(ed25519Verify(pair.getPublicKey(), data, signature)).toBe(true);
+    expect(ed25519Verify(pair.getPublicKey(), data, signature)).toBe(true);
+    expect(ed25519Verify(pair.getPublicKey(), data.subarray(1), signature)).toBe(false);
+    // the same bytes split differently between signature and data
+    const longer = Buffer.concat([signature, data.subarray(0, 1)]);
+    expect(ed25519Verify(pair.getPublicKey(), data.subarray(1), longer)).toBe(false);
+    expect(ed25519Verify(createUser().getPublicKey(), data, signature)).toBe(false);
+  });
 });

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { fromPublic, type KeyPair } from '@nats-io/nkeys';
 
 // nkeys signs in pure JavaScript (tens of milliseconds per signature on a busy machine); the same
@@ -70,10 +70,32 @@ export const publicNkeyOf = (pair: KeyPair): string => {
 /** The Ed25519 signature of `data` with an nkey pair (the same bytes `pair.sign` gives). */
 export const ed25519Sign = (pair: KeyPair, data: Uint8Array): Uint8Array => sign(null, data, privateKeyOf(pair));
 
+// Signatures found valid, by a SHA-256 of key, signature and data: a process that checks the same
+// signed bytes again (an agent reading the same view value for every command, the many agents of one
+// process receiving one broadcast command) hashes them (~1 µs) instead of verifying (~60 µs, more
+// under load). Only valid signatures are kept, so a forgery is checked in full every time.
+const VERIFIED_LIMIT = 4096;
+const verified = new Set<string>();
+
+const verificationKey = (publicKey: string, data: Uint8Array, signature: Uint8Array): string =>
+  // Lengths first, so no other split of the same bytes into key, signature and data hashes alike.
+  createHash('sha256')
+    .update(`${publicKey.length}:${publicKey}:${signature.length}:`)
+    .update(signature)
+    .update(data)
+    .digest('base64');
+
 /** Whether `signature` is the Ed25519 signature of `data` by the public nkey `publicKey`. */
 export const ed25519Verify = (publicKey: string, data: Uint8Array, signature: Uint8Array): boolean => {
+  const memo = verificationKey(publicKey, data, signature);
+  if (verified.has(memo)) return true;
   try {
-    return verify(null, data, publicKeyOf(publicKey), signature);
+    const valid = verify(null, data, publicKeyOf(publicKey), signature);
+    if (valid) {
+      if (verified.size >= VERIFIED_LIMIT) verified.clear();
+      verified.add(memo);
+    }
+    return valid;
   } catch {
     return false;
   }

@@ -152,7 +152,6 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): RowChange[] 
     version: d.version,
     request_id: d.request_id,
     target: JSON.stringify(d.target),
-    pcs: JSON.stringify(d.pcs),
     target_count: d.target_count,
     command: JSON.stringify(d.command),
     requested_at: event.at,
@@ -187,7 +186,12 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): RowChange[] 
   );
   const asked =
     d.approval === undefined ? [] : [approvalStep(event, d.exec_id, 'requested', d.approval.requested_by, null)];
-  return [put('executions', exec), ...targets, ...asked];
+  return [
+    put('executions', exec),
+    put('exec_pcs', { exec_id: d.exec_id, pcs: JSON.stringify(d.pcs) }),
+    ...targets,
+    ...asked,
+  ];
 };
 
 // The parts, joined, are the request; they are not needed once it is there.

@@ -7,7 +7,7 @@ import { type ApprovalStepView, approvalSteps } from './approvals.ts';
 /** An execution as the API shows it. */
 export type ExecutionView = Omit<
   Selectable<ExecutionsTable>,
-  'target' | 'pcs' | 'subjects' | 'command' | 'rollout' | 'result_count' | 'timed_out' | 'killed' | 'lost'
+  'target' | 'subjects' | 'command' | 'rollout' | 'result_count' | 'timed_out' | 'killed' | 'lost'
 > & {
   target: Target;
   pcs: string[];
@@ -100,7 +100,7 @@ const toPreview = ({
 });
 
 const toListed = (row: Selectable<ExecutionsTable>): ExecutionListed => {
-  const { command: _command, pcs: _pcs, result_count: _count, timed_out: _t, killed: _k, lost: _l, ...rest } = row;
+  const { command: _command, result_count: _count, timed_out: _t, killed: _k, lost: _l, ...rest } = row;
   return {
     ...rest,
     outcomes: outcomesOf(row),
@@ -111,9 +111,9 @@ const toListed = (row: Selectable<ExecutionsTable>): ExecutionListed => {
   };
 };
 
-const toExecution = (row: Selectable<ExecutionsTable>): ExecutionView => ({
+const toExecution = (row: Selectable<ExecutionsTable>, pcs: string | undefined): ExecutionView => ({
   ...toListed(row),
-  pcs: JSON.parse(row.pcs) as string[],
+  pcs: pcs === undefined ? [] : (JSON.parse(pcs) as string[]),
 });
 
 /** An exec as lists show it: everything but the resolved PCs (tens of thousands, for some). */
@@ -174,14 +174,22 @@ export const getExecution = async (
     .offset(page.offset ?? 0)
     .execute();
   const waves = await db.selectFrom('exec_waves').selectAll().where('exec_id', '=', execId).orderBy('wave').execute();
+  const pcs = await db.selectFrom('exec_pcs').select('pcs').where('exec_id', '=', execId).executeTakeFirst();
   return {
-    ...toExecution(row),
+    ...toExecution(row, pcs?.pcs),
     results_total: row.result_count,
     waves: waves.map(toWave),
     approval_steps: row.approval === null ? [] : await approvalSteps(db, execId),
     results: results.map(toPreview),
   };
 };
+
+/** An execution's status and running count alone (what a waiting client polls), or undefined. */
+export const getExecutionProgress = (
+  db: Kysely<ReadModels>,
+  execId: string,
+): Promise<{ status: string; running: number } | undefined> =>
+  db.selectFrom('executions').select(['status', 'running']).where('exec_id', '=', execId).executeTakeFirst();
 
 /** What `status` filters results by: the outcome words the tables print, `running`, and the original's two words. */
 export const RESULT_STATUSES = [...OUTCOMES, 'running', 'success', 'failure'] as const;
@@ -239,7 +247,8 @@ export const jobHistory = async (
     .execute();
   const unfinished = await db
     .selectFrom('executions')
-    .select(['exec_id', 'pcs'])
+    .innerJoin('exec_pcs', 'exec_pcs.exec_id', 'executions.exec_id')
+    .select(['executions.exec_id', 'exec_pcs.pcs'])
     .where('job_id', '=', jobId)
     .where('status', 'in', ['pending', 'running', 'halted'])
     .execute();

@@ -9,8 +9,9 @@ import { enrollment } from './2026_12_01_0007_enrollment.ts';
 import { streamIdentity } from './2026_12_02_0008_stream_identity.ts';
 import { requestParts } from './2026_12_02_0009_request_parts.ts';
 import { outcomeCounters } from './2026_12_02_0010_outcome_counters.ts';
-import { accounts } from './2026_12_02_0011_accounts.ts';
-import { facts } from './2026_12_02_0012_facts.ts';
+import { execPcs } from './2026_12_02_0011_exec_pcs.ts';
+import { accounts } from './2026_12_02_0012_accounts.ts';
+import { facts } from './2026_12_02_0013_facts.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0008_stream_identity': streamIdentity,
   '2026_12_02_0009_request_parts': requestParts,
   '2026_12_02_0010_outcome_counters': outcomeCounters,
-  '2026_12_02_0011_accounts': accounts,
-  '2026_12_02_0012_facts': facts,
+  '2026_12_02_0011_exec_pcs': execPcs,
+  '2026_12_02_0012_accounts': accounts,
+  '2026_12_02_0013_facts': facts,
 };

@@ -30,17 +30,29 @@ export const startRevocationSync = (deps: {
   const now = deps.now ?? (() => new Date());
   let busy: Promise<void> | undefined;
   let again = false;
+  let againFull = false;
+  // The revoked keys as of the last sync that succeeded: a committed batch that changed none of them
+  // (a burst of results commits hundreds) asks the broker nothing; the 30 s check always does.
+  let synced: string | undefined;
   let stopped = false;
   const account = deps.authority.manifest.account;
 
-  const sync = async () => {
+  const sync = async (full: boolean) => {
     const nowS = Math.floor(now().getTime() / 1000);
     const live = (ts: number) => ts + deps.authority.lifetimeS > nowS;
     const revoked = await deps.readModels
       .db()
       .selectFrom('revoked_agent_keys')
       .select(['public_key', 'revoked_at'])
+      .orderBy('public_key')
       .execute();
+    const fingerprint = revoked.map((r) => `${r.public_key}@${r.revoked_at}`).join(',');
+    if (!full && fingerprint === synced) return;
+    await reconcile(revoked, live);
+    synced = fingerprint;
+  };
+
+  const reconcile = async (revoked: { public_key: string; revoked_at: string }[], live: (ts: number) => boolean) => {
     const wanted = new Map(revoked.map((r) => [r.public_key, revocationTime(r.revoked_at)] as const));
     const claims = await lookupAccountClaims(deps.system, account);
     const held = claims.nats.revocations ?? {};
@@ -65,26 +77,29 @@ export const startRevocationSync = (deps: {
       deps.log.info('dropped revocations older than any agent credential', { count: expired.length });
   };
 
-  const schedule = () => {
+  const schedule = (full: boolean) => {
     if (stopped) return;
     if (busy !== undefined) {
       again = true;
+      againFull ||= full;
       return;
     }
-    busy = sync()
+    busy = sync(full)
       .then(() => deps.health.ok())
       .catch((error: unknown) => deps.health.failed(error))
       .finally(() => {
         busy = undefined;
         if (again) {
+          const next = againFull;
           again = false;
-          schedule();
+          againFull = false;
+          schedule(next);
         }
       });
   };
-  const unsubscribe = deps.readModels.onApplied(schedule);
-  const timer = setInterval(schedule, EVERY_MS);
-  schedule();
+  const unsubscribe = deps.readModels.onApplied(() => schedule(false));
+  const timer = setInterval(() => schedule(true), EVERY_MS);
+  schedule(true);
   return {
     stop: async () => {
       stopped = true;
