@@ -68,6 +68,21 @@ mode: once_per_pc
     expect(fixed.issues.find((i) => i.path === 'cron')?.message).toMatch(/expected range 0-59/);
   });
 
+  it('takes a where selector, alone or within a target, and refuses a bad one on its line', () => {
+    const ok = parseSchedulesYaml('id: s\ncron: "0 3 * * *"\njob_id: j\nwhere: os.family == "linux"\n');
+    expect(ok.ok && ok.value[0]?.where).toBe('os.family == "linux"');
+    const bad = parseSchedulesYaml('id: s\ncron: "0 3 * * *"\njob_id: j\nwhere: os.family = "linux"\n');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok)
+      expect(bad.issues).toEqual([
+        expect.objectContaining({
+          path: 'where',
+          line: 4,
+          message: expect.stringMatching(/did you mean ==.*at column 11 of the selector/),
+        }),
+      ]);
+  });
+
   it('rejects crons that are not 5 or 6 fields, and a schedule with nobody to run on', () => {
     const parsed = parseSchedulesYaml('id: x\ncron: "* * *"\njob_id: j\n');
     expect(parsed.ok).toBe(false);
@@ -75,7 +90,7 @@ mode: once_per_pc
     expect(parsed.issues.map((i) => i.message)).toEqual(
       expect.arrayContaining([
         'must have 5 fields (minute hour day month weekday) or 6 (with seconds first), not 3',
-        'name a target, a rollout, or both',
+        'name a target, a rollout, a where selector, or both',
       ]),
     );
   });

@@ -42,7 +42,7 @@ export const execForm = (o: { jobId: string; groups: readonly Group[]; csrf: str
       <label for="exec-pcs">PCs (comma-separated)</label>
       <input id="exec-pcs" name="pcs" value="${value(o.sent, 'pcs')}" placeholder="pc-1, pc-2" />
       <label for="exec-where">Only where (a selector over facts and groups; optional)</label>
-      <input id="exec-where" name="where" value="${value(o.sent, 'where')}" placeholder='os.family == "linux" and disk.free_gb < 10' size="48" />
+      <input id="exec-where" name="where" value="${value(o.sent, 'where')}" placeholder='os.family == "linux" and disk.free_gb < 10' class="selector" />
     </fieldset>
     <fieldset><legend>In waves (optional)</legend>
       <p class="hint">Each wave is a group and its delay from now; a PC runs in the first wave that has it. The gate is judged on the previous wave when the next is due.</p>
