@@ -9,6 +9,7 @@ import { enrollment } from './2026_12_01_0007_enrollment.ts';
 import { streamIdentity } from './2026_12_02_0008_stream_identity.ts';
 import { requestParts } from './2026_12_02_0009_request_parts.ts';
 import { outcomeCounters } from './2026_12_02_0010_outcome_counters.ts';
+import { agentCounts } from './2026_12_02_0011_agent_counts.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0008_stream_identity': streamIdentity,
   '2026_12_02_0009_request_parts': requestParts,
   '2026_12_02_0010_outcome_counters': outcomeCounters,
+  '2026_12_02_0011_agent_counts': agentCounts,
 };
