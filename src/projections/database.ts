@@ -14,7 +14,7 @@ export const openReadModelDatabase = async (file: string): Promise<ReadModelData
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<ReadModels>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<ReadModels>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) {
@@ -22,6 +22,31 @@ export const openReadModelDatabase = async (file: string): Promise<ReadModelData
     throw error instanceof Error ? error : new Error(String(error));
   }
   return { file, sqlite, db };
+};
+
+// Statements Kysely's queries keep prepared, by SQL text (queries bind their values, so a few dozen texts).
+const STATEMENTS = 256;
+
+/**
+ * The connection as Kysely sees it, keeping each statement it prepares: Kysely prepares every query
+ * anew, and preparing the agents listing (three tables joined) cost about as much as running it. A
+ * statement still being iterated is busy; asked for again meanwhile, a fresh one is prepared.
+ */
+const reusingStatements = (sqlite: Database.Database): Pick<Database.Database, 'prepare' | 'close'> => {
+  const statements = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (source: string) => {
+      const held = statements.get(source);
+      if (held !== undefined && !held.busy) return held;
+      const statement = sqlite.prepare(source);
+      if (held === undefined) {
+        if (statements.size >= STATEMENTS) statements.delete(statements.keys().next().value as string);
+        statements.set(source, statement);
+      }
+      return statement;
+    },
+  } as Pick<Database.Database, 'prepare' | 'close'>;
 };
 
 /**
