@@ -135,6 +135,27 @@ describe('agent counts', () => {
   });
 });
 
+describe('agents queries › keyset pages', () => {
+  it('walk the same agents as offsets, each page after the last pc id of the one before, with the whole total', async () => {
+    const { sqlite, db } = await openReadModelDatabase(':memory:');
+    const events = history();
+    createBatchWriter(sqlite, [agentsProjection]).apply(events, events.at(-1)?.seq ?? 0);
+    const all = (await listAgents(db, { now, limit: 1000, offset: 0 })).agents.map((a) => a.pc_id);
+    const walked: string[] = [];
+    let after: string | undefined;
+    // bounded: a query that ignored `after` would serve the first page forever
+    for (let pages = 0; pages < all.length; pages++) {
+      const page = await listAgents(db, { now, limit: 2, offset: 0, ...(after === undefined ? {} : { after }) });
+      expect(page.total).toBe(all.length);
+      walked.push(...page.agents.map((a) => a.pc_id));
+      if (page.agents.length < 2) break;
+      after = page.agents.at(-1)?.pc_id;
+    }
+    expect(walked).toEqual(all);
+    await db.destroy();
+  });
+});
+
 describe('agents queries › totals on a file', () => {
   it('follow the agents at once, and heartbeats within TOTAL_TRAILS_MS', async () => {
     const { sqlite, db } = await openReadModelDatabase(join(dir, 'follow.sqlite'));

@@ -36,6 +36,8 @@ export type AgentFilter = {
   /** Substring of the pc id or host name. */
   q?: string;
   version?: string;
+  /** Only agents after this pc id (keyset paging: the last pc id of the page before). */
+  after?: string;
   limit: number;
   offset: number;
 };
@@ -94,9 +96,12 @@ export const listAgents = async (
   // The page walks agents in pc id order and stops at the page's end; with the heartbeat time
   // index SQLite would rather collect every online agent (25,000 of 50,000) and sort them. The unary
   // `+` keeps the index out of the page.
-  const page = f.status === 'online' ? query.where(sql<string>`+h.at`, '>=', cutoff) : query;
+  const online = f.status === 'online' ? query.where(sql<string>`+h.at`, '>=', cutoff) : query;
+  // After a pc id, the page starts in the pc id index where the last one ended instead of walking
+  // (and skipping) every row before it as an offset does.
+  const page = f.after === undefined ? online : online.where('a.pc_id', '>', f.after);
   const rows = await page.orderBy('a.pc_id').limit(f.limit).offset(f.offset).execute();
-  const { now: _now, limit: _limit, offset: _offset, ...filter } = f;
+  const { now: _now, limit: _limit, offset: _offset, after: _after, ...filter } = f;
   return { agents: rows.map(toView), total: await agentTotal(db, filter, cutoff) };
 };
 
