@@ -90,6 +90,7 @@ export const apiBench = async (options: ApiBenchOptions): Promise<void> => {
     const reads: Record<string, string> = {
       'agents, first page': '/api/agents?limit=50',
       'agents, page 100': '/api/agents?limit=50&offset=5000',
+      'agents, page 100 by key': '/api/agents?limit=50&after=pc-004999',
       'agents, online': '/api/agents?limit=50&status=online',
       'agents, one group': '/api/agents?limit=50&group=lab',
       'agents, search': '/api/agents?limit=50&q=pc-0042',

@@ -7,10 +7,15 @@ import { startAgentProcess } from '../src/testing/agentProcess.ts';
 import { startBenchSandbox } from './sandbox.ts';
 
 // Resident set of a process, from /proc (Linux): what the machine gives it, not what V8 thinks it uses.
-const rssMiB = (pid: number): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+const statusMiB = (pid: number, field: string): number => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
   return line === null ? Number.NaN : Number(line[1]) / 1024;
 };
+const rssMiB = (pid: number): number => statusMiB(pid, 'VmRSS');
+// Anonymous memory (heaps, V8's code space, malloc) against file-backed pages (the node binary and
+// shared libraries, which every Node process on the machine shares).
+const breakdown = (pid: number): string =>
+  `anonymous ${statusMiB(pid, 'RssAnon').toFixed(1)} MiB, file-backed ${statusMiB(pid, 'RssFile').toFixed(1)} MiB`;
 
 // The floor: a bare Node process that loads the NATS client, connects with the same kind of
 // credential and holds one subscription, idle for the same time.
@@ -49,6 +54,10 @@ export const footprintBench = async (options: { idleSeconds: number }): Promise<
         enrollToken: token,
       },
       dataDir: join(dir, 'agent'),
+      // To compare Node/V8 options (e.g. heap sizes) on the same agent: KANADE_BENCH_NODE_OPTIONS.
+      ...(process.env.KANADE_BENCH_NODE_OPTIONS === undefined
+        ? {}
+        : { env: { NODE_OPTIONS: process.env.KANADE_BENCH_NODE_OPTIONS } }),
     });
     await agent.ready();
     const pid = agent.process.pid as number;
@@ -56,8 +65,10 @@ export const footprintBench = async (options: { idleSeconds: number }): Promise<
     await sleep(options.idleSeconds * 1000);
     const agentMiB = rssMiB(pid);
     const floorMiB = rssMiB(floor.pid as number);
-    console.log(`agent idle: ${agentMiB.toFixed(1)} MiB resident`);
-    console.log(`floor: bare Node with a NATS connection: ${floorMiB.toFixed(1)} MiB resident`);
+    console.log(`agent idle: ${agentMiB.toFixed(1)} MiB resident (${breakdown(pid)})`);
+    console.log(
+      `floor: bare Node with a NATS connection: ${floorMiB.toFixed(1)} MiB resident (${breakdown(floor.pid as number)})`,
+    );
     console.log(
       JSON.stringify({ agent_rss_mib: Number(agentMiB.toFixed(1)), floor_rss_mib: Number(floorMiB.toFixed(1)) }),
     );

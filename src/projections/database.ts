@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { Kysely, type SqliteDatabase, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrations } from './migrations/index.ts';
 import type { ReadModels } from './schema.ts';
@@ -14,7 +14,7 @@ export const openReadModelDatabase = async (file: string): Promise<ReadModelData
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<ReadModels>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<ReadModels>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error } = await migrator.migrateToLatest();
   if (error !== undefined) {
@@ -24,27 +24,29 @@ export const openReadModelDatabase = async (file: string): Promise<ReadModelData
   return { file, sqlite, db };
 };
 
+// Statements Kysely's queries keep prepared, by SQL text (queries bind their values, so a few dozen texts).
 const STATEMENTS = 256;
 
-// Kysely prepares every query it runs: the same few dozen queries (the dispatcher's after each batch,
-// the API's) were compiled by SQLite again each time (8 % of the server under a burst of results). A
-// prepared statement is reused by its SQL text; SQLite recompiles one by itself when the schema
-// changes. Kysely runs one query at a time on the connection and never leaves one half-read (it
-// does not stream here), so a statement is never shared while busy.
-const withStatementCache = (sqlite: Database.Database): SqliteDatabase => {
-  const cache = new Map<string, Database.Statement>();
+/**
+ * The connection as Kysely sees it, keeping each statement it prepares: Kysely prepares every query
+ * anew, and preparing the agents listing (three tables joined) cost about as much as running it. A
+ * statement still being iterated is busy; asked for again meanwhile, a fresh one is prepared.
+ */
+const reusingStatements = (sqlite: Database.Database): Pick<Database.Database, 'prepare' | 'close'> => {
+  const statements = new Map<string, Database.Statement>();
   return {
     close: () => sqlite.close(),
-    prepare: (sql: string) => {
-      let statement = cache.get(sql);
-      if (statement === undefined) {
-        statement = sqlite.prepare(sql);
-        if (cache.size >= STATEMENTS) cache.clear();
-        cache.set(sql, statement);
+    prepare: (source: string) => {
+      const held = statements.get(source);
+      if (held !== undefined && !held.busy) return held;
+      const statement = sqlite.prepare(source);
+      if (held === undefined) {
+        if (statements.size >= STATEMENTS) statements.delete(statements.keys().next().value as string);
+        statements.set(source, statement);
       }
       return statement;
     },
-  };
+  } as Pick<Database.Database, 'prepare' | 'close'>;
 };
 
 /**

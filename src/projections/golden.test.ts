@@ -24,6 +24,7 @@ const FIXTURES = [
       'jobs',
       'event_log',
       'agents',
+      'agent_counts',
       'executions',
       'exec_waves',
       'exec_targets',

@@ -157,6 +157,18 @@ export type AgentFactChangesTable = {
   at: string;
 };
 
+/**
+ * Agents per listing scope, kept by the agents projection so a listing's total is read, not counted:
+ * `all`, `enrollment:<status>`, `group:<group>` and `group:<group>|enrollment:<status>` (an agent
+ * without an enrollment row counts as approved, as the listing shows it). Scopes with no agent have no row.
+ */
+export type AgentCountsTable = {
+  scope: string;
+  agents: number;
+  /** The event that last changed this count. */
+  seq: number;
+};
+
 /** The last heartbeat of each agent (from KANADE_HEARTBEATS, which keeps one per agent). */
 export type AgentHeartbeatsTable = {
   pc_id: string;
@@ -332,6 +344,7 @@ export type ReadModels = {
   event_log: EventLogTable;
   agents: AgentsTable;
   agent_enrollment: AgentEnrollmentTable;
+  agent_counts: AgentCountsTable;
   revoked_agent_keys: RevokedAgentKeysTable;
   enrollment_tokens: EnrollmentTokensTable;
   users: UsersTable;
@@ -367,6 +380,7 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   event_log: ['seq', 'idx'],
   agents: ['pc_id'],
   agent_enrollment: ['pc_id'],
+  agent_counts: ['scope'],
   revoked_agent_keys: ['public_key'],
   enrollment_tokens: ['token_id'],
   users: ['user'],

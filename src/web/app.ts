@@ -91,9 +91,10 @@ export const createWebApp = (deps: WebDeps) => {
   const app = new Hono<WebEnv>()
     .use(async (c, next) => {
       await next();
-      c.header('Content-Security-Policy', CSP);
-      c.header('X-Content-Type-Options', 'nosniff');
-      c.header('Referrer-Policy', 'same-origin');
+      // On the response's headers: c.header() after the handler rebuilds the response as a stream.
+      c.res.headers.set('Content-Security-Policy', CSP);
+      c.res.headers.set('X-Content-Type-Options', 'nosniff');
+      c.res.headers.set('Referrer-Policy', 'same-origin');
     })
     .get('/assets/:name', (c) => {
       const a = ASSETS[c.req.param('name')];

@@ -63,6 +63,7 @@ export const agentRoutes = (deps: ApiDeps) => {
         ...(q.group === undefined ? {} : { group: q.group }),
         ...(q.q === undefined ? {} : { q: q.q }),
         ...(q.version === undefined ? {} : { version: q.version }),
+        ...(q.after === undefined ? {} : { after: q.after }),
       });
       c.header('X-Total-Count', String(page.total));
       return c.json(page satisfies AgentPage);

@@ -2,12 +2,20 @@ import type { AgentEvent } from '../../domain/agents/index.ts';
 import type { RecordedEvent } from '../../infra/eventStore/index.ts';
 import { type Projection, put, type RowChange, type RowReader } from '../projection.ts';
 import type { AgentEnrollmentTable, AgentsTable } from '../schema.ts';
+import { countChanges } from './agentCounts.ts';
 
-/** Agents (facts and groups), where each stands with enrollment, and the keys revoked at the broker. */
+/**
+ * Agents (facts and groups), where each stands with enrollment, the keys revoked at the broker, and
+ * how many agents each listing scope holds (`agent_counts`).
+ */
 export const agentsProjection: Projection = {
   name: 'agents',
-  version: 2,
-  apply: (event, rows) => (event.stream.startsWith('agent-') ? applyAgentEvent(event, rows) : []),
+  version: 3,
+  apply: (event, rows) => {
+    if (!event.stream.startsWith('agent-')) return [];
+    const changes = applyAgentEvent(event, rows);
+    return [...changes, ...countChanges(changes, rows, event.seq)];
+  },
 };
 
 type Agent = RecordedEvent & AgentEvent;

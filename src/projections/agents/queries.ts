@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { ReadModels } from '../schema.ts';
+import { agentTotal } from './totals.ts';
 
 /** An agent counts as online when it has sent a heartbeat within this window (kanade's 2 minutes). */
 export const ONLINE_WINDOW_MS = 120_000;
@@ -35,6 +36,8 @@ export type AgentFilter = {
   /** Substring of the pc id or host name. */
   q?: string;
   version?: string;
+  /** Only agents after this pc id (keyset paging: the last pc id of the page before). */
+  after?: string;
   limit: number;
   offset: number;
 };
@@ -66,37 +69,6 @@ const base = (db: Kysely<ReadModels>, cutoff: string) =>
 const cutoffOf = (now: Date): string =>
   new Date(Math.floor(now.getTime() / 1000) * 1000 - ONLINE_WINDOW_MS).toISOString();
 
-/**
- * Totals per filter, kept until the agents projection moves. Counting 50,000 agents through the
- * joins costs milliseconds a page of 50 does not; between two batches of events every request asking
- * the same filter gets the same number. Heartbeats (thousands a second in a large fleet) do not move
- * it: a total that depends on them (online, version) is kept for the second its cutoff names, so it
- * trails the heartbeats by at most that second, like the online flag itself.
- */
-const totals = new WeakMap<Kysely<ReadModels>, Map<string, { version: string; total: number }>>();
-const MAX_TOTALS = 256;
-
-const versionOf = async (db: Kysely<ReadModels>): Promise<string> => {
-  const row = await db
-    .selectFrom('projection_checkpoints')
-    .select('seq')
-    .where('projection', '=', 'agents')
-    .executeTakeFirst();
-  return String(row?.seq ?? 0);
-};
-
-const cachedTotal = async (db: Kysely<ReadModels>, key: string, count: () => Promise<number>): Promise<number> => {
-  const version = await versionOf(db);
-  const byFilter = totals.get(db) ?? new Map<string, { version: string; total: number }>();
-  totals.set(db, byFilter);
-  const held = byFilter.get(key);
-  if (held !== undefined && held.version === version) return held.total;
-  const total = await count();
-  if (byFilter.size >= MAX_TOTALS) byFilter.clear();
-  byFilter.set(key, { version, total });
-  return total;
-};
-
 // Every filter but `online` (which the page and the total apply each their own way).
 const filtered = (query: ReturnType<typeof base>, f: AgentFilter, cutoff: string) => {
   let q = query;
@@ -111,7 +83,10 @@ const filtered = (query: ReturnType<typeof base>, f: AgentFilter, cutoff: string
   return q;
 };
 
-/** Agents matching the filter, by pc id, with the total count before paging (the server filters, not the page). */
+/**
+ * Agents matching the filter, by pc id, with the total count before paging (the server filters, not
+ * the page). The total is read from maintained counts where it can be (see `agentTotal`).
+ */
 export const listAgents = async (
   db: Kysely<ReadModels>,
   f: AgentFilter,
@@ -120,19 +95,14 @@ export const listAgents = async (
   const query = filtered(base(db, cutoff), f, cutoff);
   // The page walks agents in pc id order and stops at the page's end; with the heartbeat time
   // index SQLite would rather collect every online agent (25,000 of 50,000) and sort them. The unary
-  // `+` keeps the index out of the page (the total, which must see every match, may use it).
-  const page = f.status === 'online' ? query.where(sql<string>`+h.at`, '>=', cutoff) : query;
+  // `+` keeps the index out of the page.
+  const online = f.status === 'online' ? query.where(sql<string>`+h.at`, '>=', cutoff) : query;
+  // After a pc id, the page starts in the pc id index where the last one ended instead of walking
+  // (and skipping) every row before it as an offset does.
+  const page = f.after === undefined ? online : online.where('a.pc_id', '>', f.after);
   const rows = await page.orderBy('a.pc_id').limit(f.limit).offset(f.offset).execute();
-  const counted = f.status === 'online' ? query.where('h.at', '>=', cutoff) : query;
-  const { now: _now, limit: _limit, offset: _offset, ...filter } = f;
-  const total = await cachedTotal(db, JSON.stringify({ ...filter, cutoff }), async () => {
-    const row = await counted
-      .clearSelect()
-      .select((eb) => eb.fn.countAll<number>().as('total'))
-      .executeTakeFirstOrThrow();
-    return row.total;
-  });
-  return { agents: rows.map(toView), total };
+  const { now: _now, limit: _limit, offset: _offset, after: _after, ...filter } = f;
+  return { agents: rows.map(toView), total: await agentTotal(db, filter, cutoff) };
 };
 
 /** One agent, or undefined. */

@@ -12,6 +12,7 @@ import { outcomeCounters } from './2026_12_02_0010_outcome_counters.ts';
 import { execPcs } from './2026_12_02_0011_exec_pcs.ts';
 import { accounts } from './2026_12_02_0012_accounts.ts';
 import { facts } from './2026_12_02_0013_facts.ts';
+import { agentCounts } from './2026_12_02_0014_agent_counts.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0011_exec_pcs': execPcs,
   '2026_12_02_0012_accounts': accounts,
   '2026_12_02_0013_facts': facts,
+  '2026_12_02_0014_agent_counts': agentCounts,
 };
