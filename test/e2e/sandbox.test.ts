@@ -124,11 +124,11 @@ describe('kanade dev', () => {
       throw new Error(`${String(error)}\n--- kanade run: ${JSON.stringify(ran)}\n--- sandbox output:\n${s.output()}`);
     });
 
-    const asked = Date.now();
     s.child.kill('SIGINT');
     await s.exited;
-    const tookMs = Date.now() - asked;
-    expect(tookMs, `stopped in ${tookMs} ms`).toBeLessThan(5_000);
+    // A clean stop, not the deadline's forced exit (signals.ts): how long it took is not asserted, a shared
+    // machine makes any figure flaky, but the sandbox must not have given up waiting on a part of itself.
+    expect(s.output()).not.toMatch(/exiting now, without waiting/);
     expect(s.output()).toMatch(/stopped agent dev-pc-1: 1 running job\(s\) killed and reported as killed/);
     expect(sleeping()).toEqual([]);
     expect(pgrep(`nats-server.*${s.dataDir}`)).toEqual([]);
