@@ -3,15 +3,18 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { AgentSettings } from '../domain/config/index.ts';
+import type { WireStaleness } from '../domain/execs/index.ts';
 import { runStreamName } from '../domain/runs/index.ts';
-import { normalizeGroups } from '../domain/shared/index.ts';
+import { formatDuration, normalizeGroups, parseDuration } from '../domain/shared/index.ts';
 import { retryForever } from '../infra/backoff.ts';
 import { subjectOf } from '../infra/eventStore/subjects.ts';
-import type { Logger } from '../infra/log.ts';
+import type { Logger, LogLevel } from '../infra/log.ts';
 import type { AgentMetrics } from '../infra/metrics/agent.ts';
 import { bindViews, TRUST_KEY, VIEWS } from '../infra/nats/fleet.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
+import { durationMs, followConfig } from './agentConfig.ts';
 import { createCommandHandler } from './commandHandler.ts';
 import { openCommandJournal } from './commandJournal.ts';
 import { trackConnection } from './connection.ts';
@@ -58,6 +61,9 @@ export type AgentOptions = {
   factsJitterMs?: number;
   executor?: Executor;
   maxConcurrent?: number;
+  /** The level the agent logs at (its flag or environment), and how to change it when a config layer sets one. */
+  logLevel?: LogLevel;
+  setLogLevel?: (level: LogLevel) => void;
   now?: () => number;
   /** Already bound KV views (many emulated agents in one process share them); bound here otherwise. */
   views?: Promise<Awaited<ReturnType<typeof bindViews>>>;
@@ -109,6 +115,11 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
 
   let groups = await knownGroups(views.groups, facts.pc_id, options.initialGroups, options.trust, log);
   const connection = trackConnection(nc, now, signal);
+  // What the agent runs with: its own settings (flags) until the config layers that apply say otherwise.
+  const defaults = ownSettings(options);
+  let settings: AgentSettings = defaults;
+  const slots = createSlots(defaults.max_concurrent);
+  let configuring: ReturnType<typeof followConfig> | undefined;
   let haltFlag: { stored: string | undefined } | undefined; // unknown until followHalt has read it
   const handler = createCommandHandler({
     pcId: facts.pc_id,
@@ -125,11 +136,12 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     ),
     trust: options.trust,
     stalenessSecs: connection.stalenessSecs,
+    defaultStaleness: () => wireStaleness(settings.staleness),
     alreadyRecorded: async (identity) =>
       (await jsm.direct.getMessage(EVENTS_STREAM, {
         last_by_subj: subjectOf(runStreamName(identity.pc_id, identity.result_id)),
       })) !== null,
-    slots: createSlots(options.maxConcurrent ?? Math.max(2, cpus().length)),
+    slots,
     platform: process.platform,
     shells: options.shells,
     now,
@@ -155,6 +167,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     onChange: async (next) => {
       if (quitting.signal.aborted) return;
       groups = next;
+      configuring?.setGroups(next); // started below; it reads `groups` when it starts
       await membership.apply(next);
     },
   });
@@ -173,9 +186,9 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   const heartbeat = startHeartbeat({
     nc,
     facts,
-    intervalMs: options.heartbeatIntervalMs ?? 30_000,
+    intervalMs: durationMs(defaults.heartbeat, 30_000),
     now,
-    state: () => ({ groups, running: handler.running() }),
+    state: () => ({ groups, running: handler.running(), config: settings }),
   });
   void onStatus(nc, signal, (status) => {
     if (status.type !== 'reconnect') return;
@@ -193,13 +206,47 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
           js,
           pcId: facts.pc_id,
           agentVersion: facts.agent_version,
-          intervalMs: options.factsIntervalMs,
-          jitterMs: options.factsJitterMs ?? 0,
+          intervalMs: durationMs(defaults.facts_interval, options.factsIntervalMs),
+          jitterMs: durationMs(defaults.facts_jitter, options.factsJitterMs ?? 0),
           now,
           random: Math.random,
           log: log.child('facts'),
           signal,
         });
+  configuring = followConfig({
+    nc,
+    kv: views.config,
+    trusted: options.trust.keys,
+    pcId: facts.pc_id,
+    groups,
+    defaults,
+    log: log.child('config'),
+    signal,
+    onChange: (next, values) => {
+      const before = settings;
+      settings = next;
+      heartbeat.setInterval(durationMs(next.heartbeat, 30_000));
+      reporting?.reschedule({
+        intervalMs: durationMs(next.facts_interval, 3_600_000),
+        jitterMs: durationMs(next.facts_jitter, 0),
+      });
+      slots.resize(next.max_concurrent);
+      if (next.log_level !== before.log_level) options.setLogLevel?.(next.log_level);
+      heartbeat.publish(); // says at once what it runs with now
+      const changed = values.filter((v) => JSON.stringify(v.value) !== JSON.stringify(before[v.key]));
+      if (changed.length > 0)
+        log.info('config changed', Object.fromEntries(changed.map((v) => [v.key, { value: v.value, from: v.source }])));
+      if (
+        next.agent_version !== '' &&
+        next.agent_version !== facts.agent_version &&
+        next.agent_version !== before.agent_version
+      )
+        log.warn('the config asks for another agent version; this agent does not update itself yet', {
+          wanted: next.agent_version,
+          running: facts.agent_version,
+        });
+    },
+  });
   log.info('agent started', { pc_id: facts.pc_id, groups });
 
   return {
@@ -215,7 +262,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
       await until(() => handler.running() === 0 && outbox.pending().length === 0, STOP_FLUSH_MS);
       const unsent = outbox.pending().length;
       stopping.abort();
-      await Promise.allSettled([draining, following, halting, trusting, reporting?.done]);
+      await Promise.allSettled([draining, following, halting, trusting, reporting?.done, configuring?.done()]);
       dedup.close();
       return { killed, unsent };
     },
@@ -298,6 +345,20 @@ const knownGroups = async (
     return normalizeGroups(seed);
   }
 };
+
+// The agent's own settings, from its options (flags): what no config layer sets.
+const ownSettings = (options: AgentOptions): AgentSettings => ({
+  heartbeat: formatDuration(Math.max(1, Math.round((options.heartbeatIntervalMs ?? 30_000) / 1000))),
+  facts_interval: formatDuration(Math.max(10, Math.round((options.factsIntervalMs ?? 3_600_000) / 1000))),
+  facts_jitter: formatDuration(Math.round((options.factsJitterMs ?? 0) / 1000)),
+  max_concurrent: options.maxConcurrent ?? Math.max(2, cpus().length),
+  log_level: options.logLevel ?? 'info',
+  staleness: { mode: 'cached' },
+  agent_version: '',
+});
+
+const wireStaleness = (s: AgentSettings['staleness']): WireStaleness =>
+  s.mode === 'strict' ? { mode: 'strict', max_cache_age_secs: parseDuration(s.max_cache_age) ?? 0 } : { mode: s.mode };
 
 const until = async (done: () => boolean, timeoutMs: number) => {
   for (const end = Date.now() + timeoutMs; !done() && Date.now() < end; ) await sleep(50);

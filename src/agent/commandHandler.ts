@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import type { ExecCommand } from '../domain/execs/index.ts';
+import type { ExecCommand, WireStaleness } from '../domain/execs/index.ts';
 import { EXIT, type GateDecision, gate, type Outcome, outcomeOf, type RunIdentity } from '../domain/runs/index.ts';
 import { retryTransient } from '../infra/backoff.ts';
 import type { Logger } from '../infra/log.ts';
@@ -34,6 +34,8 @@ export type HandlerDeps = {
   /** True when this run was already recorded in the event log (a wiped data dir must not run it again). */
   alreadyRecorded: (identity: RunIdentity) => Promise<boolean>;
   stalenessSecs: () => number;
+  /** The policy of commands that leave it to the agent (ad-hoc runs): its config's `staleness`. */
+  defaultStaleness?: () => WireStaleness;
   executor: Executor;
   /** Loads what the executor needs, before a run is recorded as started (see `loadRunner`). */
   prepare?: () => Promise<unknown>;
@@ -198,7 +200,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
         refuseUnverified(message, payload, signature.reason, source);
         return;
       }
-      const command = parseCommand(payload);
+      const command = parseCommand(payload, deps.defaultStaleness?.());
       if (command === undefined) {
         refuseUnreadable(payload, source);
         return;

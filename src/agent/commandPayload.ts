@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import type { ExecCommand } from '../domain/execs/index.ts';
+import type { ExecCommand, WireStaleness } from '../domain/execs/index.ts';
 import type { RunIdentity } from '../domain/runs/index.ts';
 import { runIdentity } from './results.ts';
 
@@ -22,8 +22,14 @@ const schema = v.looseObject({
   }),
 });
 
-/** Reads a command from a NATS payload; undefined when it lacks what a result must name. */
-export const parseCommand = (payload: string): ExecCommand | undefined => {
+/**
+ * Reads a command from a NATS payload; undefined when it lacks what a result must name. A command
+ * that leaves the staleness policy to the agent (`agent`: ad-hoc runs) gets `defaultStaleness`.
+ */
+export const parseCommand = (
+  payload: string,
+  defaultStaleness: WireStaleness = { mode: 'cached' },
+): ExecCommand | undefined => {
   let json: unknown;
   try {
     json = JSON.parse(payload);
@@ -33,10 +39,12 @@ export const parseCommand = (payload: string): ExecCommand | undefined => {
   const parsed = v.safeParse(schema, json);
   if (!parsed.success) return undefined;
   const { staleness, ...rest } = parsed.output;
-  const wireStaleness =
-    staleness.mode === 'strict'
-      ? { mode: 'strict' as const, max_cache_age_secs: staleness.max_cache_age_secs ?? 0 }
-      : { mode: staleness.mode === 'unchecked' ? ('unchecked' as const) : ('cached' as const) };
+  const wireStaleness: WireStaleness =
+    staleness.mode === 'agent'
+      ? defaultStaleness
+      : staleness.mode === 'strict'
+        ? { mode: 'strict' as const, max_cache_age_secs: staleness.max_cache_age_secs ?? 0 }
+        : { mode: staleness.mode === 'unchecked' ? ('unchecked' as const) : ('cached' as const) };
   // Unknown shells and identities pass through: the platform gate refuses them with a reason.
   return { ...rest, staleness: wireStaleness } as ExecCommand;
 };

@@ -110,14 +110,26 @@ export const startFactsReporter = (deps: {
     });
     reported = digest;
   };
+  let { intervalMs, jitterMs } = deps;
+  let wake = new AbortController();
   const loop = async () => {
     while (!deps.signal.aborted) {
       await report().catch((error: unknown) =>
         deps.log.warn('facts could not be reported; trying again at the next interval', { error }),
       );
-      const spread = (deps.random() * 2 - 1) * deps.jitterMs;
-      await sleep(Math.max(1_000, deps.intervalMs + spread), undefined, { signal: deps.signal }).catch(() => {});
+      const spread = (deps.random() * 2 - 1) * Math.min(jitterMs, intervalMs / 2);
+      const signal = AbortSignal.any([deps.signal, wake.signal]);
+      await sleep(Math.max(1_000, intervalMs + spread), undefined, { signal }).catch(() => {});
+      if (wake.signal.aborted) wake = new AbortController();
     }
   };
-  return { done: loop() };
+  return {
+    done: loop(),
+    /** Checks every `interval` ± `jitter` from now on (a config change); the next check is now. */
+    reschedule: (next: { intervalMs: number; jitterMs: number }) => {
+      if (next.intervalMs === intervalMs && next.jitterMs === jitterMs) return;
+      ({ intervalMs, jitterMs } = next);
+      wake.abort();
+    },
+  };
 };

@@ -4,8 +4,8 @@ import { heartbeatSubject, pingSubject, pongPrefix } from '../infra/nats/subject
 /** Facts an agent reports about itself. */
 export type AgentFacts = { pc_id: string; hostname: string; os: string; arch: string; agent_version: string };
 
-/** A heartbeat payload (kanade's Heartbeat, trimmed to what this agent knows). */
-export type Heartbeat = AgentFacts & { at: string; groups: string[]; running: number };
+/** A heartbeat payload (kanade's Heartbeat, trimmed to what this agent knows), with the settings it runs with. */
+export type Heartbeat = AgentFacts & { at: string; groups: string[]; running: number; config?: object };
 
 /**
  * Publishes a heartbeat now and every `intervalMs` (the stream keeps the last one per agent), and
@@ -15,7 +15,7 @@ export const startHeartbeat = (deps: {
   nc: NatsConnection;
   facts: AgentFacts;
   intervalMs: number;
-  state: () => { groups: string[]; running: number };
+  state: () => { groups: string[]; running: number; config?: object };
   now: () => number;
 }) => {
   const beat = (): Heartbeat => ({ ...deps.facts, at: new Date(deps.now()).toISOString(), ...deps.state() });
@@ -30,10 +30,18 @@ export const startHeartbeat = (deps: {
     },
   });
   publish();
-  const timer = setInterval(publish, deps.intervalMs);
+  let intervalMs = deps.intervalMs;
+  let timer = setInterval(publish, intervalMs);
   return {
     /** Sends one now (e.g. right after a reconnect, so the fleet sees us back at once). */
     publish,
+    /** Beats every `ms` from now on (a config change). */
+    setInterval: (ms: number) => {
+      if (ms === intervalMs) return;
+      intervalMs = ms;
+      clearInterval(timer);
+      timer = setInterval(publish, intervalMs);
+    },
     stop: () => {
       clearInterval(timer);
       ping.unsubscribe();

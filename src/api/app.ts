@@ -5,6 +5,7 @@ import { meRoutes, sessionRoutes, tokenRoutes, userRoutes } from './accounts/rou
 import { agentRoutes, groupRoutes } from './agents/routes.ts';
 import { guard } from './auth.ts';
 import { catalogProblem } from './catalog/problems.ts';
+import { configRoutes } from './config/routes.ts';
 import { consistentReads } from './consistency.ts';
 import { enrollmentTokenRoutes } from './enrollment/routes.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
@@ -45,6 +46,7 @@ export const createApp = (deps: ApiDeps) =>
     .route('/api/enrollment-tokens', enrollmentTokenRoutes(deps))
     .route('/api/fleet', fleetRoutes(deps))
     .route('/api/schedules', scheduleRoutes(deps))
+    .route('/api/config', configRoutes(deps))
     .route('/api/events', eventRoutes(deps))
     .route('/api/projections', projectionRoutes(deps))
     .notFound((c) => problemResponse(c, { type: 'about:blank', title: 'Not Found', status: 404 }))

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { ConfigManifest } from '../domain/config/index.ts';
 import type { JobManifest } from '../domain/jobs/index.ts';
 import type { ScheduleManifest } from '../domain/schedules/index.ts';
 import type { Issue, Parsed } from '../domain/shared/index.ts';
@@ -6,6 +7,8 @@ import {
   issueInDocument,
   jsonLimitProblem,
   manifestPositions,
+  parseConfigJson,
+  parseConfigYaml,
   parseJobsJson,
   parseJobsYaml,
   parseSchedulesJson,
@@ -78,3 +81,7 @@ const unwrap = <T>(parsed: Parsed<T>): T => {
   if (parsed.ok) return parsed.value;
   throw new RequestRejected(422, 'invalid-manifest', 'the manifests are not valid', parsed.issues);
 };
+
+/** Reads config manifests (see readManifests). */
+export const readConfigManifests = (c: Context): Promise<ManifestBody<ConfigManifest>> =>
+  readManifests(c, { yaml: (text) => parseConfigYaml(text), json: (value) => parseConfigJson(value) });

@@ -5,10 +5,12 @@
  */
 
 import type { Role } from '../domain/accounts/index.ts';
+import type { ConfigKey, ValueSource } from '../domain/config/index.ts';
 import type { JobManifest } from '../domain/jobs/index.ts';
 import type {
   AgentView,
   ApiTokenView,
+  ConfigLayerView,
   EnrollmentTokenView,
   ExecutionDetail,
   ExecutionListed,
@@ -99,3 +101,20 @@ export type ScheduleDetail = ScheduleListed & { next_fires: string[]; fires: Sch
 export type EventPage = { events: LoggedEvent[]; next_after: number };
 /** `GET /api/events/:seq`: one commit, whole. */
 export type CommitDetail = { seq: number; subject: string; stream: string; events: unknown[] };
+
+/** `GET /api/config`: every config layer in force. */
+export type ConfigLayerList = { layers: ConfigLayerView[]; rule: string };
+
+/** `GET /api/agents/:pc/config`: each effective setting, where it came from, and what the agent reports. */
+export type AgentConfig = {
+  pc_id: string;
+  groups: string[];
+  /** How layers combine (the same sentence for every PC). */
+  rule: string;
+  settings: { key: ConfigKey; value: unknown; source: ValueSource; reported?: unknown }[];
+  /** The layers that apply to this PC. */
+  layers: { layer_id: string; updated_at: string; updated_by: string }[];
+  /** When the agent last said what it runs with (its heartbeat), and whether that matches. */
+  reported_at: string | null;
+  in_sync: boolean | null;
+};

@@ -46,6 +46,7 @@ const STATUS_OF: Record<DomainErrorCode, ContentfulStatusCode> = {
   'approval-by-requester': 403,
   'already-approved': 409,
   'not-awaiting-approval': 409,
+  'config-layer-not-found': 404,
 };
 
 const typeOf = (code: string) => `/problems/${code}`;

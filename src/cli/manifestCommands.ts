@@ -61,7 +61,7 @@ export const manifestFileCommands = <T extends { id: string }>(kind: ManifestKin
         const dryRun = boolFlag(args, 'dry-run');
         const result = await ctx
           .client()
-          .send<Record<string, PlanEntry[]>>(
+          .send<Record<string, unknown>>(
             'POST',
             kind.endpoint,
             manifests.map((m) => m.manifest),
@@ -71,7 +71,9 @@ export const manifestFileCommands = <T extends { id: string }>(kind: ManifestKin
             throw onTheirFiles(error, manifests);
           });
         if (boolFlag(args, 'json')) writeJson(ctx.io, result);
-        else printPlan(ctx.io, result[kind.plural] ?? [], dryRun);
+        else printPlan(ctx.io, (result[kind.plural] ?? []) as PlanEntry[], dryRun);
+        const warnings = (result as { warnings?: unknown }).warnings;
+        if (Array.isArray(warnings)) for (const w of warnings) line(ctx.io.err, `warning: ${String(w)}`);
         return 0;
       },
     },

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { glob, readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { ConfigManifest } from '../domain/config/index.ts';
 import type { JobManifest } from '../domain/jobs/index.ts';
 import type { ScheduleManifest } from '../domain/schedules/index.ts';
 import type { Issue, Parsed } from '../domain/shared/index.ts';
-import { parseJobsYaml, parseSchedulesYaml, type ScriptFileReader } from '../manifests/index.ts';
+import { parseConfigYaml, parseJobsYaml, parseSchedulesYaml, type ScriptFileReader } from '../manifests/index.ts';
 import { UsageError } from './errors.ts';
 
 const MANIFEST = /\.ya?ml$/i;
@@ -87,6 +88,10 @@ export const readJobFiles = (files: readonly string[], cwd: string): ManifestFil
   readManifestFiles(files, cwd, 'job', (text, source, file) =>
     parseJobsYaml(text, { source, readScriptFile: scriptReader(file) }),
   );
+
+/** Config manifests (agent config layers) from files. */
+export const readConfigFiles = (files: readonly string[], cwd: string): ManifestFile<ConfigManifest> =>
+  readManifestFiles(files, cwd, 'config layer', (text, source) => parseConfigYaml(text, source));
 
 /** Schedule manifests from files. */
 export const readScheduleFiles = (files: readonly string[], cwd: string): ManifestFile<ScheduleManifest> =>

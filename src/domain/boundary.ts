@@ -1,5 +1,6 @@
 import { USER_EVENT_TYPES } from './accounts/users.ts';
 import { AGENT_EVENT_TYPES } from './agents/events.ts';
+import { CONFIG_EVENT_TYPES } from './config/decider.ts';
 import { ENROLLMENT_TOKEN_EVENT_TYPES } from './enrollment/tokens.ts';
 import type { ExecEvent } from './execs/events.ts';
 import { FACTS_EVENT_TYPES } from './facts/facts.ts';
@@ -67,6 +68,7 @@ const RULES: Record<string, Rule> = {
   enrollment_token: { types: ENROLLMENT_TOKEN_EVENT_TYPES, owns: one('token_id') },
   user: { types: USER_EVENT_TYPES, owns: one('user') },
   facts: { types: FACTS_EVENT_TYPES, owns: one('pc_id') },
+  config: { types: CONFIG_EVENT_TYPES, owns: (id, data) => data.layer === id.join('/') },
 };
 
 /**

@@ -12,14 +12,18 @@ export type Logger = {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** A level that can change while the logger runs (an agent's config sets it); children share it. */
+export type LevelHolder = { level: LogLevel };
+
 /** Creates a logger writing `time level component message key=value…` lines at or above `level`. */
 export const createLogger = (
   component: string,
-  level: LogLevel = 'info',
+  level: LogLevel | LevelHolder = 'info',
   write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Logger => {
+  const holder = typeof level === 'string' ? { level } : level;
   const emit = (at: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[at] < ORDER[level]) return;
+    if (ORDER[at] < ORDER[holder.level]) return;
     const extra = fields === undefined ? '' : ` ${formatFields(fields)}`;
     write(`${new Date().toISOString()} ${at.toUpperCase().padEnd(5)} ${component}: ${msg}${extra}`);
   };
@@ -28,7 +32,7 @@ export const createLogger = (
     info: emit('info'),
     warn: emit('warn'),
     error: emit('error'),
-    child: (name) => createLogger(`${component}/${name}`, level, write),
+    child: (name) => createLogger(`${component}/${name}`, holder, write),
   };
 };
 

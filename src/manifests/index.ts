@@ -1,3 +1,10 @@
+export {
+  CONFIG_BOUNDS,
+  configManifestSchema,
+  parseConfigJson,
+  parseConfigValue,
+  parseConfigYaml,
+} from './configManifests.ts';
 export { cronProblem, dueSlots, MAX_COUNTED_SLOTS, nextSlots, timeZoneProblem } from './cron.ts';
 export {
   fanoutEntries,

@@ -40,7 +40,7 @@ const idSchema = v.pipe(
   v.regex(JOB_ID_PATTERN, 'must be 1-128 characters of A-Z, a-z, 0-9, _ and -'),
 );
 
-const versionSchema = v.pipe(
+export const versionSchema = v.pipe(
   v.string('must be a string; quote numbers such as "1.0" so YAML keeps them as written'),
   v.regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, 'must be 1-64 characters of letters, digits, ".", "_", "+" and "-"'),
 );
@@ -80,7 +80,7 @@ const executeSchema = v.pipe(
   ),
 );
 
-const stalenessSchema = v.variant(
+export const stalenessSchema = v.variant(
   'mode',
   [
     v.strictObject({ mode: v.literal('cached') }),

@@ -1,6 +1,7 @@
 import { accountsProjection } from './accounts/accountsProjection.ts';
 import { agentsProjection } from './agents/agentsProjection.ts';
 import { boundaryProjection } from './boundaryProjection.ts';
+import { configProjection } from './config/configProjection.ts';
 import { enrollmentTokensProjection } from './enrollment/enrollmentTokensProjection.ts';
 import { eventLogProjection } from './eventLog/eventLogProjection.ts';
 import { executionsProjection } from './executions/executionsProjection.ts';
@@ -21,5 +22,6 @@ export const PROJECTIONS: readonly Projection[] = [
   enrollmentTokensProjection,
   accountsProjection,
   factsProjection,
+  configProjection,
   boundaryProjection,
 ];

@@ -28,6 +28,8 @@ export type { AgentFilter, AgentView, GroupView, TargetableAgent } from './agent
 export { getAgent, listAgents, listGroups, ONLINE_WINDOW_MS, targetableAgents } from './agents/queries.ts';
 export { createBatchWriter, readCheckpoints } from './batchWriter.ts';
 export { tableChecksums } from './checksum.ts';
+export type { ConfigLayerView } from './config/queries.ts';
+export { listConfigLayers, reportedConfig } from './config/queries.ts';
 export { agentsByStatus, executionsByStatus } from './counts.ts';
 export type { ReadModelDatabase } from './database.ts';
 export { closeReadModelDatabase, openReadModelDatabase } from './database.ts';

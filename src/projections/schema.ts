@@ -132,6 +132,19 @@ export type ExecApprovalsTable = {
   reason: string | null;
 };
 
+/** A config layer in force: its manifest (JSON), who applied it last and when. */
+export type ConfigLayersTable = {
+  layer_id: string;
+  layer: string;
+  /** The group or pc id it applies to; null for the global layer. */
+  name: string | null;
+  priority: number;
+  manifest: string;
+  updated_at: string;
+  updated_by: string;
+  seq: number;
+};
+
 /** A PC's built-in facts, as its agent last reported them (JSON). */
 export type AgentFactsTable = { pc_id: string; facts: string; digest: string; reported_at: string; seq: number };
 
@@ -180,6 +193,8 @@ export type AgentHeartbeatsTable = {
   hostname: string;
   os: string;
   running: number;
+  /** The settings the agent says it runs with (JSON), from its heartbeat; null before it said. */
+  config: string | null;
   seq: number;
 };
 
@@ -351,6 +366,7 @@ export type ReadModels = {
   api_tokens: ApiTokensTable;
   exec_approvals: ExecApprovalsTable;
   agent_facts: AgentFactsTable;
+  config_layers: ConfigLayersTable;
   agent_inventory: AgentInventoryTable;
   agent_fact_changes: AgentFactChangesTable;
   agent_heartbeats: AgentHeartbeatsTable;
@@ -387,6 +403,7 @@ export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof Rea
   api_tokens: ['token_id'],
   exec_approvals: ['exec_id', 'seq'],
   agent_facts: ['pc_id'],
+  config_layers: ['layer_id'],
   agent_inventory: ['pc_id', 'job_id'],
   agent_fact_changes: ['pc_id', 'seq', 'path'],
   agent_heartbeats: ['pc_id'],

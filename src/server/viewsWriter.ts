@@ -14,7 +14,7 @@ import { decodeMessage } from '../projections/runner.ts';
 import { watchForStall } from '../projections/stallWatch.ts';
 import type { LoopReporter } from './loopHealth.ts';
 
-type Views = { jobStatus: KV; groups: KV; kills: KV; fleet: KV; meta: KV };
+type Views = { jobStatus: KV; groups: KV; kills: KV; fleet: KV; config: KV; meta: KV };
 
 /** Signs a view value for its bucket and key (agents believe nothing else). */
 export type ViewSigner = (bucket: string, key: string, value: string) => string;
@@ -33,6 +33,7 @@ const BUCKET_NAMES: Record<ViewChange['bucket'], string> = {
   groups: VIEWS.groups,
   kills: VIEWS.kills,
   fleet: VIEWS.fleet,
+  config: VIEWS.config,
 };
 
 /**
@@ -72,7 +73,7 @@ const readValue = async (kv: KV, key: string): Promise<string | null> => {
 // The buckets that grow with the fleet (one key per agent, job or exec), read whole once per pass
 // (the last value of every key, in one consumer) instead of one read per key written. The fleet
 // bucket is left out: `fleet halt --direct` may write it while the server runs.
-const LOADED_BUCKETS: readonly ViewChange['bucket'][] = ['groups', 'jobStatus', 'kills'];
+const LOADED_BUCKETS: readonly ViewChange['bucket'][] = ['groups', 'jobStatus', 'kills', 'config'];
 
 const loadKnown = async (js: JetStreamClient, jsm: JetStreamManager): Promise<Known> => {
   const values = new Map<string, string>();

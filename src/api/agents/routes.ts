@@ -5,7 +5,8 @@ import { commandHandlerFor } from '../../infra/eventStore/index.ts';
 import { pingAgent } from '../../infra/nats/ping.ts';
 import { getAgent, getAgentFacts, listAgents, listGroups, listResults } from '../../projections/index.ts';
 import { commitFor } from '../commit.ts';
-import type { AgentDetail, AgentFacts, AgentPage, GroupList } from '../contract.ts';
+import { agentConfig } from '../config/effective.ts';
+import type { AgentConfig, AgentDetail, AgentFacts, AgentPage, GroupList } from '../contract.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { RequestRejected } from '../errors.ts';
 import { approveBodySchema, groupsBodySchema, reasonBodySchema, rejectBodySchema } from '../execs/schemas.ts';
@@ -74,6 +75,12 @@ export const agentRoutes = (deps: ApiDeps) => {
       if (agent === undefined) throw notFound(pc);
       const recent = await listResults(deps.readModels.db(), { pc_id: pc, limit: 20 });
       return c.json({ ...agent, recent_results: recent } satisfies AgentDetail);
+    })
+    .get('/:pcId/config', async (c) => {
+      const pc = c.req.param('pcId');
+      const agent = await getAgent(deps.readModels.db(), pc, deps.now());
+      if (agent === undefined) throw notFound(pc);
+      return c.json((await agentConfig(deps, pc, agent.groups)) satisfies AgentConfig);
     })
     .get('/:pcId/facts', async (c) => {
       const pc = c.req.param('pcId');

@@ -64,7 +64,7 @@ export const execRoutes = (deps: ApiDeps) =>
           run_as: body.run_as,
           ...(body.cwd === undefined ? {} : { cwd: body.cwd }),
         },
-        staleness: { mode: 'cached' },
+        staleness: { mode: 'agent' }, // the PC's own default (its config's staleness)
         // A team may make ad-hoc runs wait for a second person too (--adhoc-approvers).
         require_approval: (deps.adhocApprovers ?? 0) > 0 ? { approvers: deps.adhocApprovers ?? 0 } : false,
         tags: [],

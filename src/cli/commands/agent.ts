@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AgentBrokerOptions } from '../../agent/brokerSession.ts';
 import { detectShells } from '../../agent/shells.ts';
 import { encodeId, isGroupName, parseDuration, pcIdProblem } from '../../domain/shared/index.ts';
-import { createLogger, type Logger, type LogLevel } from '../../infra/log.ts';
+import { createLogger, type LevelHolder, type Logger, type LogLevel } from '../../infra/log.ts';
 import type { AgentMetrics } from '../../infra/metrics/agent.ts';
 import { type Args, type CliContext, type CommandSpec, str, stringFlag } from '../command.ts';
 import type { CliConfig } from '../config.ts';
@@ -95,7 +95,8 @@ const metricsAddress = (port: string | undefined, host: string | undefined) => {
  * revoked or expired), it stops, asks the server for a new credential and starts again; `fatal`
  * settles only when that is refused for good (the agent was terminated).
  */
-export const runAgent = async (settings: AgentSettings, config: CliConfig, log: Logger) => {
+export const runAgent = async (settings: AgentSettings, config: CliConfig, log: Logger, level?: LevelHolder) => {
+  const ownLevel = level?.level; // the flag's level: what the agent returns to when no config layer sets one
   const [{ startAgent }, { openAgentSession, AgentTerminated }] = await Promise.all([
     import('../../agent/agent.ts'),
     import('../../agent/brokerSession.ts'),
@@ -131,6 +132,14 @@ export const runAgent = async (settings: AgentSettings, config: CliConfig, log: 
       heartbeatIntervalMs: settings.heartbeatMs,
       factsIntervalMs: settings.factsMs,
       factsJitterMs: settings.factsJitterMs,
+      ...(level === undefined || ownLevel === undefined
+        ? {}
+        : {
+            logLevel: ownLevel,
+            setLogLevel: (next: LogLevel) => {
+              level.level = next;
+            },
+          }),
       ...(metrics === undefined ? {} : { metrics: metrics.counters }),
     });
     return { session, agent };
@@ -264,8 +273,9 @@ export const agentCommand: CommandSpec = {
       },
       natsSettings(args, ctx.config, 'agent'),
     );
-    const log = createLogger(`agent:${settings.pcId}`, ctx.config.logLevel as LogLevel);
-    const running = await runAgent(settings, ctx.config, log);
+    const level: LevelHolder = { level: ctx.config.logLevel as LogLevel };
+    const log = createLogger(`agent:${settings.pcId}`, level);
+    const running = await runAgent(settings, ctx.config, log, level);
     const fatal = await Promise.race([ctx.untilInterrupted().then(() => undefined), running.fatal]);
     const { killed, unsent } = await running.stop();
     line(ctx.io.err, stoppedAgents([{ pcId: settings.pcId, killed, unsent, dataDir: settings.dataDir }]));

@@ -2,6 +2,7 @@ import type { CommandSpec } from '../command.ts';
 import { accountCommands } from './accounts.ts';
 import { agentCommand } from './agent.ts';
 import { agentCommands } from './agents.ts';
+import { configCommands } from './config.ts';
 import { enrollmentCommands } from './enrollment.ts';
 import { eventCommands } from './events.ts';
 import { execCommands } from './exec.ts';
@@ -18,6 +19,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   agentCommand,
   ...jobCommands,
   ...scheduleCommands,
+  ...configCommands,
   ...execCommands,
   ...agentCommands,
   inventoryCommand,

@@ -1,8 +1,16 @@
 import type { JobManifest, RunAs, Shell } from '../jobs/manifest.ts';
 import { parseDuration } from '../shared/duration.ts';
 
-/** How an agent weighs the age of its cached views (revoke status, pins) against running a command. */
-export type WireStaleness = { mode: 'cached' } | { mode: 'unchecked' } | { mode: 'strict'; max_cache_age_secs: number };
+/**
+ * How an agent weighs the age of its cached views (revoke status, pins) against running a command.
+ * `agent`: the agent's own default policy (its config's `staleness`), what ad-hoc runs carry; an agent
+ * that knows no such mode treats it as `cached`.
+ */
+export type WireStaleness =
+  | { mode: 'cached' }
+  | { mode: 'unchecked' }
+  | { mode: 'strict'; max_cache_age_secs: number }
+  | { mode: 'agent' };
 
 /**
  * What an agent is asked to run, as published on KANADE_COMMANDS (kanade's Command shape, durations

@@ -22,6 +22,9 @@ export type Staleness =
   | Readonly<{ mode: 'unchecked' }>
   | Readonly<{ mode: 'strict'; max_cache_age: string }>;
 
+/** A job's staleness, or (ad-hoc runs only, never a manifest) the agent's own default policy. */
+export type CommandStaleness = Staleness | Readonly<{ mode: 'agent' }>;
+
 /** Display types for inventory facts. */
 export const INVENTORY_TYPES = ['number', 'bytes', 'timestamp', 'table'] as const;
 
@@ -40,7 +43,7 @@ export type JobManifest = Readonly<{
   version: string;
   description?: string;
   execute: Execute;
-  staleness: Staleness;
+  staleness: CommandStaleness;
   inventory?: InventoryHint;
   /** Runs wait for this many approvers other than the requester (`true`: one). */
   require_approval: boolean | { approvers: number };

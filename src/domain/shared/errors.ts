@@ -26,7 +26,8 @@ export type DomainErrorCode =
   | 'role-above-owner'
   | 'approval-by-requester'
   | 'already-approved'
-  | 'not-awaiting-approval';
+  | 'not-awaiting-approval'
+  | 'config-layer-not-found';
 
 /** A broken business rule. Carries a stable string code, never an HTTP status. */
 export abstract class DomainError extends Error {

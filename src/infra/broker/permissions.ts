@@ -1,4 +1,5 @@
 import type { Permissions } from '@nats-io/jwt';
+import { configKey } from '../../domain/config/index.ts';
 import { encodeToken } from '../eventStore/subjects.ts';
 import { COMMANDS_STREAM, HALT_KEY, TRUST_KEY, VIEWS } from '../nats/fleet.ts';
 import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX } from '../nats/streams.ts';
@@ -19,6 +20,10 @@ import {
 const directGet = (stream: string, subject: string) => `$JS.API.DIRECT.GET.${stream}.${subject}`;
 const kvSubject = (bucket: string, key: string) => `$KV.${bucket}.${key}`;
 const kvStream = (bucket: string) => `KV_${bucket}`;
+
+// The config layers an agent may read: the global one, any group's (membership changes need no new
+// credential to follow them), and its own PC's.
+const configKeys = (pcId: string) => ['global', 'group.*', configKey({ layer: 'pc', pc: pcId })];
 
 /**
  * What one agent's broker credential may do, and nothing more: publish its own heartbeats, run
@@ -47,6 +52,7 @@ export const agentPermissions = (pcId: string, groups: readonly string[]): Permi
           directGet(kvStream(bucket), kvSubject(bucket, '>')),
         ),
         directGet(kvStream(VIEWS.groups), kvSubject(VIEWS.groups, groupsKey(pcId))),
+        ...configKeys(pcId).map((key) => directGet(kvStream(VIEWS.config), kvSubject(VIEWS.config, key))),
       ],
       deny: [],
     },
@@ -59,6 +65,7 @@ export const agentPermissions = (pcId: string, groups: readonly string[]): Permi
         kvSubject(VIEWS.fleet, HALT_KEY),
         kvSubject(VIEWS.fleet, TRUST_KEY),
         kvSubject(VIEWS.groups, groupsKey(pcId)),
+        ...configKeys(pcId).map((key) => kvSubject(VIEWS.config, key)),
       ],
       deny: [],
     },

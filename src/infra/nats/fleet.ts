@@ -39,6 +39,8 @@ export const VIEWS = {
   kills: 'kanade_exec_kills',
   /** `halt` → {"halted", "reason", "kill_running", "at", "by"}: the emergency stop agents obey without the server. */
   fleet: 'kanade_fleet',
+  /** `global`, `group.<g>`, `pc.<pc>` → a config layer (its manifest, JSON): agents follow the ones that apply to them. */
+  config: 'kanade_agent_config',
   /** Bookkeeping of the views writer (its checkpoint). */
   meta: 'kanade_views_meta',
 } as const;

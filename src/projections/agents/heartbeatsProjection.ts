@@ -40,12 +40,20 @@ export const decodeHeartbeat = (m: StreamMessage): RecordedEvent[] => {
   ];
 };
 
+// What an agent says it runs with: an object of a few settings; anything else (or larger) is not kept.
+const MAX_CONFIG_CHARS = 4_096;
+const reportedConfig = (v: unknown): string | null => {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+  const json = JSON.stringify(v);
+  return json.length > MAX_CONFIG_CHARS ? null : json;
+};
+
 const text = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : fallback);
 
 /** The last heartbeat of every agent. Fed from KANADE_HEARTBEATS by its own runner. */
 export const heartbeatsProjection: Projection = {
   name: 'agent_heartbeats',
-  version: 1,
+  version: 2,
   apply: (event) =>
     event.type !== 'Heartbeat'
       ? []
@@ -58,6 +66,7 @@ export const heartbeatsProjection: Projection = {
             hostname: text(event.data.hostname),
             os: text(event.data.os),
             running: typeof event.data.running === 'number' ? event.data.running : 0,
+            config: reportedConfig(event.data.config),
             seq: event.seq,
           }),
         ],
