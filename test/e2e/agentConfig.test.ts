@@ -42,7 +42,11 @@ const settled = (pc: string, key: string, value: unknown) =>
 const countBeats = (pcs: readonly string[]) => {
   const counts = new Map(pcs.map((pc) => [pc, 0]));
   const subs: Subscription[] = pcs.map((pc) =>
-    nc.subscribe(`kanade.hb.${encodeId(pc)}`, { callback: () => counts.set(pc, (counts.get(pc) ?? 0) + 1) }),
+    nc.subscribe(`kanade.hb.${encodeId(pc)}`, {
+      callback: () => {
+        counts.set(pc, (counts.get(pc) ?? 0) + 1);
+      },
+    }),
   );
   return {
     counts: () => Object.fromEntries(counts),
