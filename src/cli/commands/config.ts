@@ -1,5 +1,5 @@
 import type { AgentConfig, ConfigLayerList } from '../../api/contract.ts';
-import type { ValueSource } from '../../domain/config/index.ts';
+import { sourceText } from '../../domain/config/index.ts';
 import type { CommandSpec } from '../command.ts';
 import { boolFlag, JSON_FLAG } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -10,14 +10,6 @@ import { line, table, writeJson } from '../output.ts';
 /** A setting's value as one cell: durations and numbers as they are, objects as compact JSON. */
 const shown = (value: unknown): string =>
   value === undefined ? '-' : value === '' ? '""' : typeof value === 'string' ? value : JSON.stringify(value);
-
-/** Where a value came from, in words (`group lab (priority 10, over ops by priority)`). */
-export const sourceText = (source: ValueSource): string => {
-  if (source.layer === 'default') return 'the agent’s own';
-  if (source.layer !== 'group') return source.layer;
-  const over = source.over === undefined ? '' : `, over ${source.over.join(', ')} by ${source.rule ?? 'priority'}`;
-  return `group ${source.group} (priority ${source.priority}${over})`;
-};
 
 // `global`, `group:<g>` or `pc:<pc>` → the API path that deletes the layer.
 const deletePath = (name: string): string => {

@@ -79,3 +79,11 @@ export const settingsOf = (values: readonly EffectiveValue[]): AgentSettings =>
   Object.fromEntries(values.map((v) => [v.key, v.value])) as AgentSettings;
 
 const groupOf = (m: ConfigManifest): string => (m.layer === 'group' ? m.group : '');
+
+/** Where a value came from, in words: `pc`, `global`, `the agent’s own`, `group lab (priority 10, over ops by priority)`. */
+export const sourceText = (source: ValueSource): string => {
+  if (source.layer === 'default') return 'the agent’s own';
+  if (source.layer !== 'group') return source.layer;
+  const over = source.over === undefined ? '' : `, over ${source.over.join(', ')} by ${source.rule ?? 'priority'}`;
+  return `group ${source.group} (priority ${source.priority}${over})`;
+};

@@ -9,7 +9,7 @@ export type {
 } from './decider.ts';
 export { CONFIG_EVENT_TYPES, ConfigLayerNotFound, configDecider } from './decider.ts';
 export type { ApplicableLayers, EffectiveValue, GroupRule, ValueSource } from './effective.ts';
-export { effectiveConfig, settingsOf } from './effective.ts';
+export { effectiveConfig, settingsOf, sourceText } from './effective.ts';
 export type { ConfigManifest, ConfigScope } from './layers.ts';
 export { CONFIG_LAYERS, configKey, configStreamName, layerId, priorityOf, scopeOf } from './layers.ts';
 export type { AgentSettings, ConfigKey, ConfigSettings } from './settings.ts';

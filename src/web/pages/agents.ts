@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { html } from 'hono/html';
-import type { AgentDetail, AgentFacts, AgentPage, GroupList } from '../../api/contract.ts';
+import type { AgentConfig, AgentDetail, AgentFacts, AgentPage, GroupList } from '../../api/contract.ts';
+import { sourceText } from '../../domain/config/index.ts';
 import { factRows } from '../../domain/facts/index.ts';
 import { ApiFailure } from '../apiClient.ts';
 import { at, badge, csrfField, duration, issueList, pager, time } from '../components.ts';
@@ -55,9 +56,10 @@ export const agentsPage = async (c: Context<WebEnv>) => {
 /** `/agents/:pc`: one agent, its groups (editable) and its recent results. */
 export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
   const pc = c.req.param('pc') ?? '';
-  const [agent, facts] = await Promise.all([
+  const [agent, facts, config] = await Promise.all([
     c.var.api.get<AgentDetail>(at('/api/agents', pc)),
     c.var.api.get<AgentFacts>(`${at('/api/agents', pc)}/facts`, { limit: 50 }),
+    c.var.api.get<AgentConfig>(`${at('/api/agents', pc)}/config`),
   ]);
   const body = html`<h1>Agent ${agent.pc_id}</h1>
     ${failure === undefined ? '' : issueList(failure.message, failure.issues)}
@@ -88,6 +90,7 @@ export const agentPage = async (c: Context<WebEnv>, failure?: ApiFailure) => {
       }
     </section>
     ${factsSection(facts)}
+    ${configSection(config)}
     <section aria-labelledby="groups-title">
       <h2 id="groups-title">Groups</h2>
       ${
@@ -181,6 +184,27 @@ export const setGroups = async (c: Context<WebEnv>) => {
     throw error;
   }
 };
+
+const shownValue = (v: unknown) => (v === undefined ? '—' : typeof v === 'string' ? v || '""' : JSON.stringify(v));
+
+// The settings the agent should run with, the layer each came from, and what it says it runs with.
+const configSection = (config: AgentConfig) => html`<section id="agent-config" data-live aria-labelledby="config-title">
+    <h2 id="config-title">Configuration</h2>
+    <p class="muted">${
+      config.in_sync === null
+        ? 'The agent has not reported its settings yet.'
+        : config.in_sync
+          ? html`The agent runs with these (reported ${time(config.reported_at)}).`
+          : html`The agent does not run with these yet (last reported ${time(config.reported_at)}).`
+    }</p>
+    <div class="scroll"><table aria-label="effective configuration">
+      <thead><tr><th scope="col">Setting</th><th scope="col">Value</th><th scope="col">From</th><th scope="col">Agent reports</th></tr></thead>
+      <tbody>${config.settings.map(
+        (s) => html`<tr><th scope="row"><code>${s.key}</code></th><td>${shownValue(s.value)}</td>
+          <td>${sourceText(s.source)}</td><td>${shownValue(s.reported)}</td></tr>`,
+      )}</tbody></table></div>
+    <p class="muted">${config.rule}</p>
+  </section>`;
 
 const factTable = (label: string, facts: unknown) =>
   html`<div class="scroll"><table aria-label="${label}"><tbody>${factRows(facts).map(
