@@ -13,6 +13,7 @@ import { execPcs } from './2026_12_02_0011_exec_pcs.ts';
 import { accounts } from './2026_12_02_0012_accounts.ts';
 import { facts } from './2026_12_02_0013_facts.ts';
 import { agentCounts } from './2026_12_02_0014_agent_counts.ts';
+import { waveSelectors } from './2026_12_02_0015_wave_selectors.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0012_accounts': accounts,
   '2026_12_02_0013_facts': facts,
   '2026_12_02_0014_agent_counts': agentCounts,
+  '2026_12_02_0015_wave_selectors': waveSelectors,
 };
