@@ -1,5 +1,6 @@
 import * as v from 'valibot';
-import type { RolloutSpec, WaveGate } from '../domain/execs/index.ts';
+import type { RolloutSpec, WaveGate, WaveSpec } from '../domain/execs/index.ts';
+import { parseSelector, selectorText } from '../domain/selectors/index.ts';
 import { GROUP_PATTERN, parseDuration, pcIdProblem } from '../domain/shared/index.ts';
 import { boundedDuration } from './jobSchema.ts';
 
@@ -37,10 +38,51 @@ export const targetSchema = v.pipe(targetShape, v.check(namesSomebody, 'name all
 /** The longest delay of a wave: rollouts are days, not months. */
 export const MAX_WAVE_DELAY_SECS = 30 * 86_400;
 
-const waveSchema = v.strictObject({
-  group,
-  delay: v.optional(boundedDuration(0, MAX_WAVE_DELAY_SECS), '0s'),
-});
+/**
+ * A selector over facts and groups (`os.family == "linux" and "lab" in groups`), refused with the
+ * parser's first problem and its column (shared by waves and schedules' `where`).
+ */
+export const selectorSchema = v.pipe(
+  v.string('must be a selector such as os.family == "linux"'),
+  v.check(
+    (w) => parseSelector(w).ok,
+    (issue) => {
+      const parsed = parseSelector(String(issue.input));
+      const first = parsed.ok ? undefined : parsed.issues[0];
+      return first === undefined
+        ? 'is not a valid selector'
+        : `${first.message} (at column ${first.column} of the selector)`;
+    },
+  ),
+);
+
+/** A wave: a group, or a selector over facts and groups (exactly one), and its delay from the request. */
+const waveSchema = v.pipe(
+  v.strictObject({
+    group: v.optional(group),
+    where: v.optional(selectorSchema),
+    delay: v.optional(boundedDuration(0, MAX_WAVE_DELAY_SECS), '0s'),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const { group: g, where } = dataset.value;
+    if (g !== undefined && where !== undefined)
+      addIssue({ message: 'name a group or a where selector, not both (a wave is one or the other)' });
+    if (g === undefined && where === undefined)
+      addIssue({ message: 'name the group of the wave, or a where selector choosing its PCs' });
+  }),
+  v.transform(
+    (w): WaveSpec =>
+      w.where !== undefined ? { where: w.where, delay: w.delay } : { group: w.group ?? '', delay: w.delay },
+  ),
+);
+
+// Two waves choosing alike (one group, or selectors of one canonical text): the second would be empty.
+const chooserKey = (w: WaveSpec) => {
+  if (!('where' in w)) return `group ${w.group}`;
+  const parsed = parseSelector(w.where);
+  return `where ${parsed.ok ? selectorText(parsed.selector) : w.where}`;
+};
 
 const gateSchema = v.pipe(
   v.strictObject({
@@ -68,8 +110,8 @@ const gateSchema = v.pipe(
 );
 
 /**
- * A rollout in waves (kanade's shape): `{strategy: wave, waves: [{group, delay}], gate?}`. Delays
- * count from the request and must not decrease; a group appears once.
+ * A rollout in waves (kanade's shape): `{strategy: wave, waves: [{group | where, delay}], gate?}`.
+ * Delays count from the request and must not decrease; a group (or a selector) appears once.
  */
 export const rolloutSchema = v.pipe(
   v.strictObject({
@@ -79,8 +121,8 @@ export const rolloutSchema = v.pipe(
       v.minLength(1, 'must name at least one wave'),
       v.maxLength(50, 'must have at most 50 waves'),
       v.check(
-        (waves) => new Set(waves.map((w) => w.group)).size === waves.length,
-        'must name each group once (a PC runs in the first wave that names it)',
+        (waves) => new Set(waves.map(chooserKey)).size === waves.length,
+        'must name each group (and each selector) once (a PC runs in the first wave that names it)',
       ),
       v.check(
         (waves) => waves.every((w, i) => i === 0 || secs(w.delay) >= secs(waves[i - 1]?.delay ?? '0s')),
@@ -100,7 +142,7 @@ export const rolloutSchema = v.pipe(
   v.transform(
     (r): RolloutSpec => ({
       strategy: r.strategy,
-      waves: r.waves.map((w) => ({ group: w.group, delay: w.delay })),
+      waves: r.waves,
       ...(r.gate === undefined ? {} : { gate: r.gate }),
     }),
   ),

@@ -83,6 +83,71 @@ mode: once_per_pc
       ]);
   });
 
+  it('takes a wave chosen by a selector, next to group waves', () => {
+    const parsed = parseSchedulesYaml(`id: s
+cron: "0 3 * * *"
+job_id: j
+rollout:
+  waves:
+    - { where: 'os.family == "linux" and "lab" in groups', delay: 0s }
+    - { group: canary, delay: 10m }
+`);
+    expect(parsed.ok && parsed.value[0]?.rollout).toEqual({
+      strategy: 'wave',
+      waves: [
+        { where: 'os.family == "linux" and "lab" in groups', delay: '0s' },
+        { group: 'canary', delay: '10m' },
+      ],
+    });
+  });
+
+  it('refuses a wave with both a group and a selector, with neither, or with a bad selector, at its path', () => {
+    const parsed = parseSchedulesYaml(`id: s
+cron: "0 3 * * *"
+job_id: j
+rollout:
+  waves:
+    - { group: canary, where: 'os.family == "linux"' }
+    - { delay: 5m }
+    - { where: 'os.family = "linux"', delay: 10m }
+`);
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.issues).toEqual([
+      expect.objectContaining({
+        path: 'rollout.waves[0]',
+        line: 6,
+        message: 'name a group or a where selector, not both (a wave is one or the other)',
+      }),
+      expect.objectContaining({
+        path: 'rollout.waves[1]',
+        line: 7,
+        message: 'name the group of the wave, or a where selector choosing its PCs',
+      }),
+      expect.objectContaining({
+        path: 'rollout.waves[2].where',
+        line: 8,
+        message: expect.stringMatching(/did you mean ==.*at column 11 of the selector/),
+      }),
+    ]);
+  });
+
+  it('refuses two waves with one selector, however it is written', () => {
+    const parsed = parseSchedulesYaml(`id: s
+cron: "0 3 * * *"
+job_id: j
+rollout:
+  waves:
+    - { where: '"lab" in groups', delay: 0s }
+    - { where: 'groups contains "lab"', delay: 5m }
+`);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok)
+      expect(parsed.issues.map((i) => [i.path, i.message])).toEqual([
+        ['rollout.waves', 'must name each group (and each selector) once (a PC runs in the first wave that names it)'],
+      ]);
+  });
+
   it('rejects crons that are not 5 or 6 fields, and a schedule with nobody to run on', () => {
     const parsed = parseSchedulesYaml('id: x\ncron: "* * *"\njob_id: j\n');
     expect(parsed.ok).toBe(false);

@@ -1,10 +1,9 @@
 import * as v from 'valibot';
 import { normalizeTarget } from '../domain/execs/index.ts';
 import { SCHEDULE_MODES, type ScheduleManifest } from '../domain/schedules/index.ts';
-import { parseSelector } from '../domain/selectors/index.ts';
 import { JOB_ID_PATTERN, type Parsed } from '../domain/shared/index.ts';
 import { cronProblem, timeZoneProblem } from './cron.ts';
-import { fanoutEntries, hasTargetOrRollout } from './fanoutSchema.ts';
+import { fanoutEntries, hasTargetOrRollout, selectorSchema } from './fanoutSchema.ts';
 import { boundedDuration } from './jobSchema.ts';
 import { parseJsonManifests, parseYamlManifests } from './manifestDocuments.ts';
 import { type Origin, toIssues } from './valibotIssues.ts';
@@ -29,21 +28,7 @@ const fields = v.strictObject({
   tz: v.optional(tzSchema, 'UTC'),
   job_id: idSchema,
   ...fanoutEntries,
-  where: v.optional(
-    v.pipe(
-      v.string('must be a selector such as os.family == "linux"'),
-      v.check(
-        (w) => parseSelector(w).ok,
-        (issue) => {
-          const parsed = parseSelector(String(issue.input));
-          const first = parsed.ok ? undefined : parsed.issues[0];
-          return first === undefined
-            ? 'is not a valid selector'
-            : `${first.message} (at column ${first.column} of the selector)`;
-        },
-      ),
-    ),
-  ),
+  where: v.optional(selectorSchema),
   mode: v.optional(v.picklist(SCHEDULE_MODES, `must be one of ${SCHEDULE_MODES.join(', ')}`), 'every_tick'),
   cooldown: v.optional(boundedDuration(1, 366 * 86_400)),
   enabled: v.optional(v.boolean('must be true or false'), true),

@@ -254,7 +254,10 @@ export type ExecutionsTable = {
 export type ExecWavesTable = {
   exec_id: string;
   wave: number;
-  group_name: string;
+  /** The wave's group; null when a selector chose its PCs. */
+  group_name: string | null;
+  /** The canonical text of the selector that chose the wave's PCs; null for a group's wave. */
+  selector: string | null;
   target_count: number;
   due_at: string;
   deadline_at: string | null;

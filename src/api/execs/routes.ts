@@ -3,9 +3,15 @@ import * as v from 'valibot';
 import { approveExec, rejectExec } from '../../app/execs/approvals.ts';
 import { type ExecRequest, previewExec, requestExec } from '../../app/execs/requestExec.ts';
 import { registeredManifest } from '../../app/jobs/registered.ts';
-import { type ExecAggregateCommand, execDecider, execStreamName, normalizeTarget } from '../../domain/execs/index.ts';
+import {
+  type ExecAggregateCommand,
+  execDecider,
+  execStreamName,
+  normalizeTarget,
+  wavePlanOf,
+} from '../../domain/execs/index.ts';
 import type { JobManifest } from '../../domain/jobs/index.ts';
-import { isJobId, parseDuration } from '../../domain/shared/index.ts';
+import { isJobId } from '../../domain/shared/index.ts';
 import { commandHandlerFor } from '../../infra/eventStore/index.ts';
 import {
   DEFAULT_RESULTS_PAGE,
@@ -149,7 +155,7 @@ const fanoutRequest = (body: v.InferOutput<typeof execBodySchema>): Omit<ExecReq
     ? {}
     : {
         rollout: {
-          waves: body.rollout.waves.map((w) => ({ group: w.group, delay_secs: parseDuration(w.delay) ?? 0 })),
+          waves: body.rollout.waves.map(wavePlanOf),
           ...(body.rollout.gate === undefined ? {} : { gate: body.rollout.gate }),
         },
       }),

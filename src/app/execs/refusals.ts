@@ -8,6 +8,7 @@ import {
   UnknownGroup,
   unknownGroupIssues,
   type WavePlan,
+  waveLabel,
 } from '../../domain/execs/index.ts';
 
 /** A group no approved agent is in is refused like an unknown PC, with the nearest group name. */
@@ -35,7 +36,8 @@ export const assertRolloutCanSucceed = (rollout: Rollout) => {
   if (rollout.waves.every((w) => w.target_count === 0))
     issues.push({
       path: 'rollout.waves',
-      message: 'no wave has a PC: its groups have no online member (within the target)',
+      message:
+        'no wave has a PC: its groups have no online member and its selectors match no online agent (within the target)',
     });
   const minSuccess = rollout.gate?.min_success;
   if (minSuccess !== undefined)
@@ -43,7 +45,7 @@ export const assertRolloutCanSucceed = (rollout: Rollout) => {
       if (w.target_count < minSuccess)
         issues.push({
           path: 'rollout.gate.min_success',
-          message: `wave ${i} (${w.group}) has ${w.target_count} PC(s), so min_success ${minSuccess} can never be met`,
+          message: `wave ${i} (${waveLabel(w)}) has ${w.target_count} PC(s), so min_success ${minSuccess} can never be met`,
         });
     });
   if (issues.length > 0) throw new RolloutCannotSucceed(issues);

@@ -9,12 +9,15 @@ import {
   isEmptyTarget,
   type KnownAgent,
   NoAgentMatches,
+  normalizeTarget,
   planRollout,
   resolveTarget,
   SelectorInvalid,
   type Target,
   UnknownPc,
+  type Wave,
   type WaveGate,
+  type WaveInput,
   type WavePlan,
   type WaveTime,
 } from '../../domain/execs/index.ts';
@@ -129,57 +132,109 @@ export const requestExec = async (
   };
 };
 
-/** Who an exec would reach, without recording anything (`dry_run`). */
-export type ExecPreview = { dry_run: true; target_count: number; pcs: string[]; where?: string };
+/** Who an exec would reach, without recording anything (`dry_run`), and, for a rollout, each wave's PCs. */
+export type ExecPreview = { dry_run: true; target_count: number; pcs: string[]; where?: string; waves?: Wave[] };
 
-/** Resolves an exec's target (and selector) as requesting it would, and records nothing. */
+/** Resolves an exec's target (and selectors) as requesting it would, and records nothing. */
 export const previewExec = async (deps: ExecDeps, request: ExecRequest): Promise<ExecPreview> => {
-  const { pcs, where } = await planTargets(deps, request);
-  return { dry_run: true, target_count: pcs.length, pcs, ...(where === undefined ? {} : { where: where.selector }) };
+  const { pcs, where, rollout } = await planTargets(deps, request);
+  return {
+    dry_run: true,
+    target_count: pcs.length,
+    pcs,
+    ...(where === undefined ? {} : { where: where.selector }),
+    ...(rollout === undefined ? {} : { waves: rollout.waves }),
+  };
 };
 
 /**
  * Who the exec reaches: the target resolved against the approved agents (refusing unknown PCs and
  * groups), narrowed to the agents a `where` selector matches, and the rollout's waves planned over
- * them. With a selector a plain exec names its PCs one by one (a broadcast to all or a group would
- * reach agents the selector left out).
+ * them (a selector wave matched against the agents' facts and groups, like `where`). With a selector
+ * a plain exec names its PCs one by one (a broadcast to all or a group would reach agents the
+ * selector left out).
  */
 const planTargets = async (deps: ExecDeps, request: ExecRequest) => {
   const agents = await knownAgents(deps);
   assertGroupsKnown(request.target, request.rollout?.waves, agents);
+  const waves = request.rollout === undefined ? undefined : parsedWaves(request.rollout.waves);
   const scope = request.target ?? (request.where !== undefined && request.rollout === undefined ? { all: true } : {});
   const unknown = resolveTarget(scope, agents).unknown;
   if (unknown.length > 0) throw new UnknownPc(unknown);
-  const selected = request.where === undefined ? undefined : await selectAgents(deps, request.where, scope, agents);
+  // Facts are read once, for every agent a selector (the exec's, or a wave's) may look at.
+  const looked = request.where === undefined ? agents : scopeAgents(scope, agents);
+  const needsFacts = request.where !== undefined || (waves ?? []).some((w) => 'where' in w);
+  const facts = needsFacts ? await factsOfAgents(deps, looked) : undefined;
+  const selected = request.where === undefined ? undefined : selectAgents(request.where, looked, facts);
   const candidates = selected?.agents ?? agents;
   const rollout =
-    request.rollout === undefined
+    waves === undefined
       ? undefined
-      : planRollout(request.rollout.waves, request.target, candidates, request.rollout.gate);
+      : planRollout(waves, request.target, candidates, request.rollout?.gate, (pc) => facts?.get(pc));
   const resolved = resolveTarget(scope, candidates).pcs;
   if (rollout !== undefined) assertRolloutCanSucceed(rollout);
   else if (resolved.length === 0) throw nobodyOnline(scope, agents);
   const pcs = rollout === undefined ? resolved : rollout.waves.flatMap((w) => w.pcs).sort();
-  const wavesScope = { groups: [...new Set(request.rollout?.waves.map((w) => w.group))].sort() };
+  // Waves without a target are for their groups' members, and the PCs their selectors chose.
+  const wavesScope = normalizeTarget({
+    groups: (rollout?.waves ?? []).flatMap((w) => (w.group === undefined ? [] : [w.group])),
+    pcs: (rollout?.waves ?? []).flatMap((w) => (w.where === undefined ? [] : w.pcs)),
+  });
   const target: Target =
     selected !== undefined && rollout === undefined ? { pcs: resolved } : (request.target ?? wavesScope);
   const where = selected === undefined ? undefined : { selector: selected.selector, scope: request.target ?? scope };
   return { rollout, pcs, target, where };
 };
 
-// The agents of the scope (online, or named) whose facts and groups match the selector.
-const selectAgents = async (deps: ExecDeps, where: string, scope: Target, agents: readonly KnownAgent[]) => {
+// A wave's selector, parsed (the edges validate it; a bad one here is refused with its wave's path).
+const parsedWaves = (waves: readonly WavePlan[]): WaveInput[] =>
+  waves.map((w, i) => {
+    if (!('where' in w)) return w;
+    const parsed = parseSelector(w.where);
+    if (!parsed.ok)
+      throw new SelectorInvalid(parsed.issues.map((issue) => ({ ...issue, path: `rollout.waves[${i}].where` })));
+    return { where: parsed.selector, delay_secs: w.delay_secs };
+  });
+
+// The agents a selector may look at: those the scope reaches (online, or named), or every agent
+// when there is no scope (a rollout without a target plans over all of them).
+const scopeAgents = (scope: Target, agents: readonly KnownAgent[]): KnownAgent[] => {
+  if (isEmptyTarget(scope)) return [...agents];
+  const inScope = new Set(resolveTarget(scope, agents).pcs);
+  return agents.filter((a) => inScope.has(a.pc_id));
+};
+
+// The facts of these agents, as selectors see them.
+const factsOfAgents = (deps: ExecDeps, agents: readonly KnownAgent[]) =>
+  selectorFacts(
+    deps.readModels.db(),
+    agents.map((a) => a.pc_id),
+  );
+
+/** The agents (online or not) a wave's valid selector matches: a schedule's members, for once_per_target. */
+export const agentsMatching = async (
+  deps: ExecDeps,
+  where: string,
+  agents: readonly KnownAgent[],
+): Promise<string[]> => {
   const parsed = parseSelector(where);
   if (!parsed.ok) throw new SelectorInvalid(parsed.issues);
-  const inScope = new Set(resolveTarget(scope, agents).pcs);
-  // A rollout without a target plans over every agent; otherwise the agents the target reaches.
-  const candidates = isEmptyTarget(scope) ? [...agents] : agents.filter((a) => inScope.has(a.pc_id));
-  const facts = await selectorFacts(
-    deps.readModels.db(),
-    candidates.map((a) => a.pc_id),
-  );
+  const facts = await factsOfAgents(deps, agents);
+  return agents
+    .filter((a) => matches(parsed.selector, { pc_id: a.pc_id, groups: a.groups, facts: facts.get(a.pc_id) ?? {} }))
+    .map((a) => a.pc_id);
+};
+
+// The agents (of those the scope reaches) whose facts and groups match the selector.
+const selectAgents = (
+  where: string,
+  candidates: readonly KnownAgent[],
+  facts: ReadonlyMap<string, Record<string, unknown>> | undefined,
+) => {
+  const parsed = parseSelector(where);
+  if (!parsed.ok) throw new SelectorInvalid(parsed.issues);
   const matching = candidates.filter((a) =>
-    matches(parsed.selector, { pc_id: a.pc_id, groups: a.groups, facts: facts.get(a.pc_id) ?? {} }),
+    matches(parsed.selector, { pc_id: a.pc_id, groups: a.groups, facts: facts?.get(a.pc_id) ?? {} }),
   );
   const selector = selectorText(parsed.selector);
   if (matching.length === 0) throw new NoAgentMatches(selector, candidates.length);

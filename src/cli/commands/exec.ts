@@ -7,6 +7,7 @@ import type {
   Result,
   ResultList,
 } from '../../api/contract.ts';
+import { waveLabel } from '../../domain/execs/index.ts';
 import { outcomeWords } from '../../domain/runs/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
 import type { ApiClient } from '../client.ts';
@@ -34,7 +35,7 @@ const nextWaveText = (e: Execution, now: number) => {
   const next = e.waves.find((w) => w.status === 'scheduled' || w.status === 'released');
   if (next === undefined) return '';
   const inS = Math.max(0, Math.round((Date.parse(next.due_at) - now) / 1000));
-  return `; next: wave ${next.wave} (${next.group}) due ${next.due_at}${inS > 0 ? ` (in ${inS} s)` : ''}`;
+  return `; next: wave ${next.wave} (${waveLabel(next)}) due ${next.due_at}${inS > 0 ? ` (in ${inS} s)` : ''}`;
 };
 
 const progress = (e: Execution, now = Date.now()) => {
@@ -65,11 +66,30 @@ const approvalWords = (accepted: ExecAccepted) =>
     ? ''
     : `; nothing runs until ${accepted.approval.approvers === 1 ? 'another person approves' : `${accepted.approval.approvers} other people approve`} it (kanade approvals approve ${accepted.exec_id}), by ${accepted.approval.expires_at}`;
 
-/** Parses `--wave group[:delay]` flags into the API's waves. */
-export const parseWaves = (flags: readonly string[]): { group: string; delay: string }[] =>
+const WHERE_WAVE = /^where\s+/;
+
+/**
+ * Parses `--wave group[:delay]` and `--wave 'where SELECTOR[:delay]'` flags into the API's waves. A
+ * selector wave's delay is what follows its last `:` when that is a duration (a `:` inside the
+ * selector stays the selector's); the server checks the selector.
+ */
+export const parseWaves = (
+  flags: readonly string[],
+): ({ group: string; delay: string } | { where: string; delay: string })[] =>
   flags.map((flag) => {
+    if (WHERE_WAVE.test(flag)) {
+      const text = flag.replace(WHERE_WAVE, '');
+      const cut = text.lastIndexOf(':');
+      const tail = cut < 0 ? '' : text.slice(cut + 1);
+      const timed = cut >= 0 && parseDuration(tail) !== undefined;
+      const where = (timed ? text.slice(0, cut) : text).trim();
+      if (where === '')
+        throw new UsageError(`--wave ${flag}: write 'where SELECTOR:delay', e.g. 'where os.family == "linux":10m'`);
+      return { where, delay: timed ? tail.trim() : '0s' };
+    }
     const [group = '', delay = '0s', ...rest] = flag.split(':');
-    if (group === '' || rest.length > 0) throw new UsageError(`--wave ${flag}: write group:delay, e.g. canary:0s`);
+    if (group === '' || rest.length > 0)
+      throw new UsageError(`--wave ${flag}: write group:delay (e.g. canary:0s) or 'where SELECTOR:delay'`);
     return { group, delay };
   });
 
@@ -173,11 +193,14 @@ export const execCommands: CommandSpec[] = [
   {
     path: ['exec'],
     usage:
-      'kanade exec <job> (--all | --groups a,b | --pcs x,y | --wave group:delay… | --where EXPR) [--where EXPR] [--dry-run] [--max-failure-ratio R] [--min-success N] [--jitter 30s] [--starting-deadline 10m] [--wait] [--json]',
+      'kanade exec <job> (--all | --groups a,b | --pcs x,y | --wave group:delay… | --wave "where EXPR:delay"… | --where EXPR) [--where EXPR] [--dry-run] [--max-failure-ratio R] [--min-success N] [--jitter 30s] [--starting-deadline 10m] [--wait] [--json]',
     summary:
       'Run a catalog job on a target, or in waves (each --wave a group and its delay from now, gated by the previous wave); --wait follows it to the end (exit 0 only when every targeted PC succeeded)',
     options: {
-      wave: str('a wave: a group and its delay from now (repeat, in order)', { multiple: true, value: 'group:delay' }),
+      wave: str("a wave: a group (or 'where SELECTOR') and its delay from now (repeat, in order)", {
+        multiple: true,
+        value: 'group:delay',
+      }),
       'max-failure-ratio': str(
         'halt before the next wave when failed/(succeeded+failed) of the last one is above this',
         {
@@ -228,6 +251,8 @@ export const execCommands: CommandSpec[] = [
         if (boolFlag(args, 'json')) writeJson(ctx.io, preview);
         else {
           for (const pc of preview.pcs) line(ctx.io.out, pc);
+          for (const [i, w] of (preview.waves ?? []).entries())
+            line(ctx.io.err, `wave ${i} (${waveLabel(w)}, after ${w.delay_secs} s): ${w.pcs.join(', ') || 'no PC'}`);
           line(
             ctx.io.err,
             `${job} would run on ${preview.target_count} agent(s)${preview.where === undefined ? '' : ` matching ${preview.where}`} (dry run: nothing was recorded)`,
@@ -346,10 +371,10 @@ export const execCommands: CommandSpec[] = [
           line(
             ctx.io.out,
             table(
-              ['WAVE', 'GROUP', 'STATUS', 'DUE', 'DONE', 'SUCCEEDED', 'UNSUCCESSFUL', 'SKIPPED'],
+              ['WAVE', 'GROUP/SELECTOR', 'STATUS', 'DUE', 'DONE', 'SUCCEEDED', 'UNSUCCESSFUL', 'SKIPPED'],
               e.waves.map((w) => [
                 w.wave,
-                w.group,
+                waveLabel(w),
                 w.status,
                 w.due_at,
                 `${w.done}/${w.target_count}`,

@@ -11,7 +11,7 @@ import {
   type RecordRequestPart,
   type RequestExec,
 } from './decider.ts';
-import type { ExecEvent } from './events.ts';
+import type { ExecEvent, Wave } from './events.ts';
 
 const given = DeciderSpecification.for(execDecider);
 const command = buildCommand(aManifest(), { exec_id: 'e1', request_id: 'r1' });
@@ -142,6 +142,28 @@ describe('exec decider, rollouts', () => {
   const halted: ExecEvent = { type: 'ExecHalted', data: { exec_id: 'e1', wave: 1, reason: 'r' } };
 
   it('schedules every wave with the request', () => given([]).when(waved).then(requestedWaves));
+
+  it('records the selector of a wave a selector chose, where a group wave has its group', () => {
+    const where = { selector: 'os.family == "linux"' };
+    const bySelector: RequestExec = {
+      ...waved,
+      data: {
+        ...waved.data,
+        rollout: { waves: [{ where, delay_secs: 0, pcs: ['a'], target_count: 1 }, rollout.waves[1] as Wave] },
+      },
+    };
+    const { wave_times: _times, ...data } = bySelector.data;
+    given([])
+      .when(bySelector)
+      .then([
+        { type: 'ExecRequested', data: { ...data, target_count: 2 } },
+        {
+          type: 'WaveScheduled',
+          data: { exec_id: 'e1', wave: 0, where, target_count: 1, due_at: '2026-01-01T00:00:00.000Z' },
+        },
+        requestedWaves[2] as ExecEvent,
+      ]);
+  });
 
   it('releases waves in order, each once, and dispatches only a released wave', () => {
     given(requestedWaves)

@@ -3,6 +3,7 @@ import { DomainError } from '../shared/errors.ts';
 import type { DomainCommand } from '../shared/messages.ts';
 import { unreachable } from '../shared/unreachable.ts';
 import type { ExecDispatched, ExecEvent, ExecRequested, ExecRequestPart } from './events.ts';
+import { waveChooser } from './rollout.ts';
 
 /** When one wave is due, and the starting deadline of its command. */
 export type WaveTime = { due_at: string; deadline_at?: string };
@@ -394,7 +395,7 @@ const scheduledWaves = (request: ExecRequested['data'], waveTimes: WaveTime[] | 
       data: {
         exec_id: request.exec_id,
         wave,
-        group: w.group,
+        ...waveChooser(w),
         target_count: w.target_count,
         ...(waveTimes?.[wave] as WaveTime),
       },

@@ -5,8 +5,17 @@ import type { Target } from './target.ts';
 /** Whether an exec runs a catalog job, or an ad-hoc script (`kanade run`). */
 export type ExecKind = 'job' | 'adhoc';
 
-/** One wave of a rollout: a group, when it is due (relative to the request), and whom it resolved to. */
-export type Wave = { group: string; delay_secs: number; pcs: string[]; target_count: number };
+/**
+ * What chose a wave's PCs: a selector over facts and groups (its canonical text), recorded so an audit
+ * shows why those PCs were picked. A wave has a `group` or a `where`, never both.
+ */
+export type WaveWhere = { selector: string };
+
+/**
+ * One wave of a rollout: a group (or a selector), when it is due (relative to the request), and whom
+ * it resolved to.
+ */
+export type Wave = { group?: string; where?: WaveWhere; delay_secs: number; pcs: string[]; target_count: number };
 
 /** What must hold of the previous wave before the next one goes out. */
 export type WaveGate = { max_failure_ratio?: number; min_success?: number };
@@ -84,10 +93,19 @@ export type ExecRequestedInParts = DomainEvent<
 /**
  * A wave is due at `due_at`; recorded with the request, so a restarted server dispatches it on time.
  * `deadline_at` (the starting deadline counted from `due_at`) replaces the command's for this wave.
+ * `group` or `where` repeats what chose the wave's PCs.
  */
 export type WaveScheduled = DomainEvent<
   'WaveScheduled',
-  { exec_id: string; wave: number; group: string; target_count: number; due_at: string; deadline_at?: string }
+  {
+    exec_id: string;
+    wave: number;
+    group?: string;
+    where?: WaveWhere;
+    target_count: number;
+    due_at: string;
+    deadline_at?: string;
+  }
 >;
 
 /**

@@ -62,10 +62,19 @@ export type {
   WaveGate,
   WaveReleased,
   WaveScheduled,
+  WaveWhere,
 } from './events.ts';
 export { execStreamName } from './events.ts';
-export type { GateVerdict, RolloutSpec, WavePlan, WaveProgress } from './rollout.ts';
-export { judgeGate, planRollout } from './rollout.ts';
+export type {
+  FactsOf,
+  GateVerdict,
+  RolloutSpec,
+  WaveInput,
+  WavePlan,
+  WaveProgress,
+  WaveSpec,
+} from './rollout.ts';
+export { judgeGate, planRollout, waveChooser, waveLabel, wavePlanOf } from './rollout.ts';
 export type { CommandAddress, KnownAgent, NamedGroup, Resolution, Target } from './target.ts';
 export {
   addressesOf,

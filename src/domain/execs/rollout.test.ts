@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { judgeGate, planRollout } from './rollout.ts';
+import type { Selector } from '../selectors/ast.ts';
+import { parseSelector } from '../selectors/parser.ts';
+import { judgeGate, planRollout, waveLabel, wavePlanOf } from './rollout.ts';
 import type { KnownAgent } from './target.ts';
 
 const agents: KnownAgent[] = [
@@ -38,6 +40,78 @@ describe('planRollout', () => {
     );
     expect(plan.waves.map((w) => w.pcs)).toEqual([['b'], ['d']]);
     expect(plan.gate).toEqual({ max_failure_ratio: 0.5 });
+  });
+});
+
+describe('planRollout with selector waves', () => {
+  const selector = (text: string): Selector => {
+    const parsed = parseSelector(text);
+    if (!parsed.ok) throw new Error(parsed.issues[0]?.message);
+    return parsed.selector;
+  };
+  const facts: Record<string, unknown> = {
+    a: { os: { family: 'linux' } },
+    b: { os: { family: 'windows' } },
+    c: { os: { family: 'linux' } },
+    d: { os: { family: 'linux' } },
+    e: { os: { family: 'linux' } },
+  };
+  const factsOf = (pc: string) => facts[pc];
+
+  it('matches facts and groups of online agents, records the canonical selector, and leaves the rest to later waves', () => {
+    const plan = planRollout(
+      [
+        { where: selector('os.family == "linux" and "wave1" in groups'), delay_secs: 0 },
+        { group: 'canary', delay_secs: 60 },
+        { where: selector('os.family == "linux"'), delay_secs: 120 },
+      ],
+      undefined,
+      agents,
+      undefined,
+      factsOf,
+    );
+    expect(plan.waves).toEqual([
+      {
+        where: { selector: 'os.family == "linux" and groups contains "wave1"' },
+        delay_secs: 0,
+        pcs: ['c'],
+        target_count: 1,
+      },
+      { group: 'canary', delay_secs: 60, pcs: ['a', 'b'], target_count: 2 },
+      { where: { selector: 'os.family == "linux"' }, delay_secs: 120, pcs: ['e'], target_count: 1 },
+    ]);
+  });
+
+  it('takes named offline PCs of a scope, like a group wave, and may match nobody', () => {
+    const plan = planRollout(
+      [
+        { where: selector('os.family == "linux"'), delay_secs: 0 },
+        { where: selector('os.family == "macos"'), delay_secs: 60 },
+        { group: 'canary', delay_secs: 120 },
+      ],
+      { pcs: ['b', 'd'] },
+      agents,
+      undefined,
+      factsOf,
+    );
+    expect(plan.waves.map((w) => w.pcs)).toEqual([['d'], [], ['b']]);
+  });
+
+  it('sees no facts for an agent that reported none', () => {
+    const plan = planRollout([{ where: selector('os.family == "linux"'), delay_secs: 0 }], undefined, agents);
+    expect(plan.waves[0]?.pcs).toEqual([]);
+    const byId = planRollout([{ where: selector('pc_id startswith "a"'), delay_secs: 0 }], undefined, agents);
+    expect(byId.waves[0]?.pcs).toEqual(['a']);
+  });
+
+  it('turns written waves into plans and labels recorded ones', () => {
+    expect(wavePlanOf({ where: 'os.family == "linux"', delay: '10m' })).toEqual({
+      where: 'os.family == "linux"',
+      delay_secs: 600,
+    });
+    expect(wavePlanOf({ group: 'canary', delay: '0s' })).toEqual({ group: 'canary', delay_secs: 0 });
+    expect(waveLabel({ group: 'canary' })).toBe('canary');
+    expect(waveLabel({ group: null, where: { selector: 'os.family == "linux"' } })).toBe('where os.family == "linux"');
   });
 });
 

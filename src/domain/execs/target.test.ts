@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressesOf, resolveTarget } from './target.ts';
+import { addressesOf, namedGroups, resolveTarget, unknownGroupIssues } from './target.ts';
 
 const agents = [
   { pc_id: 'a', groups: ['canary'], online: true },
@@ -27,4 +27,17 @@ describe('target resolution', () => {
       { kind: 'group', group: 'b' },
       { kind: 'pc', pc: 'x' },
     ]));
+});
+
+describe('unknown groups', () => {
+  it("skips waves a selector chose (matching nobody is allowed), keeping the other waves' paths", () => {
+    const named = namedGroups({ groups: ['canary'] }, [{ where: 'os.family == "nope"' }, { group: 'wave2' }]);
+    expect(named).toEqual([
+      { group: 'canary', path: 'target.groups[0]' },
+      { group: 'wave2', path: 'rollout.waves[1].group' },
+    ]);
+    expect(unknownGroupIssues(named, agents)).toEqual([
+      { path: 'rollout.waves[1].group', message: 'no approved agent is in group wave2 (did you mean wave1?)' },
+    ]);
+  });
 });

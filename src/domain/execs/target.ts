@@ -51,13 +51,16 @@ export const normalizeTarget = (t: {
 /** A group named somewhere in a request, and where (`target.groups[0]`, `rollout.waves[1].group`). */
 export type NamedGroup = { group: string; path: string };
 
-/** The groups a target and a rollout name, with their paths in the request or manifest. */
+/**
+ * The groups a target and a rollout name, with their paths in the request or manifest. A wave chosen
+ * by a selector names no group (a selector that matches nobody is allowed, like an empty group wave).
+ */
 export const namedGroups = (
   target: Target | undefined,
-  waves: readonly { group: string }[] | undefined,
+  waves: readonly ({ group: string } | { where: unknown })[] | undefined,
 ): NamedGroup[] => [
   ...(target?.groups ?? []).map((group, i) => ({ group, path: `target.groups[${i}]` })),
-  ...(waves ?? []).map((w, i) => ({ group: w.group, path: `rollout.waves[${i}].group` })),
+  ...(waves ?? []).flatMap((w, i) => ('group' in w ? [{ group: w.group, path: `rollout.waves[${i}].group` }] : [])),
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { waveLabel } from '../../domain/execs/index.ts';
 import type { RecordedEvent } from '../../infra/eventStore/index.ts';
 
 type Summarizer = (data: Record<string, unknown>) => string;
@@ -38,11 +39,12 @@ const SUMMARIES: Record<string, Summarizer> = {
   EnrollmentTokenRevoked: (d) => `enrollment token ${str(d.token_id)} revoked`,
   AgentGroupsSet: (d) => `groups of ${str(d.pc_id)} set to [${list(d.groups)}] (were [${list(d.previous)}])`,
   ExecRequested: (d) => {
-    const waves = (d.rollout as { waves?: { group: string }[] } | undefined)?.waves;
-    const how = waves === undefined ? targetText(d.target) : `waves ${waves.map((w) => w.group).join(' → ')}`;
+    const waves = (d.rollout as { waves?: Parameters<typeof waveLabel>[0][] } | undefined)?.waves;
+    const how = waves === undefined ? targetText(d.target) : `waves ${waves.map(waveLabel).join(' → ')}`;
     return `exec ${str(d.exec_id)}: ${str(d.job_id)} ${str(d.version)} on ${str(d.target_count)} PC(s) (${how})`;
   },
-  WaveScheduled: (d) => `exec ${str(d.exec_id)}: wave ${str(d.wave)} (${str(d.group)}) due at ${str(d.due_at)}`,
+  WaveScheduled: (d) =>
+    `exec ${str(d.exec_id)}: wave ${str(d.wave)} (${waveLabel(d as Parameters<typeof waveLabel>[0])}) due at ${str(d.due_at)}`,
   ExecDispatched: (d) => `exec ${str(d.exec_id)} dispatched to ${list(d.subjects)}`,
   WaveReleased: (d) =>
     `exec ${str(d.exec_id)}: wave ${str(d.wave)} released${d.deadline_at === undefined ? '' : ` (start by ${str(d.deadline_at)})`}`,

@@ -199,6 +199,8 @@ describe('executions projection, rollouts', () => {
     scheduled(1, 'wave1', '2026-11-22T10:10:00.000Z'),
     recorded('exec-e1', 'WaveDispatched', { exec_id: 'e1', wave: 0 }),
   ];
+  const rolloutOf = (db: Awaited<ReturnType<typeof project>>) =>
+    db.prepare('SELECT rollout FROM executions').pluck().get() as string;
   const waves = (db: Awaited<ReturnType<typeof project>>) =>
     db.prepare('SELECT wave, status, gate_waived, halted_reason, started, succeeded, failed FROM exec_waves').all();
 
@@ -227,6 +229,52 @@ describe('executions projection, rollouts', () => {
     );
     expect(execRow(resumed)).toMatchObject({ status: 'completed', succeeded: 1, failed: 1 });
     expect(waves(resumed)[1]).toMatchObject({ status: 'dispatched', gate_waived: 1, succeeded: 1 });
+  });
+
+  it('keeps the selector of a wave a selector chose, and old group waves as they were', async () => {
+    const where = { selector: 'os.family == "linux"' };
+    const bySelector = recorded('exec-e1', 'ExecRequested', {
+      ...waved().data,
+      target: { groups: ['wave1'], pcs: ['a'] },
+      rollout: {
+        waves: [
+          { where, delay_secs: 0, pcs: ['a'], target_count: 1 },
+          { group: 'wave1', delay_secs: 600, pcs: ['b'], target_count: 1 },
+        ],
+      },
+    });
+    const db = await project(
+      [executionsProjection],
+      [
+        bySelector,
+        recorded('exec-e1', 'WaveScheduled', {
+          exec_id: 'e1',
+          wave: 0,
+          where,
+          target_count: 1,
+          due_at: '2026-11-22T10:00:00.000Z',
+        }),
+        scheduled(1, 'wave1', '2026-11-22T10:10:00.000Z'),
+      ],
+    );
+    expect(db.prepare('SELECT wave, group_name, selector FROM exec_waves ORDER BY wave').all()).toEqual([
+      { wave: 0, group_name: null, selector: 'os.family == "linux"' },
+      { wave: 1, group_name: 'wave1', selector: null },
+    ]);
+    expect(JSON.parse(rolloutOf(db))).toEqual({
+      waves: [
+        { where, delay_secs: 0, target_count: 1 },
+        { group: 'wave1', delay_secs: 600, target_count: 1 },
+      ],
+    });
+    const old = await project([executionsProjection], history());
+    expect(rolloutOf(old)).toBe(
+      '{"waves":[{"group":"canary","delay_secs":0,"target_count":1},{"group":"wave1","delay_secs":600,"target_count":1}],"gate":{"max_failure_ratio":0}}',
+    );
+    expect(old.prepare('SELECT group_name, selector FROM exec_waves ORDER BY wave').all()).toEqual([
+      { group_name: 'canary', selector: null },
+      { group_name: 'wave1', selector: null },
+    ]);
   });
 
   it('cancels the waves left when the rollout is aborted', async () => {

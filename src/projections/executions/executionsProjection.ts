@@ -24,7 +24,7 @@ type Wave = RowOf<'exec_waves'>;
  */
 export const executionsProjection: Projection = {
   name: 'executions',
-  version: 7,
+  version: 8,
   apply: (event, rows) => {
     if (event.stream.startsWith('exec-')) return applyExecEvent(event as RecordedEvent & ExecEvent, rows);
     if (event.stream.startsWith('run-') && RUN_EVENTS.has(event.type))
@@ -142,7 +142,11 @@ const requested = (d: ExecRequested['data'], event: RecordedEvent): RowChange[] 
     d.rollout === undefined
       ? null
       : JSON.stringify({
-          waves: waves.map(({ group, delay_secs, target_count }) => ({ group, delay_secs, target_count })),
+          waves: waves.map(({ group, where, delay_secs, target_count }) => ({
+            ...(where === undefined ? { group } : { where }),
+            delay_secs,
+            target_count,
+          })),
           ...(d.rollout.gate === undefined ? {} : { gate: d.rollout.gate }),
         });
   const exec: Exec = withStatus({
@@ -207,7 +211,8 @@ const requestedInParts = (d: ExecRequestedInParts['data'], event: RecordedEvent,
 const scheduled = (d: WaveScheduled['data'], seq: number): Wave => ({
   exec_id: d.exec_id,
   wave: d.wave,
-  group_name: d.group,
+  group_name: d.where === undefined ? (d.group ?? null) : null,
+  selector: d.where?.selector ?? null,
   target_count: d.target_count,
   due_at: d.due_at,
   deadline_at: d.deadline_at ?? null,

@@ -32,8 +32,10 @@ const outcomesOf = (row: Selectable<ExecutionsTable>): OutcomeCounts => ({
 });
 
 /** One wave of a rollout as the API shows it. */
-export type WaveView = Omit<Selectable<ExecWavesTable>, 'exec_id' | 'group_name' | 'gate_waived'> & {
-  group: string;
+export type WaveView = Omit<Selectable<ExecWavesTable>, 'exec_id' | 'group_name' | 'selector' | 'gate_waived'> & {
+  /** The wave's group, or (when a selector chose its PCs) the selector's canonical text in `where`. */
+  group?: string;
+  where?: { selector: string };
   gate_waived: boolean;
   done: number;
 };
@@ -119,9 +121,16 @@ const toExecution = (row: Selectable<ExecutionsTable>, pcs: string | undefined):
 /** An exec as lists show it: everything but the resolved PCs (tens of thousands, for some). */
 export type ExecutionListed = Omit<ExecutionView, 'pcs'>;
 
-const toWave = ({ exec_id: _exec, group_name, gate_waived, ...row }: Selectable<ExecWavesTable>): WaveView => ({
+const toWave = ({
+  exec_id: _exec,
+  group_name,
+  selector,
+  gate_waived,
+  ...row
+}: Selectable<ExecWavesTable>): WaveView => ({
   ...row,
-  group: group_name,
+  ...(group_name === null ? {} : { group: group_name }),
+  ...(selector === null ? {} : { where: { selector } }),
   gate_waived: gate_waived === 1,
   done: row.succeeded + row.failed + row.skipped,
 });

@@ -14,6 +14,7 @@ import { accounts } from './2026_12_02_0012_accounts.ts';
 import { facts } from './2026_12_02_0013_facts.ts';
 import { agentCounts } from './2026_12_02_0014_agent_counts.ts';
 import { configLayers } from './2026_12_02_0015_config_layers.ts';
+import { waveSelectors } from './2026_12_02_0016_wave_selectors.ts';
 
 /** Every migration, by name; Kysely applies them in name order. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_02_0013_facts': facts,
   '2026_12_02_0014_agent_counts': agentCounts,
   '2026_12_02_0015_config_layers': configLayers,
+  '2026_12_02_0016_wave_selectors': waveSelectors,
 };

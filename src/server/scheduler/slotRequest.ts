@@ -1,6 +1,6 @@
 import { knownAgents } from '../../app/execs/knownAgents.ts';
-import type { ExecDeps, ExecRequest } from '../../app/execs/requestExec.ts';
-import { resolveTarget } from '../../domain/execs/index.ts';
+import { agentsMatching, type ExecDeps, type ExecRequest } from '../../app/execs/requestExec.ts';
+import { type KnownAgent, resolveTarget, type Target, wavePlanOf } from '../../domain/execs/index.ts';
 import type { JobManifest } from '../../domain/jobs/index.ts';
 import { chooseFire, type ScheduleManifest } from '../../domain/schedules/index.ts';
 import { parseDuration } from '../../domain/shared/index.ts';
@@ -33,14 +33,14 @@ export const slotRequest = async (
       ? {}
       : {
           rollout: {
-            waves: m.rollout.waves.map((w) => ({ group: w.group, delay_secs: parseDuration(w.delay) ?? 0 })),
+            waves: m.rollout.waves.map(wavePlanOf),
             ...(m.rollout.gate === undefined ? {} : { gate: m.rollout.gate }),
           },
         }),
   };
   if (m.mode === 'every_tick') return { request: plan };
-  const scope = m.target ?? { groups: (m.rollout?.waves ?? []).map((w) => w.group) };
   const agents = await knownAgents(deps);
+  const scope = m.target ?? (await wavesScope(deps, m, agents));
   const targets = {
     runnable: resolveTarget(scope, agents).pcs,
     members: resolveTarget(
@@ -53,4 +53,12 @@ export const slotRequest = async (
   const choice = chooseFire(m.mode, targets, history, deps.now().toISOString(), cooldown);
   if (choice.fire === 'none') return { none: choice.reason };
   return { request: choice.fire === 'plan' ? plan : { ...base, target: { pcs: choice.pcs } } };
+};
+
+// Without a target, a schedule's waves are for their groups' members and the agents their selectors match.
+const wavesScope = async (deps: ExecDeps, m: ScheduleManifest, agents: readonly KnownAgent[]): Promise<Target> => {
+  const waves = m.rollout?.waves ?? [];
+  const pcs: string[] = [];
+  for (const w of waves) if ('where' in w) pcs.push(...(await agentsMatching(deps, w.where, agents)));
+  return { groups: waves.flatMap((w) => ('group' in w ? [w.group] : [])), pcs: [...new Set(pcs)].sort() };
 };

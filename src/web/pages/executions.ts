@@ -115,9 +115,11 @@ export const executionPage = async (c: Context<WebEnv>) => {
         ? ''
         : html`<section aria-labelledby="waves-title"><h2 id="waves-title">Waves</h2>
           <div id="exec-waves" class="scroll" data-live><table>
-            <thead><tr><th scope="col">Wave</th><th scope="col">Group</th><th scope="col">Status</th><th scope="col">Due</th><th scope="col">Sent</th><th scope="col">Progress</th></tr></thead>
+            <thead><tr><th scope="col">Wave</th><th scope="col">Group or selector</th><th scope="col">Status</th><th scope="col">Due</th><th scope="col">Sent</th><th scope="col">Progress</th></tr></thead>
             <tbody>${e.waves.map(
-              (w) => html`<tr><td>${w.wave + 1}</td><td>${w.group}</td>
+              (
+                w,
+              ) => html`<tr><td>${w.wave + 1}</td><td>${w.group ?? html`<code>where ${w.where?.selector ?? '?'}</code>`}</td>
                 <td>${badge(w.status)}${w.gate_waived ? html` <span class="muted">(gate waived)</span>` : ''}${w.halted_reason === null ? '' : html`<br />${w.halted_reason}`}</td>
                 <td>${time(w.due_at)}</td><td>${time(w.dispatched_at)}</td><td class="progress-cell">${progress(w)}</td></tr>`,
             )}</tbody></table></div></section>`
