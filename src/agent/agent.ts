@@ -186,7 +186,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   const heartbeat = startHeartbeat({
     nc,
     facts,
-    intervalMs: durationMs(defaults.heartbeat, 30_000),
+    intervalMs: options.heartbeatIntervalMs ?? 30_000,
     now,
     state: () => ({ groups, running: handler.running(), config: settings }),
   });
@@ -206,8 +206,8 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
           js,
           pcId: facts.pc_id,
           agentVersion: facts.agent_version,
-          intervalMs: durationMs(defaults.facts_interval, options.factsIntervalMs),
-          jitterMs: durationMs(defaults.facts_jitter, options.factsJitterMs ?? 0),
+          intervalMs: options.factsIntervalMs,
+          jitterMs: options.factsJitterMs ?? 0,
           now,
           random: Math.random,
           log: log.child('facts'),
@@ -347,9 +347,10 @@ const knownGroups = async (
 };
 
 // The agent's own settings, from its options (flags): what no config layer sets.
+// (In whole seconds, as layers write them; the flags' own values are used as given until a layer speaks.)
 const ownSettings = (options: AgentOptions): AgentSettings => ({
   heartbeat: formatDuration(Math.max(1, Math.round((options.heartbeatIntervalMs ?? 30_000) / 1000))),
-  facts_interval: formatDuration(Math.max(10, Math.round((options.factsIntervalMs ?? 3_600_000) / 1000))),
+  facts_interval: formatDuration(Math.max(1, Math.round((options.factsIntervalMs ?? 3_600_000) / 1000))),
   facts_jitter: formatDuration(Math.round((options.factsJitterMs ?? 0) / 1000)),
   max_concurrent: options.maxConcurrent ?? Math.max(2, cpus().length),
   log_level: options.logLevel ?? 'info',
