@@ -1,4 +1,5 @@
 import {
+  AGENT_DEFAULTS,
   type AgentSettings,
   CONFIG_KEYS,
   type ConfigManifest,
@@ -15,17 +16,6 @@ export const CONFIG_RULE =
   'a pc layer wins over group layers, which win over the global layer; between groups, the highest priority wins, ' +
   'and at equal priority the group whose name sorts first (byte order); a key no layer sets keeps the agent’s own setting';
 
-// The agent's flags' defaults: what a key no layer sets is, until the agent says what it runs with.
-const BUILT_IN: AgentSettings = {
-  heartbeat: '30s',
-  facts_interval: '1h',
-  facts_jitter: '5m',
-  max_concurrent: 2,
-  log_level: 'info',
-  staleness: { mode: 'cached' },
-  agent_version: '',
-};
-
 /**
  * The effective config of one PC, computed like the agent computes it (`effectiveConfig`), with the
  * layer each value came from and what the agent last said it runs with (its heartbeat): `in_sync`
@@ -41,7 +31,7 @@ export const agentConfig = async (deps: ApiDeps, pcId: string, groups: readonly 
   const layers = await listConfigLayers(db, { layers: wanted });
   const manifests = layers.map((l) => l.manifest);
   const reported = await reportedConfig(db, pcId);
-  const own = { ...BUILT_IN, ...pickKnown(reported?.config) };
+  const own = { ...AGENT_DEFAULTS, ...pickKnown(reported?.config) };
   const values = effectiveConfig(
     {
       global: manifests.find((m) => m.layer === 'global'),

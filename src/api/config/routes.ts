@@ -1,6 +1,6 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { readModelsCaughtUp } from '../../app/readModels.ts';
-import { type ConfigManifest, layerId } from '../../domain/config/index.ts';
+import { type ConfigManifest, type ConfigScope, layerId } from '../../domain/config/index.ts';
 import { isGroupName, isPcId } from '../../domain/shared/index.ts';
 import { getAgent, listAgents, listConfigLayers } from '../../projections/index.ts';
 import { readConfigManifests } from '../body.ts';
@@ -17,6 +17,14 @@ const badName = (what: string, name: string) =>
 
 /** `/api/config`: layered agent configuration. Writes become events; reads come from the read models. */
 export const configRoutes = (deps: ApiDeps) => {
+  const remove = async (c: Context<ApiEnv>, scope: ConfigScope) =>
+    c.json(
+      await configCatalog.run(
+        deps.store,
+        { type: 'DeleteConfigLayer', data: { layer: layerId(scope) } },
+        commitFor(c, deps),
+      ),
+    );
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
       const { manifests } = await readConfigManifests(c);
@@ -37,36 +45,16 @@ export const configRoutes = (deps: ApiDeps) => {
     .get('/', async (c) =>
       c.json({ layers: await listConfigLayers(deps.readModels.db()), rule: CONFIG_RULE } satisfies ConfigLayerList),
     )
-    .delete('/global', async (c) =>
-      c.json(
-        await configCatalog.run(
-          deps.store,
-          { type: 'DeleteConfigLayer', data: { layer: 'global' } },
-          commitFor(c, deps),
-        ),
-      ),
-    )
-    .delete('/group/:group', async (c) => {
+    .delete('/global', (c) => remove(c, { layer: 'global' }))
+    .delete('/group/:group', (c) => {
       const group = c.req.param('group');
       if (!isGroupName(group)) throw badName('group', group);
-      return c.json(
-        await configCatalog.run(
-          deps.store,
-          { type: 'DeleteConfigLayer', data: { layer: layerId({ layer: 'group', group }) } },
-          commitFor(c, deps),
-        ),
-      );
+      return remove(c, { layer: 'group', group });
     })
-    .delete('/pc/:pcId', async (c) => {
+    .delete('/pc/:pcId', (c) => {
       const pc = c.req.param('pcId');
       if (!isPcId(pc)) throw badName('pc', pc);
-      return c.json(
-        await configCatalog.run(
-          deps.store,
-          { type: 'DeleteConfigLayer', data: { layer: layerId({ layer: 'pc', pc }) } },
-          commitFor(c, deps),
-        ),
-      );
+      return remove(c, { layer: 'pc', pc });
     });
 };
 

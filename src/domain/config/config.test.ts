@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type AgentSettings, type ConfigManifest, configDecider, effectiveConfig, settingsOf } from './index.ts';
+import { AGENT_DEFAULTS, type ConfigManifest, configDecider, effectiveConfig, settingsOf } from './index.ts';
 
-const defaults: AgentSettings = {
-  heartbeat: '30s',
-  facts_interval: '1h',
-  facts_jitter: '5m',
-  max_concurrent: 2,
-  log_level: 'info',
-  staleness: { mode: 'cached' },
-  agent_version: '',
-};
+const defaults = AGENT_DEFAULTS;
 const group = (name: string, priority: number, settings: ConfigManifest['settings']): ConfigManifest => ({
   id: `group/${name}`,
   layer: 'group',

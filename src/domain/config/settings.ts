@@ -35,3 +35,18 @@ export type AgentSettings = Readonly<{
 
 /** What one layer sets: any of the settings. */
 export type ConfigSettings = Partial<AgentSettings>;
+
+/**
+ * The agent's flags' defaults (`kanade agent --help`): what the server shows for a key no layer sets
+ * until the agent says what it runs with (its heartbeat). `max_concurrent` is really the agent's CPU
+ * count, at least 2.
+ */
+export const AGENT_DEFAULTS: AgentSettings = {
+  heartbeat: '30s',
+  facts_interval: '1h',
+  facts_jitter: '5m',
+  max_concurrent: 2,
+  log_level: 'info',
+  staleness: { mode: 'cached' },
+  agent_version: '',
+};
