@@ -108,6 +108,7 @@ describe("an approved agent's own credential, used against the rest of the fleet
       'kanade.ev.exec.01EVIL': forgedCommit('ExecRequested', { exec_id: '01EVIL' }),
       'kanade.ev.fleet.global': forgedCommit('FleetResumed', {}),
       'kanade.ev.schedule.nightly': forgedCommit('ScheduleEnabled', { schedule_id: 'nightly' }),
+      'kanade.ev.config.global': forgedCommit('ConfigLayerDeleted', { layer: 'global' }),
     };
     for (const [subject, body] of Object.entries(forged))
       expect(await publishRefused(subject, body), subject).toBe(true);
@@ -115,8 +116,11 @@ describe("an approved agent's own credential, used against the rest of the fleet
     expect(jobs.jobs.map((j) => j.id)).not.toContain('evil');
   });
 
-  it('cannot put any KV key: the halt flag, groups, pins, job status', async () => {
+  it('cannot put any KV key: the halt flag, groups, pins, job status, config layers', async () => {
     for (const subject of [
+      '$KV.kanade_agent_config.global',
+      '$KV.kanade_agent_config.pc.pc-a',
+      '$KV.kanade_agent_config.group.canary',
       '$KV.kanade_fleet.halt',
       '$KV.kanade_fleet.trust',
       '$KV.kanade_agent_groups.pc-a',
