@@ -14,8 +14,9 @@ import { AGENTS_PER_CONNECTION, benchPc } from './fleetAgents.ts';
 import { startBenchSandbox } from './sandbox.ts';
 import { profileFlags } from './serverProcess.ts';
 
-// Agents per emulator process: each holds a file per agent open, under the open-files limit.
-const AGENTS_PER_PROCESS = 10_000;
+// Agents per emulator process: each agent holds three files open (its dedup journal, command journal
+// and outbox), under the open-files limit (20,000 here).
+const AGENTS_PER_PROCESS = 5_000;
 const WINDOW = 500;
 const FLOOR_STREAM = 'BENCH_FLOOR';
 
@@ -27,7 +28,7 @@ const inWindows = async (count: number, work: (i: number) => Promise<unknown>) =
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 
 /**
- * `npm run bench -- fleet --agents N [--disk]`: N agents emulated in processes of 10,000 (fleetAgents.ts:
+ * `npm run bench -- fleet --agents N [--disk]`: N agents emulated in processes of 5,000 (fleetAgents.ts:
  * the real intake, signature check, gates, dedup journal and on-disk outbox, many agents per
  * connection, an executor that returns at once) against a real nats-server and a `kanade server`
  * process, data on tmpfs (`--disk`: the system

@@ -21,7 +21,7 @@ export const benchPc = (i: number) => `bench-pc-${String(i + 1).padStart(5, '0')
  * `bench/main.ts fleet-agents`: one process of emulated agents (pcs `from` … `from + count - 1`) —
  * the real intake, signature check, gates, dedup journal and on-disk outbox, an executor that
  * returns at once. Says `ready` on stdout once every agent runs, and stops them all on SIGTERM.
- * A process holds one file per agent open (its dedup journal): big fleets take several processes.
+ * A process holds three files per agent open (dedup journal, command journal, outbox): big fleets take several processes.
  */
 export const runEmulatedAgents = async (o: {
   from: number;

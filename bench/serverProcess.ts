@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const freePort = async () => {
@@ -20,14 +20,13 @@ export const memoryOf = (pid: number) => {
 };
 
 /**
- * With `KANADE_BENCH_PROFILE=dir`, the node flags that write a CPU profile of a bench child (named after
- * `what`) into that directory when it exits.
+ * With `KANADE_BENCH_PROFILE=dir`, the node flags that write CPU profiles of a bench child into
+ * `dir/<what>/` when it exits: one per thread, under Node's own names (a single name given to
+ * `--cpu-prof-name` made every thread of a process write the same file, the last one winning).
  */
 export const profileFlags = (what: string): string[] => {
   const dir = process.env.KANADE_BENCH_PROFILE;
-  return dir === undefined
-    ? []
-    : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${what}-${Date.now()}.cpuprofile`];
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(dir, what)}`];
 };
 
 /**

@@ -67,8 +67,8 @@ export type AgentOptions = {
   now?: () => number;
   /** Already bound KV views (many emulated agents in one process share them); bound here otherwise. */
   views?: Promise<Awaited<ReturnType<typeof bindViews>>>;
-  /** Counters of the agent process (`--metrics-port`); the outbox gauges read the data dir themselves. */
-  metrics?: Pick<AgentMetrics, 'reconnected' | 'commandReceived' | 'runFinished'>;
+  /** Counters of the agent process (`--metrics-port`); its outbox gauges are given the outbox this start opens. */
+  metrics?: Pick<AgentMetrics, 'reconnected' | 'commandReceived' | 'runFinished' | 'watchOutbox'>;
 };
 
 /** A running agent. */
@@ -97,6 +97,7 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
   const dedup = openDedupJournal(join(options.dataDir, 'dedup.log'));
   const outbox = openOutbox(join(options.dataDir, 'outbox'));
   const journal = openCommandJournal(join(options.dataDir, 'journal'));
+  options.metrics?.watchOutbox(outbox);
   // Scripts run in their own process group and outlive a crashed agent: stop them before reporting them lost.
   // A group id that never reached the journal (a crash right after the spawn) is found by the wrapper's command line.
   for (const { resultId, entry } of journal.leftovers())
@@ -262,8 +263,12 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
       await until(() => handler.running() === 0 && outbox.pending().length === 0, STOP_FLUSH_MS);
       const unsent = outbox.pending().length;
       stopping.abort();
+      handler.close();
       await Promise.allSettled([draining, following, halting, trusting, reporting?.done, configuring?.done()]);
+      // A run that outlived the flush can no longer record its end here: its journal entry tells the next start.
       dedup.close();
+      journal.close();
+      outbox.close();
       return { killed, unsent };
     },
   };

@@ -54,6 +54,7 @@ export type HandlerDeps = {
 type End = { exit_code: number; outcome: Outcome; reason?: string; stdout: string; stderr: string };
 
 const KILL_POLL_MS = 5_000;
+const KILL_PREFIX = killSubject('');
 // Longest jitter honoured (also bounded when the exec is requested): timers overflow past 24.8 days.
 const MAX_JITTER_MS = 24 * 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -64,6 +65,13 @@ const BROKER_ATTEMPTS = 4;
 /** Handles command messages: dedup, gates, jitter, run, results — each accepted command ends in a result. */
 export const createCommandHandler = (deps: HandlerDeps) => {
   const running = new Map<string, AbortController>();
+  // One subscription for the agent's life, not one per run (a subscribe, a flush and an unsubscribe
+  // each time): a kill is rare, and one for an exec this agent does not run is dropped here.
+  const kills = deps.nc.subscribe(killSubject('*'), {
+    callback: (error, message) => {
+      if (error === null) running.get(message.subject.slice(KILL_PREFIX.length))?.abort();
+    },
+  });
 
   // The journal entry goes only after the result is safely in the outbox.
   const finish = (identity: RunIdentity, startedAt: string | null, end: End) => {
@@ -103,8 +111,6 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     deps.outbox.enqueue(startedEntry(identity, startedAt));
     const abort = new AbortController();
     running.set(command.exec_id, abort);
-    const kill = deps.nc.subscribe(killSubject(command.exec_id), { callback: () => abort.abort() });
-    await deps.nc.flush().catch(() => {});
     // The kill message is best effort (core NATS); the kill marker in KV is polled too while it runs.
     const poll = setInterval(
       () => void deps.views.killed(command.exec_id).then((k) => k && abort.abort()),
@@ -126,7 +132,6 @@ export const createCommandHandler = (deps: HandlerDeps) => {
       });
     } finally {
       clearInterval(poll);
-      kill.unsubscribe();
       running.delete(command.exec_id);
     }
   };
@@ -230,6 +235,8 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     },
     /** Number of processes running now. */
     running: (): number => running.size,
+    /** Stops listening for kills (the agent is stopping). */
+    close: (): void => kills.unsubscribe(),
     /** Kills every running process (the agent is stopping, or the fleet was halted), saying why. */
     killAll: (reason: string): void => {
       for (const abort of running.values()) abort.abort(reason);

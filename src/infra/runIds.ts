@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** One result per (command, pc), derived rather than random, so even a re-run could not record twice. */
+// crypto.hash: one call, no Hash object (every run event is checked against it when it is applied).
 export const resultIdOf = (requestId: string, pcId: string): string =>
-  createHash('sha256').update(`${requestId}|${pcId}`).digest('hex').slice(0, 32);
+  hash('sha256', `${requestId}|${pcId}`, 'hex').slice(0, 32);
 
 /**
  * The result id of a command an agent refused for its signature (unsigned, altered, signed for

@@ -60,11 +60,11 @@ export const runEventProblem = (event: RecordedEvent): string | undefined => {
     return `malformed ${event.type}: ${v.getDotPath(issue) ?? '(data)'}: ${issue.message}`;
   }
   const d = event.data as { result_id: string; request_id: string; pc_id: string; reason?: string };
-  const own = resultIdOf(d.request_id, d.pc_id);
+  if (d.result_id === resultIdOf(d.request_id, d.pc_id)) return undefined;
   const refused = refusedResultIdOf(d.request_id, d.pc_id);
-  if (d.result_id !== own && d.result_id !== refused)
+  if (d.result_id !== refused)
     return `${event.type}: result ${d.result_id} is not the result of request ${d.request_id} on ${d.pc_id}`;
-  if (d.result_id === refused && (event.type !== 'RunFinished' || !String(d.reason ?? '').startsWith('refused: ')))
+  if (event.type !== 'RunFinished' || !String(d.reason ?? '').startsWith('refused: '))
     return `${event.type}: result ${d.result_id} is reserved for a command the agent refused`;
   return undefined;
 };

@@ -8,7 +8,7 @@ import { isBrokerUnavailable } from '../infra/nats/errors.ts';
 import { VIEWS } from '../infra/nats/fleet.ts';
 import { EVENTS_STREAM } from '../infra/nats/streams.ts';
 import { groupsKey } from '../infra/nats/subjects.ts';
-import { type ViewChange, viewChanges } from '../projections/agentViews/agentViews.ts';
+import { mayChangeViews, type ViewChange, viewChanges } from '../projections/agentViews/agentViews.ts';
 import { createPositionSignal } from '../projections/positionSignal.ts';
 import { decodeMessage } from '../projections/runner.ts';
 import { watchForStall } from '../projections/stallWatch.ts';
@@ -201,9 +201,10 @@ export const startViewsWriter = (deps: {
         });
     };
     for await (const m of messages) {
-      for (const event of decodeMessage(m)) {
-        for (const change of viewChanges(event, groupsKey)) folded.set(`${change.bucket}\u0000${change.key}`, change);
-      }
+      if (mayChangeViews(m.subject))
+        for (const event of decodeMessage(m)) {
+          for (const change of viewChanges(event, groupsKey)) folded.set(`${change.bucket}\u0000${change.key}`, change);
+        }
       seq = m.seq;
       received = m.seq;
       const due = performance.now() - lastWrite >= WRITE_EVERY_MS;

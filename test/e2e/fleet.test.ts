@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDurableMap } from '../../src/agent/durableMap.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
 import { agentsOnline } from '../../src/testing/api.ts';
 import { runKanade } from '../../src/testing/cli.ts';
@@ -227,16 +228,12 @@ describe('the outbox', () => {
     const { exec_id } = await exec('count', { pcs: ['pc-a'] });
     await eventually(async () => (await execution(exec_id)).running === 1, 15_000, 'the job to start');
     await sandbox.nats.stop();
-    const outbox = join(dir, 'pc-a', 'outbox');
-    await eventually(
-      async () => readdirSync(outbox).some((f) => f.endsWith('.json')),
-      10_000,
-      'the result to wait in the outbox',
-    );
+    const outbox = join(dir, 'pc-a', 'outbox', 'outbox.log');
+    await eventually(async () => readDurableMap(outbox).size > 0, 10_000, 'the result to wait in the outbox');
     await sandbox.nats.restart();
     const e = await finished(exec_id);
     expect(e).toMatchObject({ succeeded: 1, status: 'completed' });
-    await eventually(async () => readdirSync(outbox).every((f) => !f.endsWith('.json')), 10_000, 'the outbox to empty');
+    await eventually(async () => readDurableMap(outbox).size === 0, 10_000, 'the outbox to empty');
   });
 });
 

@@ -194,12 +194,11 @@ const startMetrics = async (
   log: Logger,
 ): Promise<{ counters: AgentMetrics; endpoint: { close(): Promise<void> } } | undefined> => {
   if (settings.metrics === undefined) return undefined;
-  const [{ createAgentMetrics }, { serveMetrics }, { outboxGauges }] = await Promise.all([
+  const [{ createAgentMetrics }, { serveMetrics }] = await Promise.all([
     import('../../infra/metrics/agent.ts'),
     import('../../infra/metrics/serve.ts'),
-    import('../../agent/metrics.ts'),
   ]);
-  const counters = createAgentMetrics(outboxGauges(join(settings.dataDir, 'outbox')));
+  const counters = createAgentMetrics();
   const { host, port } = settings.metrics;
   const endpoint = await serveMetrics(counters.registry, host, port).catch((error: unknown) => {
     throw new Error(`cannot serve metrics on ${host}:${port}: ${error instanceof Error ? error.message : error}`);

@@ -3,15 +3,18 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 /** What an agent did with a command it received. */
 export type CommandOutcome = 'run' | 'skipped' | 'duplicate' | 'refused' | 'unreadable' | 'already_recorded';
 
-/** What the outbox gauges read at scrape time (its directory, not a counter kept beside it). */
+/** What the outbox gauges read at scrape time: the agent's outbox itself, not a counter kept beside it. */
 export type OutboxSource = { depth(): number; deadLetters(): number };
 
+const NO_OUTBOX: OutboxSource = { depth: () => 0, deadLetters: () => 0 };
+
 /**
- * Every metric of one `kanade agent` process, in a registry of its own. The outbox gauges are read
- * from the outbox directory when scraped; the counters live as long as the process (an agent that
+ * Every metric of one `kanade agent` process, in a registry of its own. The outbox gauges read the
+ * outbox the agent running now gave `watchOutbox` (0 before it starts); the counters live as long as the process (an agent that
  * restarts itself with a renewed credential keeps counting).
  */
-export const createAgentMetrics = (outbox: OutboxSource) => {
+export const createAgentMetrics = () => {
+  let outbox = NO_OUTBOX;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -50,6 +53,10 @@ export const createAgentMetrics = (outbox: OutboxSource) => {
   });
   return {
     registry,
+    /** The outbox the gauges read from now on (each start of the agent opens its own). */
+    watchOutbox: (source: OutboxSource): void => {
+      outbox = source;
+    },
     reconnected: (): void => reconnects.inc(),
     commandReceived: (outcome: CommandOutcome): void => commands.inc({ outcome }),
     runFinished: (outcome: string): void => runs.inc({ outcome }),

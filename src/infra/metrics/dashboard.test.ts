@@ -13,7 +13,7 @@ const used = new Set(exprs.flatMap((e) => e.match(/\bkanade_[a-z_]+/g) ?? []));
 
 const defined = async () => {
   const server = createServerMetrics();
-  const agent = createAgentMetrics({ depth: () => 0, deadLetters: () => 0 });
+  const agent = createAgentMetrics();
   const metrics = [...(await server.registry.getMetricsAsJSON()), ...(await agent.registry.getMetricsAsJSON())];
   return metrics.filter((m) => m.name.startsWith('kanade_'));
 };

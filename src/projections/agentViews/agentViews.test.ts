@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../infra/eventStore/index.ts';
-import { viewChanges } from './agentViews.ts';
+import { subjectOf } from '../../infra/eventStore/subjects.ts';
+import { mayChangeViews, viewChanges } from './agentViews.ts';
 
 const at = (type: string, data: Record<string, unknown>): RecordedEvent => ({
   type,
@@ -56,4 +57,15 @@ describe('agent views', () => {
     expect(viewChanges(at('KillRequested', { exec_id: 'e1', reason: 'oops' }), key)).toEqual([
       { bucket: 'kills', key: 'e1', value: '{"at":"2026-11-22T10:00:00.000Z","by":"alice","reason":"oops"}' },
     ]));
+
+  it('skip the subjects of runs and facts unread, and only those: their events change no view', () => {
+    expect(viewChanges(at('RunStarted', { pc_id: 'pc.1' }), key)).toEqual([]);
+    expect(viewChanges(at('RunFinished', { pc_id: 'pc.1' }), key)).toEqual([]);
+    expect(viewChanges(at('FactsReported', { pc_id: 'pc.1' }), key)).toEqual([]);
+    expect(mayChangeViews(subjectOf('run-pc.1/r1'))).toBe(false);
+    expect(mayChangeViews(subjectOf('facts-pc.1'))).toBe(false);
+    // every stream an event with a case in viewChanges is appended to
+    for (const stream of ['job-a', 'agent-pc.1', 'exec-e1', 'fleet-global', 'config-global'])
+      expect(mayChangeViews(subjectOf(stream)), stream).toBe(true);
+  });
 });

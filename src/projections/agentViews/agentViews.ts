@@ -4,6 +4,7 @@ import type { KillRequested } from '../../domain/execs/index.ts';
 import type { FleetEvent } from '../../domain/fleet/index.ts';
 import type { JobEvent } from '../../domain/jobs/index.ts';
 import type { RecordedEvent } from '../../infra/eventStore/index.ts';
+import { EVENTS_SUBJECT_PREFIX } from '../../infra/nats/streams.ts';
 
 /** A change to one of the KV views agents read; `value` null deletes the key. */
 export type ViewChange = {
@@ -11,6 +12,13 @@ export type ViewChange = {
   key: string;
   value: string | null;
 };
+
+// Categories whose events never change a view (`viewChanges` has no case for them): runs and facts,
+// most of a busy stream (two run events per agent per command).
+const NO_VIEWS = ['run', 'facts'].map((category) => `${EVENTS_SUBJECT_PREFIX}.${category}.`);
+
+/** False for an event-log subject whose events cannot change a view: the views writer skips them unread. */
+export const mayChangeViews = (subject: string): boolean => !NO_VIEWS.some((prefix) => subject.startsWith(prefix));
 
 /**
  * What each event means for the agents' views: job status (a deleted job counts as revoked, so
