@@ -190,7 +190,10 @@ const cpuOf = (pids: Record<string, number | number[]>): Record<string, number> 
 const brokerTimeline = async (nc: NatsConnection, execId: string, t0Wall: number) => {
   const jsm = await jetstreamManager(nc);
   const at = (ms: number | undefined) => (ms === undefined ? '-' : seconds(ms - t0Wall));
-  const requested = await jsm.direct.getMessage('KANADE_EVENTS', { last_by_subj: subjectOf(`exec-${execId}`) });
+  const execSubject = subjectOf(`exec-${execId}`);
+  // Runs are counted from the exec's first commit: its last (ExecDispatched) can come after the first runs.
+  const requested = await jsm.direct.getMessage('KANADE_EVENTS', { seq: 0, next_by_subj: execSubject });
+  const recorded = await jsm.direct.getMessage('KANADE_EVENTS', { last_by_subj: execSubject });
   const command = await jsm.direct.getMessage('KANADE_COMMANDS', { last_by_subj: 'kanade.cmd.all.bench' });
   const consumer = await jetstream(nc).consumers.get('KANADE_EVENTS', { opt_start_seq: (requested?.seq ?? 0) + 1 });
   const runs = { started: [] as number[], finished: [] as number[] };
@@ -204,7 +207,7 @@ const brokerTimeline = async (nc: NatsConnection, execId: string, t0Wall: number
   await messages.close();
   const span = (xs: number[]) => `${at(Math.min(...xs))}…${at(Math.max(...xs))} (${xs.length})`;
   return {
-    text: `exec recorded ${at(requested?.time.getTime())} (last exec commit), command stored ${at(command?.time.getTime())}, RunStarted ${span(runs.started)}, RunFinished ${span(runs.finished)}`,
+    text: `exec requested ${at(requested?.time.getTime())}, dispatched ${at(recorded?.time.getTime())} (last exec commit), command stored ${at(command?.time.getTime())}, RunStarted ${span(runs.started)}, RunFinished ${span(runs.finished)}`,
   };
 };
 
