@@ -1,16 +1,5 @@
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  ftruncateSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname } from 'node:path';
-import { syncDirectory } from './fsyncFile.ts';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { writeFileDurably } from './fsyncFile.ts';
 
 // One line per change: `{"k":key,"v":value}` sets, `{"k":key}` deletes.
 type Line = { k: string; v?: unknown };
@@ -19,7 +8,7 @@ type Line = { k: string; v?: unknown };
 const COMPACT_BYTES = 256 * 1024;
 
 /**
- * A map of string keys to JSON values kept durably in one append-only file: a set or a delete is one
+ * A map of string keys to JSON values, held in memory and kept durably in one append-only file: a set or a delete is one
  * line, written with one `write` (and an `fsync` when asked), instead of a file per value (open,
  * write, fsync, close, rename, a directory fsync, and an unlink to forget it: about ten system calls
  * where this costs one or two, which with thousands of agents in one process was a third of its time).
@@ -58,16 +47,7 @@ export const openDurableMap = <T>(file: string, options: { unreadable?: (text: s
   };
   const rewrite = () => {
     const text = [...values].map(([k, v]) => `${JSON.stringify({ k, v })}\n`).join('');
-    const tmp = `${file}.tmp`;
-    const out = openSync(tmp, 'w');
-    try {
-      writeSync(out, text);
-      fsyncSync(out);
-    } finally {
-      closeSync(out);
-    }
-    renameSync(tmp, file);
-    syncDirectory(dirname(file));
+    writeFileDurably(file, text);
     closeSync(fd);
     fd = openSync(file, 'a');
     size = Buffer.byteLength(text);
@@ -86,6 +66,7 @@ export const openDurableMap = <T>(file: string, options: { unreadable?: (text: s
     },
     /** Sets `key` durably: on disk (fsynced) when this returns. */
     set: (key: string, value: T): void => {
+      if (value === undefined) throw new Error(`${file}: cannot keep undefined under ${key}`); // would read back as a delete
       append({ k: key, v: value }, true);
       values.set(key, value);
     },
