@@ -47,9 +47,12 @@ export const openDurableMap = <T>(file: string, options: { unreadable?: (text: s
   };
   const rewrite = () => {
     const text = [...values].map(([k, v]) => `${JSON.stringify({ k, v })}\n`).join('');
-    writeFileDurably(file, text);
-    closeSync(fd);
-    fd = openSync(file, 'a');
+    closeSync(fd); // before the rename over it: Windows refuses to replace a file some handles hold open
+    try {
+      writeFileDurably(file, text);
+    } finally {
+      fd = openSync(file, 'a'); // the old file when the rewrite failed: nothing was lost, it stays as long
+    }
     size = Buffer.byteLength(text);
     compactAt = Math.max(COMPACT_BYTES, 2 * size);
   };
