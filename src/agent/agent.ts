@@ -189,7 +189,9 @@ export const startAgent = async (options: AgentOptions): Promise<RunningAgent> =
     facts,
     intervalMs: options.heartbeatIntervalMs ?? 30_000,
     now,
-    state: () => ({ groups, running: handler.running(), config: settings }),
+    // `own`: what the agent runs with where no layer speaks, so the server can tell a layer's value
+    // still applied (not caught up with a deletion) from the agent's own.
+    state: () => ({ groups, running: handler.running(), config: { ...settings, own: defaults } }),
   });
   void onStatus(nc, signal, (status) => {
     if (status.type !== 'reconnect') return;

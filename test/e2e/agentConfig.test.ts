@@ -7,6 +7,7 @@ import type { AgentConfig } from '../../src/api/contract.ts';
 import { encodeId } from '../../src/domain/shared/index.ts';
 import { createLogger } from '../../src/infra/log.ts';
 import { connectNats } from '../../src/infra/nats/connection.ts';
+import { heartbeatSubject } from '../../src/infra/nats/subjects.ts';
 import { type AgentProcess, eventually, startAgentProcess } from '../../src/testing/agentProcess.ts';
 import { agentsOnline, apiOf } from '../../src/testing/api.ts';
 import { runKanade } from '../../src/testing/cli.ts';
@@ -184,5 +185,40 @@ describe('layered agent configuration', () => {
     });
     const { before, after } = await rebuildChecksums(sandbox, ['config_layers']);
     expect(after).toEqual(before);
+  }, 60_000);
+
+  it('tells a layer value the agent still applies from its own setting: not in sync until it catches up', async () => {
+    const now = await settled(OTHER, 'heartbeat', '2s');
+    const reported = Object.fromEntries(now.settings.map((s) => [s.key, s.reported]));
+    await agents[1]?.stop(); // its own beats would overwrite the ones below
+    // Publishes a heartbeat as the agent would, then reads the config once the server shows `mark` reported.
+    const beat = async (config: object, mark: [string, unknown]) => {
+      const at = new Date().toISOString();
+      const facts = { pc_id: OTHER, hostname: OTHER, os: 'linux', arch: 'x64', agent_version: 'test' };
+      nc.publish(heartbeatSubject(OTHER), JSON.stringify({ ...facts, at, groups: ['canary'], running: 0, config }));
+      return eventually(
+        async () => {
+          const c = await configOf(OTHER);
+          return c.settings.find((s) => s.key === mark[0])?.reported === mark[1] ? c : false;
+        },
+        10_000,
+        'the heartbeat to be projected',
+      );
+    };
+    // An agent still running with log_level debug from a layer deleted meanwhile; its own level is info.
+    const stale = await beat({ ...reported, log_level: 'debug', own: { ...reported, log_level: 'info' } }, [
+      'log_level',
+      'debug',
+    ]);
+    expect(stale.settings.find((s) => s.key === 'log_level')).toEqual({
+      key: 'log_level',
+      value: 'info',
+      source: { layer: 'default' },
+      reported: 'debug',
+    });
+    expect(stale.in_sync).toBe(false);
+    // An agent of an earlier release reports no `own`: what it runs with stands in for its own settings.
+    const older = await beat({ ...reported, log_level: 'debug', max_concurrent: 77 }, ['max_concurrent', 77]);
+    expect(older.settings.find((s) => s.key === 'log_level')).toMatchObject({ value: 'debug', reported: 'debug' });
   }, 60_000);
 });

@@ -31,7 +31,9 @@ export const agentConfig = async (deps: ApiDeps, pcId: string, groups: readonly 
   const layers = await listConfigLayers(db, { layers: wanted });
   const manifests = layers.map((l) => l.manifest);
   const reported = await reportedConfig(db, pcId);
-  const own = { ...AGENT_DEFAULTS, ...pickKnown(reported?.config) };
+  // The agent's own settings as it reports them (`own`); an agent of an earlier release reports only
+  // what it runs with, which stands in for them (and cannot show a deleted layer it still applies).
+  const own = { ...AGENT_DEFAULTS, ...pickKnown(ownReported(reported?.config)) };
   const values = effectiveConfig(
     {
       global: manifests.find((m) => m.layer === 'global'),
@@ -67,3 +69,8 @@ const pickKnown = (config: Record<string, unknown> | undefined): Partial<AgentSe
     : (Object.fromEntries(
         CONFIG_KEYS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]),
       ) as Partial<AgentSettings>);
+
+const ownReported = (config: Record<string, unknown> | undefined): Record<string, unknown> | undefined => {
+  const own = config?.own;
+  return own !== null && typeof own === 'object' && !Array.isArray(own) ? (own as Record<string, unknown>) : config;
+};
