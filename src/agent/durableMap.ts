@@ -78,8 +78,9 @@ export const openDurableMap = <T>(file: string, options: { unreadable?: (text: s
      * for values whose second handling is harmless (a publish made idempotent by its message id).
      */
     delete: (key: string, { sync }: { sync: boolean }): void => {
-      if (!values.delete(key)) return;
-      append({ k: key }, sync);
+      if (!values.has(key)) return;
+      append({ k: key }, sync); // first, as `set` does: a failed write leaves memory as the file says
+      values.delete(key);
       compact();
     },
     /** Bytes in the file now (for tests and diagnostics). */
