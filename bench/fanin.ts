@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeliverPolicy, type JetStreamClient, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
 import { buildCommand } from '../src/domain/execs/index.ts';
 import { encodeCommit, subjectOf } from '../src/infra/eventStore/index.ts';
@@ -64,10 +64,10 @@ const publishResults = async (js: JetStreamClient, results: number): Promise<num
   return (performance.now() - started) / 1000;
 };
 
-type Follower = { ready: Promise<void>; done: Promise<Record<string, number>> };
+export type Follower = { ready: Promise<void>; done: Promise<Record<string, number>>; stop: () => void };
 
 // A follower in a process of its own: it prints "ready" once it follows the stream, then one JSON line.
-const startFollower = (args: string[]): Follower => {
+export const startFollower = (args: string[]): Follower => {
   const profile = process.env.KANADE_BENCH_PROFILE;
   const flags = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
   const child = spawn(process.execPath, [...flags, join(import.meta.dirname, 'main.ts'), ...args], {
@@ -85,7 +85,7 @@ const startFollower = (args: string[]): Follower => {
     });
     child.once('exit', (code) => reject(new Error(`follower exited with ${code}`)));
   });
-  return { ready: readyP, done };
+  return { ready: readyP, done, stop: () => child.kill() };
 };
 
 const live = async (js: JetStreamClient, args: string[], results: number) => {
@@ -212,8 +212,18 @@ export const faninFollower = async (options: { natsUrl: string; file: string; ev
 
 // The floor: the same messages through an ordered consumer, inserted raw, committed like the runner
 // does (at most 10,000 per transaction, at once when nothing more is pending).
-export const faninFloor = async (options: { natsUrl: string; file: string; events: number }): Promise<void> => {
-  const nc = await connect({ servers: options.natsUrl });
+export const faninFloor = async (options: {
+  natsUrl: string;
+  file: string;
+  events: number;
+  /** The stream to follow (the event log by default). */
+  stream?: string;
+  /** A credentials file, where the broker requires one. */
+  credsFile?: string;
+}): Promise<void> => {
+  const creds =
+    options.credsFile === undefined ? {} : { authenticator: credsAuthenticator(readFileSync(options.credsFile)) };
+  const nc = await connect({ servers: options.natsUrl, ...creds });
   const js = jetstream(nc);
   const sqlite = new Database(options.file);
   sqlite.pragma('journal_mode = WAL');
@@ -223,7 +233,7 @@ export const faninFloor = async (options: { natsUrl: string; file: string; event
   const write = sqlite.transaction((rows: [number, string, Uint8Array][]) => {
     for (const row of rows) insert.run(row);
   });
-  const consumer = await js.consumers.get(EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
+  const consumer = await js.consumers.get(options.stream ?? EVENTS_STREAM, { deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume({ max_messages: 500 });
   console.log('ready');
   let rows: [number, string, Uint8Array][] = [];
@@ -238,9 +248,12 @@ export const faninFloor = async (options: { natsUrl: string; file: string; event
     }
     if (m.seq >= options.events) break;
   }
+  // When the last row was committed, on a clock other processes share (for a start they timed).
+  const finishedAtMs = performance.timeOrigin + performance.now();
   const seconds = (performance.now() - started) / 1000;
   await messages.close();
   sqlite.close();
   await nc.drain();
-  console.log(JSON.stringify({ seconds, transactions, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  const maxRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(JSON.stringify({ seconds, transactions, maxRssMiB, finishedAtMs }));
 };

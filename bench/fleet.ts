@@ -11,6 +11,7 @@ import { encodeCommit } from '../src/infra/eventStore/index.ts';
 import { subjectOf } from '../src/infra/eventStore/subjects.ts';
 import { isBrokerUnavailable } from '../src/infra/nats/errors.ts';
 import { AGENTS_PER_CONNECTION, benchPc } from './fleetAgents.ts';
+import { protocolFloor } from './protocolFloor.ts';
 import { startBenchSandbox } from './sandbox.ts';
 import { profileFlags } from './serverProcess.ts';
 
@@ -137,12 +138,23 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
     if (process.env.KANADE_BENCH_PROFILE !== undefined)
       console.log(`profile window (monotonic µs): ${t0Mono / 1000n} … ${endMono / 1000n}`);
     const floorMs = await floor(connections, n);
+    const protocolMs = await protocolFloor(
+      connections,
+      n,
+      { natsUrl: sandbox.nats.url, credsFile: sandbox.serverCreds, dir: sandbox.dir },
+      persist,
+    );
     const rss = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(
       `kanade: exec to ${target_count} agents accepted in ${seconds(acceptedMs)} s, dispatched ${seconds(dispatchMs)} s after the request, first result ${seconds(firstResultMs ?? 0)} s, all results queryable ${seconds(kanadeMs)} s`,
     );
     console.log(`floor: broadcast to ${n} subscribers and ${n} JetStream-persisted answers: ${seconds(floorMs)} s`);
-    console.log(`ratio to the floor: ${(kanadeMs / floorMs).toFixed(2)}×`);
+    console.log(
+      `protocol floor: a signed command stored and delivered to ${n} subscribers, each checking its signature and storing a started and a finished message, all ${2 * n} committed to SQLite by a follower: ${seconds(protocolMs)} s (${(protocolMs / floorMs).toFixed(2)}× the floor)`,
+    );
+    console.log(
+      `ratio to the floor: ${(kanadeMs / floorMs).toFixed(2)}×; to the protocol floor: ${(kanadeMs / protocolMs).toFixed(2)}×`,
+    );
     console.log(
       JSON.stringify({
         agents: n,
@@ -151,6 +163,8 @@ export const fleetBench = async (options: { agents: number; disk: boolean }): Pr
         kanade_ms: Math.round(kanadeMs),
         floor_ms: Math.round(floorMs),
         ratio_to_floor: Number((kanadeMs / floorMs).toFixed(2)),
+        protocol_floor_ms: Math.round(protocolMs),
+        ratio_to_protocol_floor: Number((kanadeMs / protocolMs).toFixed(2)),
         accepted_ms: Math.round(acceptedMs),
         dispatch_ms: dispatchMs,
         first_result_ms: Math.round(firstResultMs ?? 0),

@@ -25,6 +25,7 @@ const { positionals, values } = parseArgs({
     count: { type: 'string' },
     dir: { type: 'string' },
     creds: { type: 'string' },
+    stream: { type: 'string' },
     key: { type: 'string' },
     results: { type: 'string' },
     idle: { type: 'string' },
@@ -55,7 +56,12 @@ const follower = () => ({
   events: Number(values.events ?? 0),
 });
 benches['fanin-follower'] = () => faninFollower(follower());
-benches['fanin-floor'] = () => faninFloor(follower());
+benches['fanin-floor'] = () =>
+  faninFloor({
+    ...follower(),
+    ...(values.stream === undefined ? {} : { stream: values.stream }),
+    ...(values.creds === undefined ? {} : { credsFile: values.creds }),
+  });
 benches['rebuild-floor'] = () =>
   rebuildFloorWorker({ natsUrl: values['nats-url'] ?? '', file: values.file ?? '', ...batch });
 // The emulated agents of one fleet bench process (started by the fleet bench, not by hand).
