@@ -19,12 +19,27 @@ type BatchCache = Map<ProjectedTable, Map<string, Pending>>;
 /** Rows the batch looked for and SQLite did not hold (asked again, they are still not there). */
 type Misses = Map<ProjectedTable, Set<string>>;
 
+/** How a batch writer may spare itself reads. */
+export type BatchWriterOptions = {
+  /**
+   * Rows of the tables a batch read, kept after it commits (up to about this many bytes of values) so
+   * the next batch reads them from memory, not SQLite. Only for a writer that is the sole writer of its projections' tables
+   * (a bulk load's writer thread): a row another connection changed would be read stale. A batch that
+   * fails forgets them all (its transaction rolled back, so what it cached is not what SQLite holds).
+   */
+  carryBytes?: number;
+};
+
 /**
  * Applies batches of events through projections into SQLite. Within a batch, rows are cached so a
  * projection reads its own earlier changes and each row is written once; the batch's rows and every
  * checkpoint go in one transaction, so a crash can neither skip nor double-apply an event.
  */
-export const createBatchWriter = (sqlite: Database.Database, projections: readonly Projection[]) => {
+export const createBatchWriter = (
+  sqlite: Database.Database,
+  projections: readonly Projection[],
+  options: BatchWriterOptions = {},
+) => {
   const statements = prepareStatements(sqlite);
   const saveCheckpoint = sqlite.prepare(
     'INSERT INTO projection_checkpoints (projection, version, seq) VALUES (?, ?, ?) ' +
@@ -35,9 +50,9 @@ export const createBatchWriter = (sqlite: Database.Database, projections: readon
     'INSERT OR REPLACE INTO projection_errors (projection, seq, idx, type, error) VALUES (?, ?, ?, ?, ?)',
   );
 
-  const writeBatch = sqlite.transaction((events: Iterable<RecordedEvent>, lastSeq: number) => {
-    const cache: BatchCache = new Map();
-    const reader = cachedReader(cache, new Map(), statements);
+  const carried = createCarried(options.carryBytes ?? 0);
+  const writeBatch = sqlite.transaction((cache: BatchCache, events: Iterable<RecordedEvent>, lastSeq: number) => {
+    const reader = cachedReader(cache, carried, statements);
     for (const event of events) {
       for (const projection of projections) {
         // A projection that throws skips this event (its changes are not recorded) and the failure is
@@ -70,7 +85,14 @@ export const createBatchWriter = (sqlite: Database.Database, projections: readon
   return {
     /** Applies `events` (possibly none; read once, in order) and moves every checkpoint to `lastSeq`. */
     apply: (events: Iterable<RecordedEvent>, lastSeq: number): void => {
-      writeBatch.immediate(events, lastSeq);
+      const cache: BatchCache = new Map();
+      try {
+        writeBatch.immediate(cache, events, lastSeq);
+      } catch (error) {
+        carried.forget();
+        throw error;
+      }
+      carried.keep(cache);
     },
     /**
      * Skips the events of one commit that could not be applied at all (their rows would not even
@@ -134,22 +156,83 @@ const cacheKey = (table: ProjectedTable, row: Row): string => {
 const keyValues = (table: ProjectedTable, row: Row): unknown[] =>
   (PRIMARY_KEYS[table] as readonly string[]).map((k) => row[k]);
 
+type Carried = ReturnType<typeof createCarried>;
+
+// About what a carried row holds: its strings by their length, any other value as 8.
+const entryBytes = (key: string, pending: Pending): number => {
+  let bytes = key.length;
+  const row = pending.row ?? {};
+  for (const k in row) {
+    const v = row[k];
+    bytes += typeof v === 'string' ? v.length : 8;
+  }
+  return bytes;
+};
+
+// What earlier committed batches wrote to the tables they read: each row as SQLite now holds it (null:
+// deleted), and the keys SQLite was asked for and did not hold. Bounded: past `limit` bytes (about:
+// strings by their length, anything else as 8) it starts afresh. With no limit it carries nothing,
+// and the misses are the current batch's only.
+const createCarried = (limit: number) => {
+  let rows: BatchCache = new Map();
+  let misses: Misses = new Map();
+  let size = 0;
+  const forget = () => {
+    rows = new Map();
+    misses = new Map();
+    size = 0;
+  };
+  return {
+    /** The row carried for a key: a Pending (row null: deleted), `missing` when SQLite lacks it, or undefined. */
+    get(table: ProjectedTable, k: string): Pending | 'missing' | undefined {
+      const pending = rows.get(table)?.get(k);
+      if (pending !== undefined) return pending;
+      const missing = misses.get(table);
+      if (missing === undefined) misses.set(table, new Set()); // the table is read: carry what is written to it
+      return missing?.has(k) === true ? 'missing' : undefined;
+    },
+    missed(table: ProjectedTable, k: string): void {
+      misses.get(table)?.add(k);
+      size += k.length;
+    },
+    /** After a batch committed: what it wrote to the tables that were read joins what is carried. */
+    keep(cache: BatchCache): void {
+      if (limit === 0) {
+        forget();
+        return;
+      }
+      for (const [table, changed] of cache) {
+        const missing = misses.get(table);
+        if (missing === undefined) continue; // never read: a table only written to (the event log)
+        const held = rows.get(table) ?? new Map<string, Pending>();
+        rows.set(table, held);
+        for (const [k, pending] of changed) {
+          const before = held.get(k);
+          if (before !== undefined) size -= entryBytes(k, before);
+          size += entryBytes(k, pending);
+          held.set(k, pending);
+          missing.delete(k);
+        }
+      }
+      if (size > limit) forget();
+    },
+    /** A batch failed: its transaction rolled back, so nothing it cached can be trusted. */
+    forget,
+  };
+};
+
 const cachedReader = (
   cache: BatchCache,
-  misses: Misses,
+  carried: Carried,
   statements: Record<ProjectedTable, TableStatements>,
 ): RowReader => ({
   get<T extends ProjectedTable>(table: T, key: KeyOf<T>): RowOf<T> | undefined {
     const k = cacheKey(table, key as Row);
-    const pending = cache.get(table)?.get(k);
+    const pending = cache.get(table)?.get(k) ?? carried.get(table, k);
+    if (pending === 'missing') return undefined;
     if (pending !== undefined) return (pending.row ?? undefined) as RowOf<T> | undefined;
-    const missing = misses.get(table);
-    if (missing?.has(k) === true) return undefined;
     const row = statements[table].select.get(keyValues(table, key as Row)) as RowOf<T> | undefined;
-    if (row === undefined) {
-      if (missing === undefined) misses.set(table, new Set([k]));
-      else missing.add(k);
-    }
+    if (row === undefined) carried.missed(table, k);
     return row;
   },
 });

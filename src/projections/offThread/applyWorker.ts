@@ -20,7 +20,9 @@ sqlite.pragma('busy_timeout = 5000');
 sqlite.pragma('synchronous = OFF');
 sqlite.pragma('cache_size = -65536');
 sqlite.pragma('temp_store = MEMORY');
-const writer = createBatchWriter(sqlite, SETS[init.set]);
+// The only writer of these tables while the generation is built: rows a batch read and wrote stay in
+// memory for the next (a job's row, read by each of its events) instead of being read back from SQLite.
+const writer = createBatchWriter(sqlite, SETS[init.set], { carryBytes: 64 * 2 ** 20 });
 const utf8 = new TextDecoder();
 let applied: number | undefined;
 
