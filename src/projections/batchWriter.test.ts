@@ -29,7 +29,7 @@ const history = (): RecordedEvent[][] => [
   [updated('b', '3')],
 ];
 
-const build = async (batches: RecordedEvent[][], carryBytes?: number, projections = PROJECTIONS) => {
+const writerFor = async (carryBytes?: number, projections = PROJECTIONS) => {
   const { sqlite } = await openReadModelDatabase(':memory:');
   const writer = createBatchWriter(sqlite, projections, carryBytes === undefined ? {} : { carryBytes });
   return { sqlite, writer, apply: (batch: RecordedEvent[]) => writer.apply(batch, batch.at(-1)?.seq ?? 0) };
@@ -40,7 +40,7 @@ describe('a batch writer that carries rows from one batch to the next', () => {
     const batches = history();
     const sums = [];
     for (const carry of [undefined, 64 * 2 ** 20, 1]) {
-      const b = await build(batches, carry);
+      const b = await writerFor(carry);
       for (const batch of batches) b.apply(batch);
       sums.push(tableChecksums(b.sqlite));
     }
@@ -55,7 +55,7 @@ describe('a batch writer that carries rows from one batch to the next', () => {
       version: 1,
       apply: (e) => (e.type === 'Poison' ? [put('jobs', { job_id: 'p' } as never)] : []),
     };
-    const b = await build([], 64 * 2 ** 20, [...PROJECTIONS, poison]);
+    const b = await writerFor(64 * 2 ** 20, [...PROJECTIONS, poison]);
     b.apply([registered('a', '1')]);
     expect(() => b.apply([updated('a', '2'), recorded('job-p', 'Poison', { job_id: 'p' })])).toThrow(/NOT NULL/);
     b.apply([revoked('a')]);
