@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '../infra/eventStore/index.ts';
 import type { KeyOf, Projection, RowChange, RowOf, RowReader } from './projection.ts';
-import { PRIMARY_KEYS, type ProjectedTable } from './schema.ts';
+import { PRIMARY_KEYS, type ProjectedTable, WRITE_ONLY_TABLES } from './schema.ts';
 
 type Row = Record<string, unknown>;
 
@@ -16,6 +16,8 @@ type TableStatements = {
 /** A row as it stands after the batch so far: `row` null means deleted; `key` holds its primary key (or is the row). */
 type Pending = { key: Row; row: Row | null };
 type BatchCache = Map<ProjectedTable, Map<string, Pending>>;
+/** A batch's changes: rows by key, and those of write-only tables in the order they came. */
+type Batch = { rows: BatchCache; queued: Map<ProjectedTable, Pending[]> };
 /** Rows the batch looked for and SQLite did not hold (asked again, they are still not there). */
 type Misses = Map<ProjectedTable, Set<string>>;
 
@@ -51,8 +53,8 @@ export const createBatchWriter = (
   );
 
   const carried = createCarried(options.carryBytes ?? 0);
-  const writeBatch = sqlite.transaction((cache: BatchCache, events: Iterable<RecordedEvent>, lastSeq: number) => {
-    const reader = cachedReader(cache, carried, statements);
+  const writeBatch = sqlite.transaction((batch: Batch, events: Iterable<RecordedEvent>, lastSeq: number) => {
+    const reader = cachedReader(batch.rows, carried, statements);
     for (const event of events) {
       for (const projection of projections) {
         // A projection that throws skips this event (its changes are not recorded) and the failure is
@@ -70,10 +72,10 @@ export const createBatchWriter = (
           );
           continue;
         }
-        for (const change of changes) record(cache, change);
+        for (const change of changes) record(batch, change);
       }
     }
-    flush(cache, statements);
+    flush(batch, statements);
     for (const p of projections) saveCheckpoint.run(p.name, p.version, lastSeq);
   });
 
@@ -85,14 +87,14 @@ export const createBatchWriter = (
   return {
     /** Applies `events` (possibly none; read once, in order) and moves every checkpoint to `lastSeq`. */
     apply: (events: Iterable<RecordedEvent>, lastSeq: number): void => {
-      const cache: BatchCache = new Map();
+      const batch: Batch = { rows: new Map(), queued: new Map() };
       try {
-        writeBatch.immediate(cache, events, lastSeq);
+        writeBatch.immediate(batch, events, lastSeq);
       } catch (error) {
         carried.forget();
         throw error;
       }
-      carried.keep(cache);
+      carried.keep(batch.rows);
     },
     /**
      * Skips the events of one commit that could not be applied at all (their rows would not even
@@ -227,6 +229,7 @@ const cachedReader = (
   statements: Record<ProjectedTable, TableStatements>,
 ): RowReader => ({
   get<T extends ProjectedTable>(table: T, key: KeyOf<T>): RowOf<T> | undefined {
+    if (WRITE_ONLY_TABLES.has(table)) throw new Error(`projections write ${table} but never read it`);
     const k = cacheKey(table, key as Row);
     const pending = cache.get(table)?.get(k) ?? carried.get(table, k);
     if (pending === 'missing') return undefined;
@@ -237,22 +240,32 @@ const cachedReader = (
   },
 });
 
-const record = (cache: BatchCache, change: RowChange): void => {
-  let rows = cache.get(change.table);
+const record = (batch: Batch, change: RowChange): void => {
+  const key = (change.op === 'put' ? change.row : change.key) as Row;
+  const pending = { key, row: change.op === 'put' ? (change.row as Row) : null };
+  if (WRITE_ONLY_TABLES.has(change.table)) {
+    // Nobody reads these rows back: queued in order (the last change of a key wins, as in the map).
+    let queue = batch.queued.get(change.table);
+    if (queue === undefined) {
+      queue = [];
+      batch.queued.set(change.table, queue);
+    }
+    queue.push(pending);
+    return;
+  }
+  let rows = batch.rows.get(change.table);
   if (rows === undefined) {
     rows = new Map();
-    cache.set(change.table, rows);
+    batch.rows.set(change.table, rows);
   }
-  if (change.op === 'put')
-    rows.set(cacheKey(change.table, change.row as Row), { key: change.row as Row, row: change.row as Row });
-  else rows.set(cacheKey(change.table, change.key as Row), { key: change.key as Row, row: null });
+  rows.set(cacheKey(change.table, key), pending);
 };
 
-const flush = (cache: BatchCache, statements: Record<ProjectedTable, TableStatements>): void => {
+const flush = (batch: Batch, statements: Record<ProjectedTable, TableStatements>): void => {
   const values: unknown[] = [];
-  for (const [table, rows] of cache) {
+  const write = (table: ProjectedTable, rows: Iterable<Pending>) => {
     const { columns, upsert, remove } = statements[table];
-    for (const { key, row } of rows.values()) {
+    for (const { key, row } of rows) {
       if (row === null) {
         remove.run(keyValues(table, key));
         continue;
@@ -261,5 +274,7 @@ const flush = (cache: BatchCache, statements: Record<ProjectedTable, TableStatem
       values.length = columns.length;
       upsert.run(values);
     }
-  }
+  };
+  for (const [table, rows] of batch.rows) write(table, rows.values());
+  for (const [table, rows] of batch.queued) write(table, rows);
 };

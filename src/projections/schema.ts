@@ -393,6 +393,12 @@ export type MetaStreamsTable = { stream: string; created: string };
 /** Tables written by projections (checkpoints and errors belong to the runner, meta_streams to the file). */
 export type ProjectedTable = Exclude<keyof ReadModels, 'projection_checkpoints' | 'projection_errors' | 'meta_streams'>;
 
+/**
+ * Tables projections write and never read back (histories, one row per event): the batch writer
+ * queues their rows in order rather than keying each in its cache, and refuses a read of them.
+ */
+export const WRITE_ONLY_TABLES: ReadonlySet<ProjectedTable> = new Set(['event_log', 'agent_fact_changes']);
+
 /** Primary-key columns of every projected table: the runner keys its batch cache and upserts on them. */
 export const PRIMARY_KEYS: { readonly [T in ProjectedTable]: readonly (keyof ReadModels[T] & string)[] } = {
   jobs: ['job_id'],
