@@ -59,8 +59,10 @@ const KILL_PREFIX = killSubject('');
 const MAX_JITTER_MS = 24 * 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-// Tries of a broker read (views, the duplicate check) a command makes before it fails.
+// Tries of a broker read of the views a command makes before it fails.
 const BROKER_ATTEMPTS = 4;
+// Views read longer ago than this are read again before the command runs (a revoke or a halt since).
+const FRESH_VIEWS_MS = 1_000;
 
 /** Handles command messages: dedup, gates, jitter, run, results — each accepted command ends in a result. */
 export const createCommandHandler = (deps: HandlerDeps) => {
@@ -137,8 +139,8 @@ export const createCommandHandler = (deps: HandlerDeps) => {
   };
 
   // Gates now and again after any wait (jitter, a slot): a revoke or a halt must catch waiting commands too.
-  // A broker slow to answer under a burst (every agent of a fleet reads its views at once) is waited
-  // for a few times before the command fails with the reason.
+  // A views read the broker is slow to answer under a burst (every agent of a fleet reads at once)
+  // falls back to the last value seen (views.ts); what still fails is tried a few times.
   const patiently = <T>(step: () => Promise<T>) =>
     retryTransient(step, isBrokerUnavailable, {
       attempts: BROKER_ATTEMPTS,
@@ -147,12 +149,36 @@ export const createCommandHandler = (deps: HandlerDeps) => {
       signal: deps.stopping,
     });
 
+  // Whether the event log already holds this run (an agent that lost its dedup journal, say) is asked
+  // until the broker answers: a command nobody can check is neither run nor failed; it stays accepted
+  // in the journal (a stopping agent takes it up again at its next start). Said once in the log.
+  const alreadyRecorded = (identity: RunIdentity) => {
+    let said = false;
+    const ask = () =>
+      deps.alreadyRecorded(identity).catch((error: unknown) => {
+        if (!said && isBrokerUnavailable(error))
+          deps.log.warn('the broker does not answer whether this run is already recorded; asking again', {
+            result_id: identity.result_id,
+            error,
+          });
+        said = true;
+        throw error;
+      });
+    return retryTransient(ask, isBrokerUnavailable, {
+      attempts: Number.POSITIVE_INFINITY,
+      minMs: 500,
+      maxMs: 5_000,
+      signal: deps.stopping,
+    });
+  };
+
   const process = async (command: ExecCommand) => {
     const identity = runIdentity(command, deps.pcId);
     // Asked together with the views (one wait instead of two); only awaited once the gates pass.
-    const recorded = patiently(() => deps.alreadyRecorded(identity));
+    const recorded = alreadyRecorded(identity);
     recorded.catch(() => {}); // a refused command never awaits it
     const views = await patiently(() => readViews(command));
+    const viewsReadAt = deps.now();
     const first = check(command, views);
     if (!first.run) return refuse(identity, first);
     const jitter = Math.min((command.jitter_secs ?? 0) * 1000, MAX_JITTER_MS);
@@ -160,13 +186,15 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     if (jitter > 1000) await sleep(Math.floor(deps.random() * jitter), undefined, { signal: deps.stopping });
     await deps.slots.acquire(deps.stopping);
     try {
-      const again = check(command, waits ? await patiently(() => readViews(command)) : views);
-      if (!again.run) return refuse(identity, again);
       if (await recorded) {
         deps.log.warn('this run is already in the event log; not running it again', { exec_id: command.exec_id });
         deps.metrics?.commandReceived('already_recorded');
         return deps.journal.done(identity.result_id);
       }
+      // Gated again on fresh views when the command waited (jitter, a slot, a broker slow to answer).
+      const waited = waits || deps.now() - viewsReadAt > FRESH_VIEWS_MS;
+      const again = check(command, waited ? await patiently(() => readViews(command)) : views);
+      if (!again.run) return refuse(identity, again);
       await execute(command, identity);
     } finally {
       deps.slots.release();

@@ -185,6 +185,31 @@ describe('agents that come and go', () => {
     expect(runs).toHaveLength(1);
   });
 
+  it('run a command once even when the agent lost its journals: the event log already holds the run', async () => {
+    await agents['pc-c']?.stop();
+    const { exec_id } = await exec('count', { pcs: ['pc-c'] });
+    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+    expect((await finished(exec_id)).succeeded).toBe(1);
+    await agents['pc-c']?.stop();
+    // What a restored backup or a wiped disk leaves: the catch-up hands the agent the command again.
+    rmSync(join(dir, 'pc-c', 'dedup.log'));
+    rmSync(join(dir, 'pc-c', 'journal'), { recursive: true });
+    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+    await eventually(
+      async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
+      20_000,
+      'pc-c back online',
+    );
+    await sleep(1_500); // time for a second run to start, if the event log were not asked
+    const runs = readFileSync(marker, 'utf8')
+      .split('\n')
+      .filter((l) => l === exec_id);
+    expect(runs).toHaveLength(1);
+    const e = await execution(exec_id);
+    expect(e.results).toHaveLength(1);
+    expect(e.succeeded).toBe(1);
+  });
+
   it('report the real exit status of a job that finished while its agent was dead, and lost only one that had not', async () => {
     await api(
       'POST',
