@@ -62,6 +62,27 @@ const alive = (pattern: string) => {
     return false;
   }
 };
+// Runs `count` on pc-c, started after the exec; restarts pc-c (after `meanwhile`, while it is down)
+// and says how many times the command ran by the time a second run would have started.
+const ranAcrossRestart = async (meanwhile: () => void = () => {}) => {
+  await agents['pc-c']?.stop();
+  const { exec_id } = await exec('count', { pcs: ['pc-c'] });
+  agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+  expect((await finished(exec_id)).succeeded).toBe(1);
+  await agents['pc-c']?.stop();
+  meanwhile();
+  agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
+  await eventually(
+    async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
+    20_000,
+    'pc-c back online',
+  );
+  await sleep(1_500); // time for a second run to start
+  const runs = readFileSync(marker, 'utf8')
+    .split('\n')
+    .filter((l) => l === exec_id).length;
+  return { exec_id, runs };
+};
 const job = (id: string, script: string, extra = '') =>
   `id: ${id}\nversion: "1"\nexecute:\n  shell: sh\n  script: |\n    ${script}\n  timeout: 30s\n${extra}`;
 
@@ -167,44 +188,17 @@ describe('agents that come and go', () => {
   });
 
   it('run a command once when the agent starts after the exec, and not again after a restart', async () => {
-    await agents['pc-c']?.stop();
-    const { exec_id } = await exec('count', { pcs: ['pc-c'] });
-    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
-    expect((await finished(exec_id)).succeeded).toBe(1);
-    await agents['pc-c']?.stop();
-    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
-    await eventually(
-      async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
-      20_000,
-      'pc-c back online',
-    );
-    await sleep(1_500); // time for a second run to start, if the dedup journal did not hold
-    const runs = readFileSync(marker, 'utf8')
-      .split('\n')
-      .filter((l) => l === exec_id);
-    expect(runs).toHaveLength(1);
+    const { runs } = await ranAcrossRestart();
+    expect(runs).toBe(1);
   });
 
   it('run a command once even when the agent lost its journals: the event log already holds the run', async () => {
-    await agents['pc-c']?.stop();
-    const { exec_id } = await exec('count', { pcs: ['pc-c'] });
-    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
-    expect((await finished(exec_id)).succeeded).toBe(1);
-    await agents['pc-c']?.stop();
     // What a restored backup or a wiped disk leaves: the catch-up hands the agent the command again.
-    rmSync(join(dir, 'pc-c', 'dedup.log'));
-    rmSync(join(dir, 'pc-c', 'journal'), { recursive: true });
-    agents['pc-c'] = await (agents['pc-c'] as AgentProcess).restart();
-    await eventually(
-      async () => (await api<{ total: number }>('GET', '/api/agents?status=online')).total === 3,
-      20_000,
-      'pc-c back online',
-    );
-    await sleep(1_500); // time for a second run to start, if the event log were not asked
-    const runs = readFileSync(marker, 'utf8')
-      .split('\n')
-      .filter((l) => l === exec_id);
-    expect(runs).toHaveLength(1);
+    const { exec_id, runs } = await ranAcrossRestart(() => {
+      rmSync(join(dir, 'pc-c', 'dedup.log'));
+      rmSync(join(dir, 'pc-c', 'journal'), { recursive: true });
+    });
+    expect(runs).toBe(1);
     const e = await execution(exec_id);
     expect(e.results).toHaveLength(1);
     expect(e.succeeded).toBe(1);
