@@ -156,12 +156,13 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     let said = false;
     const ask = () =>
       deps.alreadyRecorded(identity).catch((error: unknown) => {
-        if (!said && isBrokerUnavailable(error))
+        if (!said && isBrokerUnavailable(error)) {
+          said = true;
           deps.log.warn('the broker does not answer whether this run is already recorded; asking again', {
             result_id: identity.result_id,
             error,
           });
-        said = true;
+        }
         throw error;
       });
     return retryTransient(ask, isBrokerUnavailable, {

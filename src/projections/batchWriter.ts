@@ -25,9 +25,9 @@ type Misses = Map<ProjectedTable, Set<string>>;
 export type BatchWriterOptions = {
   /**
    * Rows of the tables a batch read, kept after it commits (up to about this many bytes of values) so
-   * the next batch reads them from memory, not SQLite. Only for a writer that is the sole writer of its projections' tables
-   * (a bulk load's writer thread): a row another connection changed would be read stale. A batch that
-   * fails forgets them all (its transaction rolled back, so what it cached is not what SQLite holds).
+   * the next batch reads them from memory, not SQLite. Only for the sole writer of its projections'
+   * tables (a bulk load's writer thread): a row another connection changed would be read stale. A
+   * batch that fails forgets them all (its transaction rolled back: what it cached is not in SQLite).
    */
   carryBytes?: number;
 };
