@@ -61,6 +61,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 // Tries of a broker read of the views a command makes before it fails.
 const BROKER_ATTEMPTS = 4;
+// Tries of the already-recorded check (backoff to 5 s: about two minutes) before the run fails.
+const RECORDED_ATTEMPTS = 30;
 // Views read longer ago than this are read again before the command runs (a revoke or a halt since).
 const FRESH_VIEWS_MS = 1_000;
 
@@ -150,8 +152,9 @@ export const createCommandHandler = (deps: HandlerDeps) => {
     });
 
   // Whether the event log already holds this run (an agent that lost its dedup journal, say) is asked
-  // until the broker answers: a command nobody can check is neither run nor failed; it stays accepted
-  // in the journal (a stopping agent takes it up again at its next start). Said once in the log.
+  // for about two minutes while the broker does not answer (a burst, an election), said once in the
+  // log; a run nobody could check then fails with the reason, never runs unchecked. No run slot is
+  // held meanwhile, so one slow check does not hold up the agent's other commands.
   const alreadyRecorded = (identity: RunIdentity) => {
     let said = false;
     const ask = () =>
@@ -166,7 +169,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
         throw error;
       });
     return retryTransient(ask, isBrokerUnavailable, {
-      attempts: Number.POSITIVE_INFINITY,
+      attempts: RECORDED_ATTEMPTS,
       minMs: 500,
       maxMs: 5_000,
       signal: deps.stopping,
@@ -175,23 +178,23 @@ export const createCommandHandler = (deps: HandlerDeps) => {
 
   const process = async (command: ExecCommand) => {
     const identity = runIdentity(command, deps.pcId);
-    // Asked together with the views (one wait instead of two); only awaited once the gates pass.
+    // Asked together with the views (one wait instead of two); only awaited once the first gate passes.
     const recorded = alreadyRecorded(identity);
     recorded.catch(() => {}); // a refused command never awaits it
     const views = await patiently(() => readViews(command));
     const viewsReadAt = deps.now();
     const first = check(command, views);
     if (!first.run) return refuse(identity, first);
+    if (await recorded) {
+      deps.log.warn('this run is already in the event log; not running it again', { exec_id: command.exec_id });
+      deps.metrics?.commandReceived('already_recorded');
+      return deps.journal.done(identity.result_id);
+    }
     const jitter = Math.min((command.jitter_secs ?? 0) * 1000, MAX_JITTER_MS);
     const waits = jitter > 1000 || !deps.slots.free();
     if (jitter > 1000) await sleep(Math.floor(deps.random() * jitter), undefined, { signal: deps.stopping });
     await deps.slots.acquire(deps.stopping);
     try {
-      if (await recorded) {
-        deps.log.warn('this run is already in the event log; not running it again', { exec_id: command.exec_id });
-        deps.metrics?.commandReceived('already_recorded');
-        return deps.journal.done(identity.result_id);
-      }
       // Gated again on fresh views when the command waited (jitter, a slot, a broker slow to answer).
       const waited = waits || deps.now() - viewsReadAt > FRESH_VIEWS_MS;
       const again = check(command, waited ? await patiently(() => readViews(command)) : views);
