@@ -143,9 +143,9 @@ export const createCommandHandler = (deps: HandlerDeps) => {
   // Gates now and again after any wait (jitter, a slot): a revoke or a halt must catch waiting commands too.
   // A views read the broker is slow to answer under a burst (every agent of a fleet reads at once)
   // falls back to the last value seen (views.ts); what still fails is tried a few times.
-  const patiently = <T>(step: () => Promise<T>) =>
+  const patiently = <T>(step: () => Promise<T>, attempts = BROKER_ATTEMPTS) =>
     retryTransient(step, isBrokerUnavailable, {
-      attempts: BROKER_ATTEMPTS,
+      attempts,
       minMs: 500,
       maxMs: 5_000,
       signal: deps.stopping,
@@ -168,12 +168,7 @@ export const createCommandHandler = (deps: HandlerDeps) => {
         }
         throw error;
       });
-    return retryTransient(ask, isBrokerUnavailable, {
-      attempts: RECORDED_ATTEMPTS,
-      minMs: 500,
-      maxMs: 5_000,
-      signal: deps.stopping,
-    });
+    return patiently(ask, RECORDED_ATTEMPTS);
   };
 
   const process = async (command: ExecCommand) => {
