@@ -16,8 +16,8 @@ type TableStatements = {
 /** A row as it stands after the batch so far: `row` null means deleted; `key` holds its primary key (or is the row). */
 type Pending = { key: Row; row: Row | null };
 type BatchCache = Map<ProjectedTable, Map<string, Pending>>;
-/** A batch's changes: rows by key, and those of write-only tables in the order they came. */
-type Batch = { rows: BatchCache; queued: Map<ProjectedTable, Pending[]> };
+/** A batch's changes to the tables projections read, by key (write-only tables are written as they come). */
+type Batch = { rows: BatchCache };
 /** Rows the batch looked for and SQLite did not hold (asked again, they are still not there). */
 type Misses = Map<ProjectedTable, Set<string>>;
 
@@ -72,7 +72,7 @@ export const createBatchWriter = (
           );
           continue;
         }
-        for (const change of changes) record(batch, change);
+        for (const change of changes) record(batch, change, statements);
       }
     }
     flush(batch, statements);
@@ -87,7 +87,7 @@ export const createBatchWriter = (
   return {
     /** Applies `events` (possibly none; read once, in order) and moves every checkpoint to `lastSeq`. */
     apply: (events: Iterable<RecordedEvent>, lastSeq: number): void => {
-      const batch: Batch = { rows: new Map(), queued: new Map() };
+      const batch: Batch = { rows: new Map() };
       try {
         writeBatch.immediate(batch, events, lastSeq);
       } catch (error) {
@@ -240,17 +240,13 @@ const cachedReader = (
   },
 });
 
-const record = (batch: Batch, change: RowChange): void => {
+const record = (batch: Batch, change: RowChange, statements: Record<ProjectedTable, TableStatements>): void => {
   const key = (change.op === 'put' ? change.row : change.key) as Row;
-  const pending = { key, row: change.op === 'put' ? (change.row as Row) : null };
+  const row = change.op === 'put' ? (change.row as Row) : null;
   if (WRITE_ONLY_TABLES.has(change.table)) {
-    // Nobody reads these rows back: queued in order (the last change of a key wins, as in the map).
-    let queue = batch.queued.get(change.table);
-    if (queue === undefined) {
-      queue = [];
-      batch.queued.set(change.table, queue);
-    }
-    queue.push(pending);
+    // Nobody reads these rows back: written now, in order, inside the batch's transaction, so a batch
+    // does not hold tens of thousands of them alive until its flush.
+    writeRow(statements[change.table], change.table, key, row);
     return;
   }
   let rows = batch.rows.get(change.table);
@@ -258,23 +254,24 @@ const record = (batch: Batch, change: RowChange): void => {
     rows = new Map();
     batch.rows.set(change.table, rows);
   }
-  rows.set(cacheKey(change.table, key), pending);
+  rows.set(cacheKey(change.table, key), { key, row });
+};
+
+// One parameter array for every upsert: better-sqlite3 copies the values when it binds them.
+const values: unknown[] = [];
+
+const writeRow = (statements: TableStatements, table: ProjectedTable, key: Row, row: Row | null): void => {
+  if (row === null) {
+    statements.remove.run(keyValues(table, key));
+    return;
+  }
+  const { columns } = statements;
+  for (let i = 0; i < columns.length; i++) values[i] = row[columns[i] as string];
+  values.length = columns.length;
+  statements.upsert.run(values);
 };
 
 const flush = (batch: Batch, statements: Record<ProjectedTable, TableStatements>): void => {
-  const values: unknown[] = [];
-  const write = (table: ProjectedTable, rows: Iterable<Pending>) => {
-    const { columns, upsert, remove } = statements[table];
-    for (const { key, row } of rows) {
-      if (row === null) {
-        remove.run(keyValues(table, key));
-        continue;
-      }
-      for (let i = 0; i < columns.length; i++) values[i] = row[columns[i] as string];
-      values.length = columns.length;
-      upsert.run(values);
-    }
-  };
-  for (const [table, rows] of batch.rows) write(table, rows.values());
-  for (const [table, rows] of batch.queued) write(table, rows);
+  for (const [table, rows] of batch.rows)
+    for (const { key, row } of rows.values()) writeRow(statements[table], table, key, row);
 };
